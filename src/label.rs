@@ -1,0 +1,95 @@
+//! The four sentence labels of the labelling spec (`data/GUIDELINES.md`) and their fixed order.
+//!
+//! The order of [`Label::ALL`] is the column order of every probability vector, weight
+//! matrix and confusion matrix in the crate.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What a sentence does with respect to the tracked claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Label {
+    /// Advances the claim: reports the overture, its channel or terms, or voices Russian openness.
+    RussianClaim,
+    /// An official party denies, disclaims knowledge of, or rejects the reported overture.
+    UsDenial,
+    /// A non-denying voice (analyst, former official, the outlet itself) doubts truth or sincerity.
+    ExpertSkepticism,
+    /// Everything else.
+    Context,
+}
+
+impl Label {
+    /// All labels in canonical order (the column order used everywhere).
+    pub const ALL: [Label; 4] = [
+        Label::RussianClaim,
+        Label::UsDenial,
+        Label::ExpertSkepticism,
+        Label::Context,
+    ];
+
+    /// Number of labels.
+    pub const COUNT: usize = 4;
+
+    /// The label's snake_case name as written in data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::RussianClaim => "russian_claim",
+            Label::UsDenial => "us_denial",
+            Label::ExpertSkepticism => "expert_skepticism",
+            Label::Context => "context",
+        }
+    }
+
+    /// Position of the label in [`Label::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The label at a position of [`Label::ALL`].
+    pub fn from_index(i: usize) -> Option<Label> {
+        Label::ALL.get(i).copied()
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Error for a string that is not one of the four label names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown label `{0}` (expected one of: russian_claim, us_denial, expert_skepticism, context)")]
+pub struct UnknownLabel(pub String);
+
+impl FromStr for Label {
+    type Err = UnknownLabel;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Label::ALL
+            .iter()
+            .copied()
+            .find(|l| l.as_str() == s.trim())
+            .ok_or_else(|| UnknownLabel(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_names_and_indices() {
+        for (i, l) in Label::ALL.iter().enumerate() {
+            assert_eq!(l.index(), i);
+            assert_eq!(Label::from_index(i), Some(*l));
+            assert_eq!(l.as_str().parse::<Label>().unwrap(), *l);
+            let json = serde_json::to_string(l).unwrap();
+            assert_eq!(json, format!("\"{}\"", l.as_str()));
+        }
+        assert!("claim".parse::<Label>().is_err());
+        assert_eq!(Label::from_index(4), None);
+    }
+}

@@ -1,0 +1,14 @@
+//! claimtrack: track how news outlets frame a contested claim.
+//!
+//! Data flows one way, one module per stage:
+//! [`article`] (read inputs) -> [`clean`] (drop page furniture) -> [`split`] (sentences)
+//! -> [`features`] (TF-IDF) -> [`model`] (logistic regression) -> [`framing`] (per-outlet
+//! score) -> [`report`] (Markdown, JSON, CSV, HTML). [`gold`] reads labelled data and
+//! [`evaluate`] measures models on it. The library never prints; the binary does.
+
+pub mod atomic;
+pub mod label;
+pub mod sentence;
+
+pub use label::Label;
+pub use sentence::{Role, Sentence};
