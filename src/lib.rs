@@ -7,6 +7,7 @@
 //! [`evaluate`] measures models on it. The library never prints; the binary does.
 
 pub mod atomic;
+pub mod gold;
 pub mod label;
 pub mod sentence;
 
