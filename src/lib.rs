@@ -7,8 +7,11 @@
 //! [`evaluate`] measures models on it. The library never prints; the binary does.
 
 pub mod atomic;
+pub mod evaluate;
+pub mod features;
 pub mod gold;
 pub mod label;
+pub mod model;
 pub mod sentence;
 
 pub use label::Label;
