@@ -228,6 +228,9 @@ pub struct TrainingInfo {
     pub convergence: Convergence,
     /// Data files (filled by the caller with [`Model::with_data_files`]).
     pub data_files: Vec<DataFile>,
+    /// Articles that stand-off labels were joined to: article id -> SHA-256 of the article
+    /// file (filled by the caller with [`Model::with_data_files`]).
+    pub articles_sha256: BTreeMap<String, String>,
 }
 
 /// One term's contribution to a decision.
@@ -386,6 +389,7 @@ impl ModelParams {
             params: self.clone(),
             convergence,
             data_files: Vec::new(),
+            articles_sha256: BTreeMap::new(),
         };
         Ok(Model {
             featurizer,
@@ -505,9 +509,15 @@ impl Model {
         &self.training
     }
 
-    /// Records the data files the model was trained on (stored in the model file).
-    pub fn with_data_files(mut self, files: Vec<DataFile>) -> Model {
+    /// Records the data files and the article files the model was trained on (stored in
+    /// the model file for provenance).
+    pub fn with_data_files(
+        mut self,
+        files: Vec<DataFile>,
+        articles_sha256: BTreeMap<String, String>,
+    ) -> Model {
         self.training.data_files = files;
+        self.training.articles_sha256 = articles_sha256;
         self
     }
 

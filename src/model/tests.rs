@@ -231,10 +231,13 @@ fn save_load_round_trip_is_exact() {
     let model = ModelParams::default()
         .fit(&synthetic(200))
         .unwrap()
-        .with_data_files(vec![DataFile {
-            path: "data/gold/seeds.jsonl".into(),
-            sha256: "ab".repeat(32),
-        }]);
+        .with_data_files(
+            vec![DataFile {
+                path: "data/gold/seeds.jsonl".into(),
+                sha256: "ab".repeat(32),
+            }],
+            [("a1".to_string(), "cd".repeat(32))].into_iter().collect(),
+        );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.json");
     model.save(&path).unwrap();
