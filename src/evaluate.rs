@@ -398,7 +398,7 @@ pub struct ParamGrid {
 impl Default for ParamGrid {
     fn default() -> Self {
         ParamGrid {
-            alphas: vec![0.1, 0.3, 1.0, 3.0],
+            alphas: vec![0.03, 0.1, 0.3, 1.0],
             class_weights: vec![ClassWeight::None, ClassWeight::Balanced],
         }
     }

@@ -73,11 +73,13 @@ pub struct ModelParams {
 
 impl Default for ModelParams {
     fn default() -> Self {
+        // alpha and class weighting chosen by grouped cross-validation on the gold data
+        // (docs/MODEL.md).
         ModelParams {
-            alpha: 1.0,
+            alpha: 0.3,
             max_iterations: 1000,
             tolerance: 1e-6,
-            class_weight: ClassWeight::None,
+            class_weight: ClassWeight::Balanced,
             solver: Solver::Sparse,
             require_convergence: false,
             max_dense_bytes: 1 << 30,

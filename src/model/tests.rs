@@ -147,6 +147,7 @@ fn sparse_trainer_matches_linfa_logistic() {
     for alpha in [0.3, 1.0] {
         let base = ModelParams {
             alpha,
+            class_weight: ClassWeight::None,
             tolerance: 1e-9,
             max_iterations: 5000,
             ..ModelParams::default()
@@ -188,6 +189,7 @@ fn linfa_solver_refuses_huge_dense_matrices_and_class_weights() {
     let data = synthetic(50);
     let err = ModelParams {
         solver: Solver::Linfa,
+        class_weight: ClassWeight::None,
         max_dense_bytes: 1000,
         ..ModelParams::default()
     }
@@ -450,7 +452,12 @@ fn explanation_lists_the_terms_behind_the_decision() {
 #[test]
 fn balanced_class_weight_lifts_rare_labels() {
     let data = synthetic(400);
-    let plain = ModelParams::default().fit(&data).unwrap();
+    let plain = ModelParams {
+        class_weight: ClassWeight::None,
+        ..ModelParams::default()
+    }
+    .fit(&data)
+    .unwrap();
     let balanced = ModelParams {
         class_weight: ClassWeight::Balanced,
         ..ModelParams::default()
