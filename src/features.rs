@@ -22,9 +22,10 @@
 //! `cue:`), and reads neighbours through [`Featurizer::transform_article`]; old models then
 //! keep producing exactly the features they were trained with.
 
+use rayon::prelude::*;
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// A sparse feature vector: `(feature index, value)` pairs sorted by index, no duplicates.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -134,27 +135,39 @@ impl FeaturizerParams {
 
     /// Learns the vocabulary and idf from training texts. Settings must be valid
     /// (see [`FeaturizerParams::validate`]); invalid ones are clamped to the nearest valid value.
-    pub fn fit<S: AsRef<str>>(&self, texts: &[S]) -> Featurizer {
+    pub fn fit<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Featurizer {
         let mut params = self.clone();
         params.ngram_max = params.ngram_max.clamp(1, 3);
         params.min_df = params.min_df.max(1);
         if params.max_features == Some(0) {
             params.max_features = None;
         }
-        let stemmer = params.stem.then(|| Stemmer::create(Algorithm::English));
-        // term -> (document frequency, total count); BTreeMap keeps the order deterministic.
-        let mut stats: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        for text in texts {
-            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-            for t in terms_with(&params, stemmer.as_ref(), text.as_ref()) {
-                *counts.entry(t).or_insert(0) += 1;
-            }
+        // Per-text term counts in parallel (each text on its own), merged in text order;
+        // counts are integers, so the result does not depend on the thread count.
+        let per_text: Vec<HashMap<String, usize>> = texts
+            .par_iter()
+            .map_init(
+                || params.stem.then(|| Stemmer::create(Algorithm::English)),
+                |stemmer, text| {
+                    let mut counts: HashMap<String, usize> = HashMap::new();
+                    for t in terms_with(&params, stemmer.as_ref(), text.as_ref()) {
+                        *counts.entry(t).or_insert(0) += 1;
+                    }
+                    counts
+                },
+            )
+            .collect();
+        // term -> (document frequency, total count); sorted by term below.
+        let mut stats: HashMap<String, (usize, usize)> = HashMap::new();
+        for counts in per_text {
             for (t, c) in counts {
                 let e = stats.entry(t).or_insert((0, 0));
                 e.0 += 1;
                 e.1 += c;
             }
         }
+        let mut stats: Vec<(String, (usize, usize))> = stats.into_iter().collect();
+        stats.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut kept: Vec<(String, usize, usize)> = stats
             .into_iter()
             .filter(|(_, (df, _))| *df >= params.min_df)
@@ -293,10 +306,17 @@ impl Featurizer {
 
     /// The TF-IDF vector of one sentence (unit L2 norm unless no term is known).
     pub fn transform(&self, text: &str) -> SparseVec {
-        let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
-        for t in self.terms(text) {
-            if let Some(&i) = self.index.get(&t) {
-                *counts.entry(i).or_insert(0) += 1;
+        let mut ids: Vec<usize> = self
+            .terms(text)
+            .iter()
+            .filter_map(|t| self.index.get(t).copied())
+            .collect();
+        ids.sort_unstable();
+        let mut counts: Vec<(usize, usize)> = Vec::with_capacity(ids.len());
+        for i in ids {
+            match counts.last_mut() {
+                Some((j, c)) if *j == i => *c += 1,
+                _ => counts.push((i, 1)),
             }
         }
         let mut entries: Vec<(usize, f64)> = counts
