@@ -79,6 +79,12 @@ pub fn run(args: ExplainArgs) -> Result<()> {
             continue;
         }
         writeln!(out, "toward {}:", e.label)?;
+        if e.toward.is_empty() {
+            writeln!(
+                out,
+                "  (no term; the label comes from its prior and the other labels' weaker scores)"
+            )?;
+        }
         for t in &e.toward {
             writeln!(
                 out,
@@ -87,6 +93,9 @@ pub fn run(args: ExplainArgs) -> Result<()> {
             )?;
         }
         writeln!(out, "against {}:", e.label)?;
+        if e.against.is_empty() {
+            writeln!(out, "  (no term)")?;
+        }
         for t in &e.against {
             writeln!(
                 out,
