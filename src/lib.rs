@@ -9,8 +9,11 @@
 pub mod article;
 pub mod atomic;
 pub mod clean;
+pub mod evaluate;
+pub mod features;
 pub mod gold;
 pub mod label;
+pub mod model;
 pub mod sentence;
 pub mod split;
 

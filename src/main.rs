@@ -26,12 +26,24 @@ struct Cli {
 enum Command {
     /// Print the cleaned sentences of articles as JSONL (the first step of annotation).
     Sentences(cmd::sentences::SentencesArgs),
+    /// Train the sentence classifier on gold labels and write a model file.
+    Train(cmd::train::TrainArgs),
+    /// Measure the classifier by grouped (or nested) cross-validation or on a test file.
+    Evaluate(cmd::evaluate::EvaluateArgs),
+    /// Label sentences (JSONL or plain text lines) with probabilities.
+    Classify(cmd::classify::ClassifyArgs),
+    /// Show which words push a sentence toward or away from its label.
+    Explain(cmd::explain::ExplainArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sentences(a) => cmd::sentences::run(a),
+        Command::Train(a) => cmd::train::run(a),
+        Command::Evaluate(a) => cmd::evaluate::run(a),
+        Command::Classify(a) => cmd::classify::run(a),
+        Command::Explain(a) => cmd::explain::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

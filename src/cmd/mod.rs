@@ -1,4 +1,8 @@
 //! The binary's commands: each parses its arguments, calls the library and prints.
 
+pub mod classify;
 pub mod common;
+pub mod evaluate;
+pub mod explain;
 pub mod sentences;
+pub mod train;

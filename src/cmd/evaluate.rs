@@ -1,0 +1,138 @@
+//! `claimtrack evaluate`: measure the model on gold data by grouped cross-validation,
+//! nested cross-validation or a separate test file, beside a majority-class baseline.
+
+use super::train::{DataArgs, ModelArgs};
+use anyhow::{bail, Context, Result};
+use claimtrack::evaluate::{
+    cross_validate, nested_cross_validate, train_test, FoldScheme, GroupKey, ParamGrid,
+};
+use claimtrack::gold;
+use claimtrack::model::ClassWeight;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `article` or `outlet` on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GroupArg {
+    /// Hold out whole articles (syndicated copies never straddle train and test).
+    Article,
+    /// Hold out whole outlets (how the model does on an outlet it has never seen).
+    Outlet,
+}
+
+impl From<GroupArg> for GroupKey {
+    fn from(g: GroupArg) -> Self {
+        match g {
+            GroupArg::Article => GroupKey::Article,
+            GroupArg::Outlet => GroupKey::Outlet,
+        }
+    }
+}
+
+/// Arguments of `claimtrack evaluate`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+claimtrack evaluate --data data/gold --articles ../shared/corpus          # leave-one-article-out\n  \
+claimtrack evaluate --data data/gold --group outlet                       # leave-one-outlet-out\n  \
+claimtrack evaluate --data data/gold --nested --folds 10                  # honest tuning estimate\n  \
+claimtrack evaluate --data data/gold --test data/held-out.jsonl --json    # train/test\n  \
+claimtrack evaluate --data data/gold --dump-examples target/examples.jsonl\n\n\
+Cross-validation is always grouped: by article by default, because outlets syndicate the\n\
+same wire text and a random split would leak it. Metrics are pooled over the held-out\n\
+predictions (precision, recall, F1 per label, macro-F1, accuracy, confusion matrix) and\n\
+shown beside a majority-class baseline on the same folds. With --nested, an inner grouped CV\n\
+on each outer training part picks alpha and class weighting; the held-out part is never\n\
+used for tuning.")]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Group key of the folds.
+    #[arg(long, value_enum, default_value = "article")]
+    pub group: GroupArg,
+    /// Use K grouped folds instead of leave-one-group-out.
+    #[arg(long, value_name = "K")]
+    pub folds: Option<usize>,
+    /// Train on --data and evaluate on this gold file (or directory) instead of CV.
+    #[arg(long, value_name = "FILE")]
+    pub test: Option<PathBuf>,
+    /// Nested CV: tune alpha and class weighting inside each outer training part.
+    #[arg(long)]
+    pub nested: bool,
+    /// Folds of the inner CV in --nested mode (grouped like the outer folds).
+    #[arg(long, value_name = "K", default_value_t = 5)]
+    pub inner_folds: usize,
+    /// Alphas tried in --nested mode (comma-separated).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_values_t = ParamGrid::default().alphas)]
+    pub grid_alpha: Vec<f64>,
+    /// Print the report as JSON (with every held-out prediction) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the loaded examples (text, label, article, outlet, index) as JSONL to FILE and
+    /// stop: the input of scripts/compare_sklearn.py, so both tools see the same sentences.
+    #[arg(long, value_name = "FILE")]
+    pub dump_examples: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// Runs the command.
+pub fn run(args: EvaluateArgs) -> Result<()> {
+    let set = args.data.load()?;
+    let examples = set.examples;
+    if let Some(path) = &args.dump_examples {
+        let mut buf = Vec::new();
+        for e in &examples {
+            serde_json::to_writer(&mut buf, e)?;
+            buf.push(b'\n');
+        }
+        claimtrack::atomic::write_atomic(path, &buf)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {} examples to {}", examples.len(), path.display());
+        return Ok(());
+    }
+    let params = args.model.params();
+    params.validate().context("invalid model settings")?;
+    let key: GroupKey = args.group.into();
+    let scheme = match args.folds {
+        Some(k) => FoldScheme::GroupKFold { key, k },
+        None => FoldScheme::LeaveOneGroupOut(key),
+    };
+    let report = if let Some(test_path) = &args.test {
+        if args.nested {
+            bail!("--nested and --test do not go together: tune with --nested, or hold out --test");
+        }
+        let test = gold::load(test_path, args.data.articles.as_deref())
+            .with_context(|| format!("cannot load test data from {}", test_path.display()))?;
+        train_test(&examples, &test.examples, &params).context("train/test evaluation failed")?
+    } else if args.nested {
+        let class_weights = match args.model.class_weight {
+            Some(c) => vec![c.into()],
+            None => vec![ClassWeight::None, ClassWeight::Balanced],
+        };
+        let grid = ParamGrid {
+            alphas: match args.model.alpha {
+                Some(a) => vec![a],
+                None => args.grid_alpha.clone(),
+            },
+            class_weights,
+        };
+        let inner = FoldScheme::GroupKFold {
+            key,
+            k: args.inner_folds,
+        };
+        nested_cross_validate(&examples, &params, &grid, scheme, inner)
+            .context("nested cross-validation failed")?
+    } else {
+        cross_validate(&examples, &params, scheme).context("cross-validation failed")?
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", report.to_text())?;
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! `claimtrack train`: fit the sentence classifier on gold data and write a model file.
+//! Also owns the gold-data and hyper-parameter arguments shared with `evaluate`.
+
+use anyhow::{Context, Result};
+use claimtrack::evaluate::{select_params, FoldScheme, GroupKey, ParamGrid};
+use claimtrack::features::FeaturizerParams;
+use claimtrack::gold::{self, GoldSet};
+use claimtrack::model::{ClassWeight, DataFile, ModelParams, Solver};
+use claimtrack::Label;
+use std::path::PathBuf;
+
+/// Where the gold data comes from (shared by `train` and `evaluate`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataArgs {
+    /// Gold labels: a .jsonl file or a directory of them. Each line is
+    /// {"article","outlet","index","text","label"} (inline) or carries a "hash" instead of
+    /// "text" (stand-off labels, joined to the articles given with --articles).
+    #[arg(long, value_name = "PATH", default_value = "data/gold")]
+    pub data: PathBuf,
+    /// Directory of the articles that stand-off labels point to. Without it, stand-off
+    /// labels are skipped (with a note).
+    #[arg(long, value_name = "DIR")]
+    pub articles: Option<PathBuf>,
+}
+
+impl DataArgs {
+    /// Loads the gold set; notes skipped stand-off labels on stderr.
+    pub fn load(&self) -> Result<GoldSet> {
+        let set = gold::load(&self.data, self.articles.as_deref())
+            .with_context(|| format!("cannot load gold data from {}", self.data.display()))?;
+        if set.skipped_standoff > 0 {
+            eprintln!(
+                "note: skipped {} stand-off label(s) in {} because no --articles DIR was given",
+                set.skipped_standoff,
+                set.skipped_files.join(", ")
+            );
+        }
+        Ok(set)
+    }
+}
+
+/// `none` or `balanced` on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClassWeightArg {
+    /// Every sentence counts once.
+    None,
+    /// Rare labels weigh more, so each label counts as much in total.
+    Balanced,
+}
+
+impl From<ClassWeightArg> for ClassWeight {
+    fn from(c: ClassWeightArg) -> Self {
+        match c {
+            ClassWeightArg::None => ClassWeight::None,
+            ClassWeightArg::Balanced => ClassWeight::Balanced,
+        }
+    }
+}
+
+/// `sparse` or `linfa` on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SolverArg {
+    /// L-BFGS on the sparse matrix (fast, reports convergence).
+    Sparse,
+    /// linfa-logistic on a dense copy (reference; small data only).
+    Linfa,
+}
+
+/// Model hyper-parameters (shared by `train` and `evaluate`). Unset options keep the
+/// defaults chosen by nested cross-validation (docs/MODEL.md).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ModelArgs {
+    /// L2 strength on the weights (about 1/C in scikit-learn). Larger = simpler model.
+    #[arg(long, value_name = "A", help_heading = "Model")]
+    pub alpha: Option<f64>,
+    /// Class weighting: `balanced` makes rare labels count as much as `context`.
+    #[arg(long, value_enum, value_name = "W", help_heading = "Model")]
+    pub class_weight: Option<ClassWeightArg>,
+    /// Keep only terms found in at least N training sentences.
+    #[arg(long, value_name = "N", help_heading = "Model")]
+    pub min_df: Option<usize>,
+    /// Keep at most N terms (the most frequent).
+    #[arg(long, value_name = "N", help_heading = "Model")]
+    pub max_features: Option<usize>,
+    /// Longest word n-gram: 1, 2 or 3.
+    #[arg(long, value_name = "N", help_heading = "Model")]
+    pub ngram_max: Option<usize>,
+    /// Do not stem words (by default English Snowball stems are used).
+    #[arg(long, help_heading = "Model")]
+    pub no_stem: bool,
+    /// Most optimizer iterations.
+    #[arg(long, value_name = "N", help_heading = "Model")]
+    pub max_iterations: Option<u64>,
+    /// Convergence threshold on the gradient norm of the mean loss.
+    #[arg(long, value_name = "T", help_heading = "Model")]
+    pub tolerance: Option<f64>,
+    /// Optimizer: `sparse` (default) or `linfa` (the dense reference; small data only).
+    #[arg(long, value_enum, value_name = "S", help_heading = "Model")]
+    pub solver: Option<SolverArg>,
+    /// Fail instead of warning when the optimizer does not converge.
+    #[arg(long, help_heading = "Model")]
+    pub require_convergence: bool,
+}
+
+impl ModelArgs {
+    /// The training settings: defaults overridden by the options given.
+    pub fn params(&self) -> ModelParams {
+        let d = ModelParams::default();
+        let fd = FeaturizerParams::default();
+        ModelParams {
+            alpha: self.alpha.unwrap_or(d.alpha),
+            class_weight: self.class_weight.map(Into::into).unwrap_or(d.class_weight),
+            max_iterations: self.max_iterations.unwrap_or(d.max_iterations),
+            tolerance: self.tolerance.unwrap_or(d.tolerance),
+            solver: match self.solver {
+                Some(SolverArg::Linfa) => Solver::Linfa,
+                Some(SolverArg::Sparse) => Solver::Sparse,
+                None => d.solver,
+            },
+            require_convergence: self.require_convergence,
+            featurizer: FeaturizerParams {
+                min_df: self.min_df.unwrap_or(fd.min_df),
+                max_features: self.max_features.or(fd.max_features),
+                ngram_max: self.ngram_max.unwrap_or(fd.ngram_max),
+                stem: !self.no_stem && fd.stem,
+                ..fd
+            },
+            ..d
+        }
+    }
+}
+
+/// Arguments of `claimtrack train`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+claimtrack train --data data/gold --articles ../shared/corpus   # retrain the default model\n  \
+claimtrack train --data my-labels.jsonl --out models/mine.json --alpha 0.5\n  \
+claimtrack train --data data/gold --tune --out models/tuned.json\n\n\
+The model file records the settings, the SHA-256 of every gold file and article used, the\n\
+label counts and whether the optimizer converged. The same data and settings always give a\n\
+byte-identical file. Check a model before shipping it with `claimtrack evaluate`.")]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Where to write the model (written atomically).
+    #[arg(
+        long,
+        short,
+        value_name = "FILE",
+        default_value = "models/default.json"
+    )]
+    pub out: PathBuf,
+    /// Choose alpha and class weighting by grouped cross-validation (5 folds of whole
+    /// articles) over a small grid before training; the chosen values are printed.
+    #[arg(long)]
+    pub tune: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// Runs the command.
+pub fn run(args: TrainArgs) -> Result<()> {
+    let set = args.data.load()?;
+    let mut params = args.model.params();
+    params.validate().context("invalid training settings")?;
+    if args.tune {
+        let grid = ParamGrid::default();
+        let scheme = FoldScheme::GroupKFold {
+            key: GroupKey::Article,
+            k: 5,
+        };
+        let sel = select_params(&set.examples, &grid.candidates(&params), scheme)
+            .context("hyper-parameter search failed")?;
+        eprintln!("tuning by {}:", sel.scheme);
+        for s in &sel.scores {
+            eprintln!(
+                "  alpha={:<5} class_weight={:<8} macro-F1 {:.3}",
+                s.alpha,
+                format!("{:?}", s.class_weight).to_lowercase(),
+                s.macro_f1
+            );
+        }
+        eprintln!(
+            "chosen: alpha={} class_weight={:?}",
+            sel.best.alpha, sel.best.class_weight
+        );
+        params = sel.best;
+    }
+    let files: Vec<DataFile> = set
+        .files
+        .iter()
+        .map(|(path, sha256)| DataFile {
+            path: path.clone(),
+            sha256: sha256.clone(),
+        })
+        .collect();
+    let model = params
+        .fit(&set.examples)
+        .context("training failed")?
+        .with_data_files(files, set.articles.clone());
+    let t = model.training();
+    if !t.convergence.converged {
+        eprintln!(
+            "warning: {}; the model was written anyway (raise --max-iterations or --alpha, or pass --require-convergence to fail)",
+            t.convergence
+        );
+    }
+    model
+        .save(&args.out)
+        .with_context(|| format!("cannot write the model to {}", args.out.display()))?;
+    let counts: Vec<String> = Label::ALL
+        .iter()
+        .map(|l| format!("{} {}", l, t.label_counts.get(l).copied().unwrap_or(0)))
+        .collect();
+    eprintln!(
+        "trained on {} sentences from {} articles ({}); {} features; {}",
+        t.examples,
+        t.articles,
+        counts.join(", "),
+        model.featurizer().n_features(),
+        t.convergence
+    );
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! Integration tests of `train`, `evaluate`, `classify` and `explain` on a small gold fixture
+//! written by the tests themselves.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// Writes an inline gold file of 8 articles (5 sentences each, every label present).
+fn gold(dir: &Path) -> PathBuf {
+    let mut lines = Vec::new();
+    for a in 0..8 {
+        let rows = [
+            (
+                "Kremlin signalled openness to ceasefire talks, sources said",
+                "russian_claim",
+            ),
+            (
+                "US officials denied receiving any such message",
+                "us_denial",
+            ),
+            (
+                "Analysts doubt the overture is sincere",
+                "expert_skepticism",
+            ),
+            ("Fighting continued along the front line", "context"),
+            ("Congress debated the aid package", "context"),
+        ];
+        for (i, (text, label)) in rows.iter().enumerate() {
+            lines.push(
+                serde_json::json!({
+                    "article": format!("art{a}"), "outlet": format!("outlet{}", a % 4),
+                    "index": i, "text": format!("{text} {a}"), "label": label,
+                })
+                .to_string(),
+            );
+        }
+    }
+    let p = dir.join("gold.jsonl");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    p
+}
+
+fn claimtrack() -> Command {
+    Command::cargo_bin("claimtrack").unwrap()
+}
+
+fn train(dir: &Path, out: &str) -> PathBuf {
+    let g = gold(dir);
+    let m = dir.join(out);
+    claimtrack()
+        .args(["train", "--alpha", "0.1", "--data"])
+        .arg(&g)
+        .arg("--out")
+        .arg(&m)
+        .assert()
+        .success();
+    m
+}
+
+#[test]
+fn train_is_byte_identical_and_records_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = train(dir.path(), "a.json");
+    let b = train(dir.path(), "b.json");
+    let (ja, jb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert_eq!(ja, jb);
+    let v: serde_json::Value = serde_json::from_slice(&ja).unwrap();
+    let t = &v["content"]["training"];
+    assert_eq!(t["examples"], 40);
+    assert_eq!(t["label_counts"]["context"], 16);
+    assert_eq!(t["data_files"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(t["convergence"]["converged"], true);
+}
+
+#[test]
+fn classify_passes_fields_through_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = train(dir.path(), "m.json");
+    let input = "{\"id\":7,\"text\":\"US officials denied any message\",\"article\":\"x\",\"extra\":[1,2]}\n\
+                 \n\
+                 Kremlin signalled openness to talks\n";
+    let out = claimtrack()
+        .args(["classify", "--model"])
+        .arg(&m)
+        .write_stdin(input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with(
+            "{\"id\":7,\"text\":\"US officials denied any message\",\"article\":\"x\",\"extra\":[1,2],\"label\":\"us_denial\",\"probs\":{\"russian_claim\":"
+        ),
+        "{}",
+        lines[0]
+    );
+    let second: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(second["text"], "Kremlin signalled openness to talks");
+    assert_eq!(second["label"], "russian_claim");
+    let sum: f64 = second["probs"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!((sum - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn classify_names_file_and_line_of_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = train(dir.path(), "m.json");
+    let bad = dir.path().join("in.jsonl");
+    std::fs::write(&bad, "{\"text\": \"fine\"}\n{\"no_text\": 1}\n").unwrap();
+    let assert = claimtrack()
+        .args(["classify", "--model"])
+        .arg(&m)
+        .arg(&bad)
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        err.contains("in.jsonl:2") && err.contains("\"text\""),
+        "{err}"
+    );
+    std::fs::write(&bad, "{not json\n").unwrap();
+    let assert = claimtrack()
+        .args(["classify", "--model"])
+        .arg(&m)
+        .arg(&bad)
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(err.contains("in.jsonl:1"), "{err}");
+}
+
+#[test]
+fn damaged_model_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = train(dir.path(), "m.json");
+    let text = std::fs::read_to_string(&m).unwrap();
+    let damaged = text.replacen("\"examples\": 40", "\"examples\": 41", 1);
+    assert_ne!(text, damaged);
+    std::fs::write(&m, damaged).unwrap();
+    let assert = claimtrack()
+        .args(["explain", "--model"])
+        .arg(&m)
+        .arg("a sentence")
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(err.contains("m.json") && err.contains("checksum"), "{err}");
+}
+
+#[test]
+fn explain_and_evaluate_report_on_the_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = train(dir.path(), "m.json");
+    let out = claimtrack()
+        .args(["explain", "-k", "2", "--model"])
+        .arg(&m)
+        .arg("Officials denied the message")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("label:    us_denial"), "{text}");
+    assert!(text.contains("deni"), "{text}");
+
+    let g = gold(dir.path());
+    let out = claimtrack()
+        .args(["evaluate", "--alpha", "0.1", "--json", "--data"])
+        .arg(&g)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["folds"], 8);
+    assert_eq!(v["model"]["accuracy"], 1.0);
+    assert!(v["baseline"]["macro_f1"].as_f64().unwrap() < 0.2);
+    let out = claimtrack()
+        .args(["evaluate", "--alpha", "0.1", "--group", "outlet", "--data"])
+        .arg(&g)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.starts_with("leave-one-outlet-out: 4 folds, 40 sentences"),
+        "{text}"
+    );
+}
