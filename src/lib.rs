@@ -13,3 +13,6 @@ pub mod sentence;
 
 pub use label::Label;
 pub use sentence::{Role, Sentence};
+pub mod framing;
+pub mod report;
+pub mod scored;
