@@ -62,7 +62,9 @@ impl fmt::Display for Label {
 
 /// Error for a string that is not one of the four label names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown label `{0}` (expected one of: russian_claim, us_denial, expert_skepticism, context)")]
+#[error(
+    "unknown label `{0}` (expected one of: russian_claim, us_denial, expert_skepticism, context)"
+)]
 pub struct UnknownLabel(pub String);
 
 impl FromStr for Label {

@@ -6,10 +6,13 @@
 //! score) -> [`report`] (Markdown, JSON, CSV, HTML). [`gold`] reads labelled data and
 //! [`evaluate`] measures models on it. The library never prints; the binary does.
 
+pub mod article;
 pub mod atomic;
+pub mod clean;
 pub mod gold;
 pub mod label;
 pub mod sentence;
+pub mod split;
 
 pub use label::Label;
 pub use sentence::{Role, Sentence};

@@ -1,1 +1,59 @@
-fn main(){}
+//! The `claimtrack` binary: argument parsing with clap; each command lives in `cmd/`.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Track how news outlets frame a contested claim.
+///
+/// claimtrack reads news articles (text files with a front-matter header, or JSONL),
+/// drops page furniture, splits them into sentences, labels every sentence
+/// (russian_claim, us_denial, expert_skepticism, context) with a TF-IDF + logistic
+/// model, and scores how credibly each outlet frames the claim.
+#[derive(Debug, Parser)]
+#[command(name = "claimtrack", version, propagate_version = true)]
+#[command(after_help = "Start here:\n  \
+claimtrack report seeds/          # framing report of the seed articles, shipped model\n  \
+claimtrack sentences seeds/       # the cleaned sentences, as JSONL\n  \
+claimtrack <COMMAND> --help       # examples for each command")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the cleaned sentences of articles as JSONL (the first step of annotation).
+    Sentences(cmd::sentences::SentencesArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sentences(a) => cmd::sentences::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                // Like ripgrep: `claimtrack ... | head -1` ends quietly.
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .map(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .unwrap_or(false)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                .map(|k| k == std::io::ErrorKind::BrokenPipe)
+                .unwrap_or(false)
+    })
+}

@@ -36,7 +36,7 @@ pub struct Sentence {
     /// The outlet that published the article (`unknown` when not known).
     pub outlet: String,
     /// Publication date as given (`None` when unknown).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub date: Option<String>,
     /// 0-based position of the sentence in the article.
     pub index: usize,

@@ -1,0 +1,759 @@
+//! Ingestion: turning input paths into [`Article`]s.
+//!
+//! Owns the article formats (a text file with an optional `---` front-matter header, or
+//! JSONL with one article per line), the expansion of directories into files, reading
+//! standard input, text normalisation at the byte level (BOM, CRLF / lone CR, invalid
+//! UTF-8, NUL bytes) and stable article ids. Cleaning and splitting happen later.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// The outlet name used when an article does not say where it comes from.
+pub const UNKNOWN_OUTLET: &str = "unknown";
+
+/// File extensions read when a directory is given as input.
+pub const ARTICLE_EXTENSIONS: [&str; 3] = ["txt", "md", "jsonl"];
+
+/// One news article with its metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    /// Stable id: the file stem, the JSONL `id`, or `<file>:<line>`.
+    pub id: String,
+    /// Publishing outlet (`unknown` when not given).
+    pub outlet: String,
+    /// Publication date as given; `None` when absent or `unknown`.
+    pub date: Option<String>,
+    /// Address of the page, when known.
+    pub url: Option<String>,
+    /// Title from the front matter or JSONL, when given.
+    pub title: Option<String>,
+    /// Any other front-matter keys or JSONL string fields, kept as metadata.
+    pub meta: BTreeMap<String, String>,
+    /// The article text (after the front matter), with `\n` line ends.
+    pub text: String,
+    /// Where the article was read from: a path, `path:line`, or `<stdin>`.
+    pub source: String,
+    /// Number of file lines before the text (the front matter), so that line `n` of
+    /// [`Article::text`] is line `n + text_line_offset` of the file.
+    #[serde(default)]
+    pub text_line_offset: usize,
+}
+
+/// Something worth telling the user that does not stop ingestion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// File (and line) the warning is about.
+    pub source: String,
+    /// What happened.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.source, self.message)
+    }
+}
+
+/// Errors while reading articles. Each names the file, and the line where there is one.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The file or directory could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path that failed.
+        path: String,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The input path does not exist.
+    #[error("{0}: no such file or directory")]
+    NotFound(String),
+    /// A directory held no article files.
+    #[error("{0}: no .txt, .md or .jsonl files found in this directory")]
+    EmptyDir(String),
+    /// The file looks binary (NUL bytes in its start).
+    #[error(
+        "{0}: looks like a binary file (NUL bytes), not an article; give .txt/.md/.jsonl text"
+    )]
+    Binary(String),
+    /// Front matter opened with `---` but never closed.
+    #[error("{path}:{line}: front matter opened with `---` here is never closed by a `---` line")]
+    UnclosedFrontMatter {
+        /// The file.
+        path: String,
+        /// Line of the opening `---`.
+        line: usize,
+    },
+    /// A front-matter line is not `key: value`.
+    #[error("{path}:{line}: front-matter line is not `key: value`: {text:?}")]
+    BadFrontMatter {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// The offending line (shortened).
+        text: String,
+    },
+    /// The same front-matter key appears twice.
+    #[error("{path}:{line}: front-matter key `{key}` is given twice; keep one")]
+    DuplicateKey {
+        /// The file.
+        path: String,
+        /// 1-based line number of the second occurrence.
+        line: usize,
+        /// The key.
+        key: String,
+    },
+    /// The caller's sink asked to stop reading (its own error is reported by the caller).
+    #[error("reading stopped by the caller")]
+    Stopped,
+    /// A JSONL line is not a valid article object.
+    #[error("{path}:{line}: {message}")]
+    BadJsonl {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with the line.
+        message: String,
+    },
+}
+
+/// Options for reading articles.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Outlet to use for articles that do not name one (`--outlet`).
+    pub default_outlet: Option<String>,
+}
+
+/// Where articles come from: a file, or standard input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file on disk.
+    File(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+}
+
+impl Source {
+    fn display(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin => "<stdin>".to_string(),
+        }
+    }
+}
+
+/// Expands input paths into the sources to read: files as given, directories walked
+/// recursively in sorted order (only `.txt`, `.md`, `.jsonl`; hidden entries skipped),
+/// and `-` as standard input.
+pub fn expand_inputs<P: AsRef<Path>>(inputs: &[P]) -> Result<Vec<Source>, IngestError> {
+    let mut out = Vec::new();
+    for input in inputs {
+        let p = input.as_ref();
+        if p.as_os_str() == "-" {
+            out.push(Source::Stdin);
+            continue;
+        }
+        let meta = fs::metadata(p).map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                IngestError::NotFound(p.display().to_string())
+            } else {
+                IngestError::Io {
+                    path: p.display().to_string(),
+                    source: e,
+                }
+            }
+        })?;
+        if meta.is_dir() {
+            let before = out.len();
+            walk_dir(p, &mut out)?;
+            if out.len() == before {
+                return Err(IngestError::EmptyDir(p.display().to_string()));
+            }
+        } else {
+            out.push(Source::File(p.to_path_buf()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk_dir(dir: &Path, out: &mut Vec<Source>) -> Result<(), IngestError> {
+    let io_err = |e| IngestError::Io {
+        path: dir.display().to_string(),
+        source: e,
+    };
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(io_err)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(io_err)?;
+    entries.sort();
+    for path in entries {
+        let hidden = path
+            .file_name()
+            .map(|n| n.to_string_lossy().starts_with('.'))
+            .unwrap_or(false);
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            walk_dir(&path, out)?;
+        } else if has_article_extension(&path) {
+            out.push(Source::File(path));
+        }
+    }
+    Ok(())
+}
+
+fn has_article_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| ARTICLE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        .unwrap_or(false)
+}
+
+fn is_jsonl_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.eq_ignore_ascii_case("jsonl"))
+        .unwrap_or(false)
+}
+
+/// Reads every article from `inputs` (see [`expand_inputs`]), calling `sink` for each
+/// in input order. Stops at the first error. JSONL files are streamed line by line, so
+/// memory stays bounded by the largest single article.
+pub fn for_each_article<P, F>(
+    inputs: &[P],
+    opts: &IngestOptions,
+    warnings: &mut Vec<Warning>,
+    mut sink: F,
+) -> Result<(), IngestError>
+where
+    P: AsRef<Path>,
+    F: FnMut(Article) -> Result<(), IngestError>,
+{
+    for source in expand_inputs(inputs)? {
+        read_source(&source, opts, warnings, &mut sink)?;
+    }
+    Ok(())
+}
+
+/// Reads all articles from `inputs` into memory (see [`for_each_article`]).
+pub fn read_articles<P: AsRef<Path>>(
+    inputs: &[P],
+    opts: &IngestOptions,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<Article>, IngestError> {
+    let mut all = Vec::new();
+    for_each_article(inputs, opts, warnings, |a| {
+        all.push(a);
+        Ok(())
+    })?;
+    Ok(all)
+}
+
+fn read_source<F>(
+    source: &Source,
+    opts: &IngestOptions,
+    warnings: &mut Vec<Warning>,
+    sink: &mut F,
+) -> Result<(), IngestError>
+where
+    F: FnMut(Article) -> Result<(), IngestError>,
+{
+    let name = source.display();
+    match source {
+        Source::File(path) if is_jsonl_path(path) => {
+            let file = fs::File::open(path).map_err(|e| IngestError::Io {
+                path: name.clone(),
+                source: e,
+            })?;
+            read_jsonl(
+                BufReader::new(file),
+                &name,
+                &file_stem(path),
+                opts,
+                warnings,
+                sink,
+            )
+        }
+        Source::File(path) => {
+            let bytes = fs::read(path).map_err(|e| IngestError::Io {
+                path: name.clone(),
+                source: e,
+            })?;
+            let article = parse_text_article(&bytes, &name, &file_stem(path), opts, warnings)?;
+            sink(article)
+        }
+        Source::Stdin => {
+            let mut bytes = Vec::new();
+            io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .map_err(|e| IngestError::Io {
+                    path: name.clone(),
+                    source: e,
+                })?;
+            let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+            if first == Some(&b'{') {
+                read_jsonl(&bytes[..], &name, "stdin", opts, warnings, sink)
+            } else {
+                let article = parse_text_article(&bytes, &name, "stdin", opts, warnings)?;
+                sink(article)
+            }
+        }
+    }
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Decodes bytes to text: strips a UTF-8 BOM, replaces invalid UTF-8 with U+FFFD (with a
+/// warning), drops NUL bytes, and turns CRLF and lone CR into `\n`.
+pub fn decode_text(bytes: &[u8], source: &str, warnings: &mut Vec<Warning>) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(e) => {
+            warnings.push(Warning {
+                source: source.to_string(),
+                message: format!(
+                    "invalid UTF-8 at byte {}; invalid bytes replaced with U+FFFD",
+                    e.valid_up_to()
+                ),
+            });
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\0' => {}
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push('\n');
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Parses a text article: an optional front-matter header between `---` lines, then
+/// the text. Keys are case-insensitive; `outlet`, `date`, `url`, `title` and `id` are
+/// known, other keys are kept in [`Article::meta`].
+pub fn parse_text_article(
+    bytes: &[u8],
+    source: &str,
+    default_id: &str,
+    opts: &IngestOptions,
+    warnings: &mut Vec<Warning>,
+) -> Result<Article, IngestError> {
+    let probe = &bytes[..bytes.len().min(8192)];
+    if probe.contains(&0) && looks_binary(probe) {
+        return Err(IngestError::Binary(source.to_string()));
+    }
+    let text = decode_text(bytes, source, warnings);
+    let mut fields: BTreeMap<String, String> = BTreeMap::new();
+    let body: &str;
+    let mut offset_lines = 0usize;
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.clone().next().unwrap_or("");
+    if first.trim_end() == "---" {
+        lines.next();
+        let mut offset = first.len();
+        let mut closed = false;
+        for (i, line) in lines.enumerate() {
+            let lineno = i + 2;
+            offset += line.len();
+            let l = line.trim_end();
+            if l == "---" {
+                closed = true;
+                offset_lines = lineno;
+                break;
+            }
+            if l.trim().is_empty() || l.trim_start().starts_with('#') {
+                continue;
+            }
+            let Some((k, v)) = l.split_once(':') else {
+                return Err(IngestError::BadFrontMatter {
+                    path: source.to_string(),
+                    line: lineno,
+                    text: l.chars().take(80).collect(),
+                });
+            };
+            let key = k.trim().to_lowercase();
+            if key.is_empty() || key.contains(char::is_whitespace) {
+                return Err(IngestError::BadFrontMatter {
+                    path: source.to_string(),
+                    line: lineno,
+                    text: l.chars().take(80).collect(),
+                });
+            }
+            let value = unquote(v.trim()).to_string();
+            if fields.insert(key.clone(), value).is_some() {
+                return Err(IngestError::DuplicateKey {
+                    path: source.to_string(),
+                    line: lineno,
+                    key,
+                });
+            }
+        }
+        if !closed {
+            return Err(IngestError::UnclosedFrontMatter {
+                path: source.to_string(),
+                line: 1,
+            });
+        }
+        body = &text[offset.min(text.len())..];
+    } else {
+        body = &text;
+    }
+    let id = fields
+        .remove("id")
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| default_id.to_string());
+    let mut article = build_article(id, fields, body.to_string(), source, opts, warnings);
+    article.text_line_offset = offset_lines;
+    Ok(article)
+}
+
+fn looks_binary(probe: &[u8]) -> bool {
+    // UTF-16 text also has NULs; we do not read it, so any NUL run in the head counts,
+    // unless the NULs are rare strays in otherwise printable text.
+    let nuls = probe.iter().filter(|&&b| b == 0).count();
+    nuls * 10 > probe.len() || probe.starts_with(b"\x89PNG") || nuls > 16
+}
+
+fn unquote(v: &str) -> &str {
+    let b = v.as_bytes();
+    if b.len() >= 2
+        && ((b[0] == b'"' && b[b.len() - 1] == b'"') || (b[0] == b'\'' && b[b.len() - 1] == b'\''))
+    {
+        &v[1..v.len() - 1]
+    } else {
+        v
+    }
+}
+
+fn known_or_none(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("unknown"))
+}
+
+fn build_article(
+    id: String,
+    mut fields: BTreeMap<String, String>,
+    text: String,
+    source: &str,
+    opts: &IngestOptions,
+    warnings: &mut Vec<Warning>,
+) -> Article {
+    let outlet = known_or_none(fields.remove("outlet"))
+        .or_else(|| opts.default_outlet.clone())
+        .unwrap_or_else(|| {
+            warnings.push(Warning {
+                source: source.to_string(),
+                message: format!(
+                    "no outlet given; reported as `{UNKNOWN_OUTLET}` (add `outlet:` to the front matter or pass --outlet)"
+                ),
+            });
+            UNKNOWN_OUTLET.to_string()
+        });
+    Article {
+        id,
+        outlet,
+        date: known_or_none(fields.remove("date")),
+        url: known_or_none(fields.remove("url")),
+        title: known_or_none(fields.remove("title")),
+        meta: fields,
+        text,
+        source: source.to_string(),
+        text_line_offset: 0,
+    }
+}
+
+/// Reads JSONL articles, one object per line (`text` required; `id`, `outlet`, `date`,
+/// `url`, `title` optional; other string fields kept as metadata). Blank lines are skipped.
+pub fn read_jsonl<R, F>(
+    reader: R,
+    source: &str,
+    stem: &str,
+    opts: &IngestOptions,
+    warnings: &mut Vec<Warning>,
+    sink: &mut F,
+) -> Result<(), IngestError>
+where
+    R: BufRead,
+    F: FnMut(Article) -> Result<(), IngestError>,
+{
+    let mut reader = reader;
+    let mut buf = Vec::new();
+    let mut lineno = 0usize;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| IngestError::Io {
+                path: source.to_string(),
+                source: e,
+            })?;
+        if n == 0 {
+            break;
+        }
+        lineno += 1;
+        let at = format!("{source}:{lineno}");
+        let mut bytes: &[u8] = &buf;
+        if lineno == 1 {
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        }
+        let line = decode_text(bytes, &at, warnings);
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let bad = |message: String| IngestError::BadJsonl {
+            path: source.to_string(),
+            line: lineno,
+            message,
+        };
+        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+            bad(format!(
+                "not valid JSON ({e}); each line must be one JSON object"
+            ))
+        })?;
+        let serde_json::Value::Object(obj) = value else {
+            return Err(bad("expected a JSON object with a `text` field".to_string()));
+        };
+        let mut fields = BTreeMap::new();
+        let mut text = None;
+        let mut id = None;
+        for (k, v) in obj {
+            let key = k.to_lowercase();
+            match (key.as_str(), v) {
+                ("text", serde_json::Value::String(s)) => text = Some(s),
+                ("text", other) => {
+                    return Err(bad(format!(
+                        "`text` must be a string, found {}",
+                        json_kind(&other)
+                    )))
+                }
+                ("id", serde_json::Value::String(s)) => id = Some(s),
+                ("id", serde_json::Value::Number(n)) => id = Some(n.to_string()),
+                (_, serde_json::Value::String(s)) => {
+                    fields.insert(key, s);
+                }
+                (_, serde_json::Value::Number(n)) => {
+                    fields.insert(key, n.to_string());
+                }
+                (_, serde_json::Value::Bool(b)) => {
+                    fields.insert(key, b.to_string());
+                }
+                _ => {}
+            }
+        }
+        let Some(text) = text else {
+            return Err(bad("missing the required `text` field".to_string()));
+        };
+        let text = decode_text(text.as_bytes(), &at, warnings);
+        let id = id
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| format!("{stem}:{lineno}"));
+        sink(build_article(id, fields, text, &at, opts, warnings))?;
+    }
+    Ok(())
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Article, IngestError> {
+        parse_text_article(
+            s.as_bytes(),
+            "t.txt",
+            "t",
+            &IngestOptions::default(),
+            &mut vec![],
+        )
+    }
+
+    #[test]
+    fn front_matter_keys_are_case_insensitive_and_unknown_kept() {
+        let a = parse("---\nOutlet: New York Post\nDATE: 2024-01-25\nurl: https://x\nSection: World\n---\nBody line.\n").unwrap();
+        assert_eq!(a.outlet, "New York Post");
+        assert_eq!(a.date.as_deref(), Some("2024-01-25"));
+        assert_eq!(a.url.as_deref(), Some("https://x"));
+        assert_eq!(a.meta.get("section").map(String::as_str), Some("World"));
+        assert_eq!(a.text, "Body line.\n");
+        assert_eq!(a.id, "t");
+    }
+
+    #[test]
+    fn no_header_means_unknown_outlet_with_warning_or_flag() {
+        let mut w = vec![];
+        let a = parse_text_article(
+            b"Just text.",
+            "t.txt",
+            "t",
+            &IngestOptions::default(),
+            &mut w,
+        )
+        .unwrap();
+        assert_eq!(a.outlet, UNKNOWN_OUTLET);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].message.contains("--outlet"));
+        let opts = IngestOptions {
+            default_outlet: Some("Reuters".into()),
+        };
+        let mut w = vec![];
+        let a = parse_text_article(b"Just text.", "t.txt", "t", &opts, &mut w).unwrap();
+        assert_eq!(a.outlet, "Reuters");
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn unknown_date_is_none() {
+        let a = parse("---\noutlet: X\ndate: unknown\n---\nT.").unwrap();
+        assert_eq!(a.date, None);
+    }
+
+    #[test]
+    fn unclosed_and_duplicate_front_matter_are_errors_with_lines() {
+        let e = parse("---\noutlet: X\nno end\n").unwrap_err().to_string();
+        assert!(e.contains("t.txt:3") || e.contains("t.txt:1"), "{e}");
+        let e = parse("---\noutlet: X\n").unwrap_err().to_string();
+        assert!(e.contains("never closed"), "{e}");
+        let e = parse("---\noutlet: X\nOUTLET: Y\n---\nT")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("t.txt:3") && e.contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn bom_crlf_cr_and_nul_are_normalised() {
+        let a = parse_text_article(
+            b"\xEF\xBB\xBF---\r\noutlet: X\r\n---\r\nOne.\rTwo.\0\r\n",
+            "t.txt",
+            "t",
+            &IngestOptions::default(),
+            &mut vec![],
+        )
+        .unwrap();
+        assert_eq!(a.outlet, "X");
+        assert_eq!(a.text, "One.\nTwo.\n");
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_with_a_warning() {
+        let mut w = vec![];
+        let a = parse_text_article(
+            b"---\noutlet: X\n---\nbad \xFF byte",
+            "t.txt",
+            "t",
+            &IngestOptions::default(),
+            &mut w,
+        )
+        .unwrap();
+        assert_eq!(a.text, "bad \u{FFFD} byte");
+        assert!(w[0].message.contains("invalid UTF-8"));
+    }
+
+    #[test]
+    fn binary_files_are_refused() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0";
+        let e = parse_text_article(png, "x.png", "x", &IngestOptions::default(), &mut vec![])
+            .unwrap_err();
+        assert!(matches!(e, IngestError::Binary(_)));
+    }
+
+    fn jsonl(s: &str) -> Result<Vec<Article>, IngestError> {
+        let mut out = vec![];
+        read_jsonl(
+            s.as_bytes(),
+            "a.jsonl",
+            "a",
+            &IngestOptions::default(),
+            &mut vec![],
+            &mut |a| {
+                out.push(a);
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    #[test]
+    fn jsonl_ids_and_fields() {
+        let v = jsonl("{\"id\":\"x1\",\"outlet\":\"O\",\"text\":\"T.\",\"lang\":\"en\"}\n\n{\"text\":\"U.\",\"outlet\":\"O\"}\n").unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].id, "x1");
+        assert_eq!(v[0].meta.get("lang").map(String::as_str), Some("en"));
+        assert_eq!(v[1].id, "a:3");
+        assert_eq!(v[1].source, "a.jsonl:3");
+    }
+
+    #[test]
+    fn jsonl_errors_name_the_line() {
+        let e = jsonl("{\"text\":\"ok\",\"outlet\":\"O\"}\n{broken\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("a.jsonl:2:"), "{e}");
+        let e = jsonl("{\"outlet\":\"O\"}\n").unwrap_err().to_string();
+        assert!(e.contains("a.jsonl:1") && e.contains("`text`"), "{e}");
+        let e = jsonl("{\"text\":5}\n").unwrap_err().to_string();
+        assert!(e.contains("must be a string"), "{e}");
+        let e = jsonl("[1,2]\n").unwrap_err().to_string();
+        assert!(e.contains("JSON object"), "{e}");
+    }
+
+    #[test]
+    fn directories_are_walked_sorted_and_filtered() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir(d.path().join("sub")).unwrap();
+        fs::write(d.path().join("b.txt"), "B.").unwrap();
+        fs::write(d.path().join("a.md"), "A.").unwrap();
+        fs::write(d.path().join("sub/c.jsonl"), "{\"text\":\"C.\"}").unwrap();
+        fs::write(d.path().join("MANIFEST.tsv"), "x").unwrap();
+        fs::write(d.path().join(".hidden.txt"), "x").unwrap();
+        let s = expand_inputs(&[d.path()]).unwrap();
+        let names: Vec<String> = s
+            .iter()
+            .map(|s| match s {
+                Source::File(p) => p.file_name().unwrap().to_string_lossy().into_owned(),
+                Source::Stdin => "-".into(),
+            })
+            .collect();
+        assert_eq!(names, ["a.md", "b.txt", "c.jsonl"]);
+        let empty = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            expand_inputs(&[empty.path()]),
+            Err(IngestError::EmptyDir(_))
+        ));
+        assert!(matches!(
+            expand_inputs(&["/no/such/path"]),
+            Err(IngestError::NotFound(_))
+        ));
+    }
+}
