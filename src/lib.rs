@@ -9,13 +9,13 @@
 pub mod article;
 pub mod atomic;
 pub mod clean;
+pub mod framing;
 pub mod gold;
 pub mod label;
+pub mod report;
+pub mod scored;
 pub mod sentence;
 pub mod split;
 
 pub use label::Label;
 pub use sentence::{Role, Sentence};
-pub mod framing;
-pub mod report;
-pub mod scored;
