@@ -335,7 +335,12 @@ fn outlet_aggregate_is_order_independent_and_averages_stance_articles() {
 #[test]
 fn one_claim_sentence_gets_a_wide_interval_not_a_point() {
     // docs/FRAMING.md: "A single clear claim sentence gets an interval of roughly [0.1, 0.8]".
-    let f = frame(&[ss(0, Role::Headline, "Putin open to talks with the US", CLAIM)]);
+    let f = frame(&[ss(
+        0,
+        Role::Headline,
+        "Putin open to talks with the US",
+        CLAIM,
+    )]);
     let i = f.interval.unwrap();
     assert!(i.lo < 0.2 && i.hi > 0.7, "{i:?}");
     assert!(i.lo <= f.score && f.score <= i.hi);

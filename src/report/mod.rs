@@ -202,6 +202,27 @@ impl ReportBuilder {
     /// Adds one scored article. Adding an identical article twice is a no-op; two different
     /// articles with one id are an error.
     pub fn add(&mut self, a: &ScoredArticle) -> Result<(), ReportError> {
+        let (digest, strip) = self.prepare(a)?;
+        self.insert(digest, strip)
+    }
+
+    /// Adds a batch of scored articles, digesting them in parallel (the result is the same as
+    /// adding them one by one).
+    pub fn add_batch(&mut self, articles: &[ScoredArticle]) -> Result<(), ReportError> {
+        let prepared: Vec<_> = articles
+            .par_iter()
+            .map(|a| self.prepare(a))
+            .collect::<Result<_, _>>()?;
+        for (digest, strip) in prepared {
+            self.insert(digest, strip)?;
+        }
+        Ok(())
+    }
+
+    fn prepare(
+        &self,
+        a: &ScoredArticle,
+    ) -> Result<(ArticleDigest, Option<Vec<StripCell>>), ReportError> {
         let digest = ArticleDigest::from_scored(a, &self.params, &self.hedges)?;
         let strip = (self.max_strips > 0).then(|| {
             a.sentences
@@ -217,7 +238,7 @@ impl ReportBuilder {
                 })
                 .collect()
         });
-        self.insert(digest, strip)
+        Ok((digest, strip))
     }
 
     fn insert(

@@ -291,6 +291,13 @@ fn merged_parts_in_any_order_equal_the_whole() {
             b
         })
         .collect();
+    // One batch, digested in parallel.
+    let mut batch = ReportBuilder::new(FramingParams::default(), Hedges::default(), 4).unwrap();
+    batch.add_batch(&rev).unwrap();
+    assert_eq!(
+        render(&batch.finish(), Format::Json, RenderOptions::default()).unwrap(),
+        whole_json
+    );
     let mut merged = builders.remove(1);
     for b in builders.into_iter().rev() {
         merged.merge(b).unwrap();
