@@ -63,10 +63,12 @@ pub struct FramingParams {
     pub tail_weight: f64,
     /// Share of a fully hedged claim's mass that counts as doubt instead of support (lambda).
     pub hedge_discount: f64,
-    /// Stance mass (P(claim)+P(denial)+P(skepticism)) at or below which a sentence carries no stance.
-    pub stance_floor: f64,
-    /// Stance mass at or above which a sentence counts as one full stance sentence.
-    pub stance_full: f64,
+    /// Chance level of a label's probability (1/4 for four labels): only probability above it
+    /// is evidence.
+    pub chance: f64,
+    /// Stance evidence (summed excess of claim, denial and skepticism over chance) at which a
+    /// sentence counts as one full stance sentence.
+    pub full_evidence: f64,
     /// Stance mass (in sentences) over which primacy decays by a factor e (tau).
     pub primacy_scale: f64,
     /// Weight of the primacy component in the raw score (1 - this goes to balance).
@@ -91,8 +93,8 @@ impl Default for FramingParams {
             heading_weight: 1.0,
             tail_weight: 0.5,
             hedge_discount: 0.5,
-            stance_floor: 0.25,
-            stance_full: 0.75,
+            chance: 0.25,
+            full_evidence: 0.5,
             primacy_scale: 1.0,
             primacy_share: 0.5,
             prior_mass: 0.5,
@@ -120,11 +122,11 @@ impl FramingParams {
         if !(0.0..=1.0).contains(&self.hedge_discount) {
             return bad("hedge_discount must be in [0, 1]");
         }
-        if !(0.0 <= self.stance_floor
-            && self.stance_floor < self.stance_full
-            && self.stance_full <= 1.0)
-        {
-            return bad("need 0 <= stance_floor < stance_full <= 1");
+        if !(0.0..1.0).contains(&self.chance) {
+            return bad("chance must be in [0, 1)");
+        }
+        if !(self.full_evidence > 0.0 && self.full_evidence <= 1.0) {
+            return bad("full_evidence must be in (0, 1]");
         }
         if !(self.primacy_scale > 0.0 && self.primacy_scale.is_finite()) {
             return bad("primacy_scale must be positive");
@@ -172,9 +174,9 @@ pub struct StanceUnit {
     pub role: Role,
     /// Prominence weight (headline, lede, heading, or position in the body).
     pub prominence: f64,
-    /// Gated stance mass in (0, 1]: how much of one stance sentence this sentence is.
+    /// Gated stance evidence in (0, 1]: how much of one stance sentence this sentence is.
     pub mass: f64,
-    /// Direction in [-1, 1]: (support - doubt) / stance mass, hedging included.
+    /// Direction in [-1, 1]: (support - doubt) / stance evidence, hedging included.
     pub direction: f64,
     /// P(russian_claim) of the sentence.
     pub claim: f64,
@@ -239,8 +241,8 @@ pub fn check_probs(article: &str, index: usize, probs: [f64; 4]) -> Result<[f64;
     Ok(probs.map(|p| p.max(0.0) / sum))
 }
 
-/// Turns an article's scored sentences into stance units (sentences below the stance floor
-/// are dropped). Sentences are taken in index order.
+/// Turns an article's scored sentences into stance units (sentences without stance evidence
+/// above chance are dropped). Sentences are taken in index order.
 pub fn stance_units(
     article: &str,
     sentences: &[ScoredSentence],
@@ -252,22 +254,25 @@ pub fn stance_units(
     order.sort_by_key(|s| s.index);
     let mut units = Vec::new();
     for s in order {
-        let [c, d, k, _] = check_probs(article, s.index, s.probs)?;
-        let m = c + d + k;
-        let gate = ((m - p.stance_floor) / (p.stance_full - p.stance_floor)).clamp(0.0, 1.0);
+        let probs = check_probs(article, s.index, s.probs)?;
+        // Evidence is probability above chance: an uninformed prediction carries no stance.
+        let [ec, ed, ek, _] = probs.map(|q| (q - p.chance).max(0.0));
+        let evidence = ec + ed + ek;
+        let gate = (evidence / p.full_evidence).min(1.0);
         if gate <= 0.0 {
             continue;
         }
-        let h = if c > 0.0 {
+        let c = probs[0];
+        let h = if ec > 0.0 {
             hedges.assess(&s.text).strength
         } else {
             0.0
         };
-        let support = c * (1.0 - p.hedge_discount * h);
-        let doubt = d + k + c * p.hedge_discount * h;
-        let stance = if c >= d && c >= k {
+        let support = ec * (1.0 - p.hedge_discount * h);
+        let doubt = ed + ek + ec * p.hedge_discount * h;
+        let stance = if ec >= ed && ec >= ek {
             Label::RussianClaim
-        } else if d >= k {
+        } else if ed >= ek {
             Label::UsDenial
         } else {
             Label::ExpertSkepticism
@@ -277,7 +282,7 @@ pub fn stance_units(
             role: s.role,
             prominence: prominence(s.role, s.index, n, p),
             mass: gate,
-            direction: ((support - doubt) / m).clamp(-1.0, 1.0),
+            direction: ((support - doubt) / evidence).clamp(-1.0, 1.0),
             claim: c,
             hedge: h,
             stance,

@@ -31,17 +31,17 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn claim_only_headline_scores_above_one_half() {
-    // One unit: mass 1, direction (0.9 - 0.1) / 1 = 0.8; balance = primacy = 0.8;
-    // shrink 1 / (1 + 0.5); score = 0.8 / 1.5.
+    // Evidence above chance 1/4: claim 0.65, others 0; gate min(1, 0.65 / 0.5) = 1;
+    // direction 0.65 / 0.65 = 1; balance = primacy = 1; shrink 1 / (1 + 0.5).
     let f = frame(&[ss(
         0,
         Role::Headline,
         "Putin open to talks with the US",
         CLAIM,
     )]);
-    assert!(close(f.score, 0.8 / 1.5), "{}", f.score);
+    assert!(close(f.score, 1.0 / 1.5), "{}", f.score);
     assert!(f.score > 0.5);
-    assert_eq!(f.headline, Some(0.8));
+    assert_eq!(f.headline, Some(1.0));
     // A claiming lede on top: two units, shrink 2 / 2.5.
     let f2 = frame(&[
         ss(0, Role::Headline, "Putin open to talks with the US", CLAIM),
@@ -52,7 +52,7 @@ fn claim_only_headline_scores_above_one_half() {
             CLAIM,
         ),
     ]);
-    assert!(close(f2.score, 0.8 * 2.0 / 2.5), "{}", f2.score);
+    assert!(close(f2.score, 2.0 / 2.5), "{}", f2.score);
 }
 
 #[test]
@@ -71,9 +71,10 @@ fn denial_first_article_scores_below_zero_by_hand() {
     let f = frame(&sents);
     // Prominence: lede 2; body at positions 2/3 and 3/3 of 4: 1 - 0.5*2/3 and 0.5.
     let (w1, w2, w3) = (2.0, 1.0 - 0.5 * 2.0 / 3.0, 0.5);
-    let balance = (w1 * -0.9 + w2 * 0.8 + w3 * 0.8) / (w1 + w2 + w3);
+    // Directions: denial -1, claims +1 (all evidence above chance is on one label).
+    let balance = (-w1 + w2 + w3) / (w1 + w2 + w3);
     let (e1, e2) = ((-1.0f64).exp(), (-2.0f64).exp());
-    let primacy = (-0.9 + e1 * 0.8 + e2 * 0.8) / (1.0 + e1 + e2);
+    let primacy = (-1.0 + e1 + e2) / (1.0 + e1 + e2);
     let expected = 0.5 * (balance + primacy) * 3.0 / 3.5;
     assert!(close(f.score, expected), "{} vs {expected}", f.score);
     assert!(f.score < 0.0);
@@ -109,18 +110,22 @@ fn hedged_claim_scores_lower_than_the_same_claim_stated_as_fact() {
         "Putin has reportedly initiated indirect contacts with the US",
         CLAIM,
     )]);
-    // "reportedly" has weight 1: support 0.9 * (1 - 0.5) = 0.45, doubt 0.1 + 0.45 = 0.55.
-    assert!(close(hedged.score, (0.45 - 0.55) / 1.5), "{}", hedged.score);
+    // "reportedly" has weight 1: support 0.65 * (1 - 0.5), doubt 0.65 * 0.5: a fully hedged
+    // claim is neutral.
+    assert!(close(hedged.score, 0.0), "{}", hedged.score);
+    assert!(close(fact.score, 1.0 / 1.5));
     assert!(hedged.score < fact.score);
     assert_eq!(hedged.hedge_rate, Some(1.0));
     assert_eq!(fact.hedge_rate, Some(0.0));
-    // A modal ("may", weight 0.5) hedges half as much.
+    // A modal ("may", weight 0.5) hedges half as much: support 0.65 * 0.75, doubt 0.65 * 0.25,
+    // direction 0.5.
     let modal = frame(&[ss(
         0,
         Role::Headline,
         "Putin may have initiated indirect contacts with the US",
         CLAIM,
     )]);
+    assert!(close(modal.score, 0.5 / 1.5), "{}", modal.score);
     assert!(hedged.score < modal.score && modal.score < fact.score);
     // Hedges in a denial sentence do not matter (they qualify a claim only).
     let d1 = frame(&[ss(
@@ -185,19 +190,24 @@ fn article_without_stance_scores_zero_with_undefined_interval() {
 }
 
 #[test]
-fn low_stance_noise_is_gated_but_probabilities_still_count() {
-    // Stance mass 0.5 is halfway between floor 0.25 and full 0.75: gate 0.5.
-    let half = [0.3, 0.1, 0.1, 0.5];
-    let units = stance_units(
-        "t",
-        &[ss(0, Role::Lede, "x", half)],
-        &FramingParams::default(),
-        &Hedges::default(),
-    )
-    .unwrap();
-    assert_eq!(units.len(), 1);
-    assert!(close(units[0].mass, 0.5));
-    assert!(close(units[0].direction, (0.3 - 0.2) / 0.5));
+fn evidence_above_chance_gates_stance_and_uninformed_predictions_carry_none() {
+    let p = FramingParams::default();
+    let h = Hedges::default();
+    let unit =
+        |probs: [f64; 4]| stance_units("t", &[ss(0, Role::Lede, "x", probs)], &p, &h).unwrap();
+    // Claim 0.45 and denial 0.35 exceed chance by 0.2 and 0.1: evidence 0.3, gate 0.3 / 0.5,
+    // direction (0.2 - 0.1) / 0.3.
+    let u = unit([0.45, 0.35, 0.1, 0.1]);
+    assert_eq!(u.len(), 1);
+    assert!(close(u[0].mass, 0.6));
+    assert!(close(u[0].direction, 0.1 / 0.3));
+    // Split evenly between claim and denial: a full stance sentence pointing nowhere.
+    let even = unit([0.45, 0.45, 0.05, 0.05]);
+    assert!(close(even[0].mass, 0.4 / 0.5) && close(even[0].direction, 0.0));
+    // A model that knows nothing (uniform) or leans to context gives no stance at all, so
+    // the two doubt labels cannot outvote the claim label by noise.
+    assert!(unit([0.25; 4]).is_empty());
+    assert!(unit([0.2, 0.2, 0.2, 0.4]).is_empty());
     // Adding many context-dominated sentences does not change a score.
     let base = vec![
         ss(0, Role::Headline, "Putin open to talks", CLAIM),
@@ -254,7 +264,7 @@ fn leave_one_out_influence_points_at_the_denial() {
 fn params_are_validated() {
     assert!(FramingParams::default().validate().is_ok());
     let bad = FramingParams {
-        stance_floor: 0.8,
+        chance: 1.0,
         ..Default::default()
     };
     assert!(bad.validate().is_err());
@@ -334,7 +344,7 @@ fn outlet_aggregate_is_order_independent_and_averages_stance_articles() {
 
 #[test]
 fn one_claim_sentence_gets_a_wide_interval_not_a_point() {
-    // docs/FRAMING.md: "A single clear claim sentence gets an interval of roughly [0.1, 0.8]".
+    // docs/FRAMING.md: "A single clear claim sentence gets an interval of about [0.10, 1.00]".
     let f = frame(&[ss(
         0,
         Role::Headline,
