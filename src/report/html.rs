@@ -105,7 +105,7 @@ fn dot_plot(s: &mut String, r: &Report) {
     let h = top + row * r.outlets.len() as f64 + 10.0;
     let _ = writeln!(
         s,
-        "<svg class=\"dotplot\" role=\"img\" aria-label=\"Credibility framing per outlet\" width=\"780\" height=\"{h}\" viewBox=\"0 0 780 {h}\">"
+        "<svg class=\"dotplot\" role=\"img\" aria-label=\"Credibility framing per outlet\" width=\"900\" height=\"{h}\" viewBox=\"0 0 900 {h}\">"
     );
     for v in [-1.0, -0.5, 0.0, 0.5, 1.0] {
         let x = ax.x(v);
@@ -195,7 +195,7 @@ fn share_bars(s: &mut String, r: &Report) {
     let h = top + row * r.outlets.len() as f64 + 8.0;
     let _ = writeln!(
         s,
-        "<svg class=\"shares\" role=\"img\" aria-label=\"Label shares per outlet\" width=\"780\" height=\"{h}\" viewBox=\"0 0 780 {h}\">"
+        "<svg class=\"shares\" role=\"img\" aria-label=\"Label shares per outlet\" width=\"900\" height=\"{h}\" viewBox=\"0 0 900 {h}\">"
     );
     for (i, o) in r.outlets.iter().enumerate() {
         let y = top + row * i as f64;
