@@ -26,7 +26,11 @@ would move the score most. The report is the same whatever the order or split of
 docs/FRAMING.md defines the formula.")]
 pub struct ReportArgs {
     /// Article files, directories (read recursively: .txt, .md, .jsonl) or `-` for stdin.
-    #[arg(value_name = "INPUTS", required_unless_present = "from_scores", conflicts_with = "from_scores")]
+    #[arg(
+        value_name = "INPUTS",
+        required_unless_present = "from_scores",
+        conflicts_with = "from_scores"
+    )]
     pub inputs: Vec<PathBuf>,
     /// Outlet name for articles whose header does not give one.
     #[arg(long, value_name = "NAME")]
@@ -71,12 +75,16 @@ fn read_score_files(files: &[PathBuf], builder: &mut ReportBuilder, quiet: bool)
         for item in read_scores(reader, &name) {
             batch.push(item?);
             if batch.len() >= BATCH {
-                builder.add_batch(&batch).with_context(|| format!("in {name}"))?;
+                builder
+                    .add_batch(&batch)
+                    .with_context(|| format!("in {name}"))?;
                 bar.inc(batch.len() as u64);
                 batch.clear();
             }
         }
-        builder.add_batch(&batch).with_context(|| format!("in {name}"))?;
+        builder
+            .add_batch(&batch)
+            .with_context(|| format!("in {name}"))?;
         bar.inc(batch.len() as u64);
     }
     bar.finish_and_clear();
@@ -116,7 +124,8 @@ pub fn run(args: ReportArgs) -> Result<()> {
     )?;
     match &args.out {
         Some(path) => {
-            write_atomic(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+            write_atomic(path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
             if !args.quiet {
                 eprintln!(
                     "wrote {} ({} outlets, {} articles)",

@@ -48,7 +48,9 @@ impl FramingArgs {
             level: self.level,
             ..FramingParams::default()
         };
-        params.validate().context("check --bootstrap (at least 10) and --level (between 0 and 1)")?;
+        params
+            .validate()
+            .context("check --bootstrap (at least 10) and --level (between 0 and 1)")?;
         let hedges = match &self.hedges {
             None => Hedges::default(),
             Some(p) => {
@@ -102,12 +104,15 @@ pub(crate) fn load_model(path: Option<&Path>) -> Result<LoadedModel> {
             p.display().to_string(),
         ),
         None => (
-            Model::default_model()
-                .context("no usable built-in model: pass --model FILE (make one with `claimtrack train`)")?,
+            Model::default_model().context(
+                "no usable built-in model: pass --model FILE (make one with `claimtrack train`)",
+            )?,
             "built-in default model".to_string(),
         ),
     };
-    let json = model.to_json_string().context("cannot fingerprint the model")?;
+    let json = model
+        .to_json_string()
+        .context("cannot fingerprint the model")?;
     let hash: String = Sha256::digest(json.as_bytes())
         .iter()
         .take(6)
@@ -153,8 +158,15 @@ pub(crate) fn score_article(
         url: article.url.clone(),
         title: article.title.clone(),
     };
-    ScoredArticle::new(meta, &sentences, &probs, Some(model.info.clone()), params, hedges)
-        .with_context(|| format!("cannot score the article from {}", article.source))
+    ScoredArticle::new(
+        meta,
+        &sentences,
+        &probs,
+        Some(model.info.clone()),
+        params,
+        hedges,
+    )
+    .with_context(|| format!("cannot score the article from {}", article.source))
 }
 
 /// Streams the inputs' articles in batches, scores each batch in parallel and hands the scored
@@ -207,9 +219,11 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     };
     match &args.out {
         Some(path) => {
-            let mut f = AtomicFile::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            let mut f = AtomicFile::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             write_all(&mut f)?;
-            f.commit().with_context(|| format!("cannot write {}", path.display()))?;
+            f.commit()
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout();
@@ -220,7 +234,10 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     if !args.quiet {
-        eprintln!("scored {articles} articles, {sentences} sentences with {}", model.info);
+        eprintln!(
+            "scored {articles} articles, {sentences} sentences with {}",
+            model.info
+        );
     }
     Ok(())
 }
