@@ -1,0 +1,114 @@
+//! Benchmarks of the model stage: featurizing, predicting (one sentence and a batch) and
+//! training on a synthetic corpus shaped like news sentences (a few thousand words of
+//! vocabulary, 20-30 words a sentence, `context` dominant).
+
+use claimtrack::features::FeaturizerParams;
+use claimtrack::gold::Example;
+use claimtrack::model::ModelParams;
+use claimtrack::{Label, Role};
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+
+/// Deterministic synthetic sentences with label-specific cue words over a Zipf-like filler.
+fn corpus(n: usize) -> Vec<Example> {
+    let cues: [&[&str]; 4] = [
+        &[
+            "signalled",
+            "open",
+            "talks",
+            "ceasefire",
+            "kremlin",
+            "intermediaries",
+            "freeze",
+        ],
+        &[
+            "denied",
+            "unaware",
+            "rejected",
+            "statement",
+            "council",
+            "spokesperson",
+            "no",
+        ],
+        &[
+            "doubt",
+            "skeptical",
+            "ploy",
+            "sincere",
+            "analysts",
+            "cautioned",
+            "balloon",
+        ],
+        &[
+            "troops",
+            "aid",
+            "front",
+            "budget",
+            "election",
+            "drone",
+            "artillery",
+        ],
+    ];
+    let mut state: u64 = 7;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    (0..n)
+        .map(|i| {
+            let li = if next() % 3 == 0 { next() % 3 } else { 3 };
+            let len = 20 + next() % 10;
+            let words: Vec<String> = (0..len)
+                .map(|_| {
+                    if next() % 5 == 0 {
+                        cues[li][next() % cues[li].len()].to_string()
+                    } else {
+                        // Zipf-ish filler vocabulary of ~5000 words.
+                        let r = next() % 5000 + 1;
+                        format!("w{}", 5000 / r)
+                    }
+                })
+                .collect();
+            Example {
+                text: words.join(" "),
+                label: Label::ALL[li],
+                article: format!("a{}", i / 25),
+                outlet: format!("o{}", i % 40),
+                index: i % 25,
+                role: Role::Body,
+            }
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let data = corpus(2000);
+    let texts: Vec<&str> = data.iter().map(|e| e.text.as_str()).collect();
+    let featurizer = FeaturizerParams::default().fit(&texts);
+    c.bench_function("featurize/sentence", |b| {
+        b.iter(|| featurizer.transform(black_box(texts[17])))
+    });
+    c.bench_function("featurize/fit_2000", |b| {
+        b.iter(|| FeaturizerParams::default().fit(black_box(&texts)))
+    });
+    let model = ModelParams::default().fit(&data).expect("trains");
+    c.bench_function("predict/sentence", |b| {
+        b.iter(|| model.predict_proba(black_box(texts[17])))
+    });
+    c.bench_function("predict/article_25", |b| {
+        b.iter(|| model.predict_article(black_box(&texts[..25])))
+    });
+    let mut group = c.benchmark_group("train");
+    group.sample_size(10);
+    for n in [2000usize, 20000] {
+        let d = corpus(n);
+        group.bench_with_input(BenchmarkId::from_parameter(n), &d, |b, d| {
+            b.iter(|| ModelParams::default().fit(black_box(d)).expect("trains"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,1038 @@
+//! Measuring models on gold data: metrics, grouped cross-validation, a majority-class
+//! baseline, train/test evaluation, nested cross-validation, and text/JSON reports.
+//!
+//! Folds are always grouped (by article by default): outlets syndicate the same wire text, so
+//! a random split would put near-copies on both sides. Metrics are pooled over the
+//! out-of-fold predictions, as scikit-learn's `cross_val_predict` + `classification_report`
+//! do. Folds run in parallel with rayon; results are collected in fold order, and training
+//! is deterministic, so reports do not depend on the number of threads.
+
+use crate::gold::Example;
+use crate::label::Label;
+use crate::model::{argmax_label, ClassWeight, ModelError, ModelParams};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Error while evaluating.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// No examples to evaluate.
+    #[error("no examples to evaluate")]
+    NoExamples,
+    /// Too few groups for the requested folds.
+    #[error("{found} distinct {key} value(s) cannot make {needed} grouped folds")]
+    TooFewGroups {
+        /// Grouping key.
+        key: GroupKey,
+        /// Distinct groups found.
+        found: usize,
+        /// Folds needed.
+        needed: usize,
+    },
+    /// An empty hyper-parameter grid.
+    #[error("the hyper-parameter grid is empty")]
+    EmptyGrid,
+    /// Training failed on one fold.
+    #[error("fold `{fold}`: {source}")]
+    Fold {
+        /// The fold's name (held-out group).
+        fold: String,
+        /// What failed.
+        source: ModelError,
+    },
+    /// Training failed outside a fold (train/test evaluation).
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// Precision, recall, F1 and support of one label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelMetrics {
+    /// The label.
+    pub label: Label,
+    /// Correct predictions of the label / all predictions of it (0 when never predicted).
+    pub precision: f64,
+    /// Correct predictions of the label / gold sentences with it (0 when none).
+    pub recall: f64,
+    /// Harmonic mean of precision and recall (0 when both are 0).
+    pub f1: f64,
+    /// Gold sentences with the label.
+    pub support: usize,
+}
+
+/// Classification metrics over a set of predictions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// One entry per label, in [`Label::ALL`] order.
+    pub per_label: Vec<LabelMetrics>,
+    /// Unweighted mean F1 over the labels that occur in the gold or the predictions (as
+    /// scikit-learn's `average="macro"`).
+    pub macro_f1: f64,
+    /// Unweighted mean precision over the same labels.
+    pub macro_precision: f64,
+    /// Unweighted mean recall over the same labels.
+    pub macro_recall: f64,
+    /// Support-weighted mean F1.
+    pub weighted_f1: f64,
+    /// Share of correct predictions.
+    pub accuracy: f64,
+    /// Number of predictions.
+    pub support: usize,
+    /// `confusion[gold][predicted]`, indices in [`Label::ALL`] order.
+    pub confusion: [[usize; 4]; 4],
+}
+
+impl Metrics {
+    /// Metrics of predictions against gold labels (equal lengths; extra items are ignored).
+    pub fn from_predictions(gold: &[Label], predicted: &[Label]) -> Metrics {
+        let mut confusion = [[0usize; 4]; 4];
+        for (g, p) in gold.iter().zip(predicted) {
+            confusion[g.index()][p.index()] += 1;
+        }
+        Metrics::from_confusion(confusion)
+    }
+
+    /// Metrics from a confusion matrix (`confusion[gold][predicted]`).
+    pub fn from_confusion(confusion: [[usize; 4]; 4]) -> Metrics {
+        let total: usize = confusion.iter().flatten().sum();
+        let correct: usize = (0..4).map(|k| confusion[k][k]).sum();
+        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let mut per_label = Vec::with_capacity(4);
+        let (mut sp, mut sr, mut sf, mut used, mut wf) = (0.0, 0.0, 0.0, 0usize, 0.0);
+        for l in Label::ALL {
+            let k = l.index();
+            let tp = confusion[k][k];
+            let support: usize = confusion[k].iter().sum();
+            let predicted: usize = (0..4).map(|g| confusion[g][k]).sum();
+            let precision = ratio(tp, predicted);
+            let recall = ratio(tp, support);
+            let f1 = if precision + recall > 0.0 {
+                2.0 * precision * recall / (precision + recall)
+            } else {
+                0.0
+            };
+            if support > 0 || predicted > 0 {
+                sp += precision;
+                sr += recall;
+                sf += f1;
+                used += 1;
+            }
+            wf += f1 * support as f64;
+            per_label.push(LabelMetrics {
+                label: l,
+                precision,
+                recall,
+                f1,
+                support,
+            });
+        }
+        let mean = |s: f64| if used == 0 { 0.0 } else { s / used as f64 };
+        Metrics {
+            per_label,
+            macro_f1: mean(sf),
+            macro_precision: mean(sp),
+            macro_recall: mean(sr),
+            weighted_f1: if total == 0 { 0.0 } else { wf / total as f64 },
+            accuracy: ratio(correct, total),
+            support: total,
+            confusion,
+        }
+    }
+
+    /// A table like scikit-learn's `classification_report`, plus the confusion matrix.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{:>18} {:>9} {:>9} {:>9} {:>9}",
+            "", "precision", "recall", "f1-score", "support"
+        );
+        for m in &self.per_label {
+            let _ = writeln!(
+                s,
+                "{:>18} {:>9.3} {:>9.3} {:>9.3} {:>9}",
+                m.label.as_str(),
+                m.precision,
+                m.recall,
+                m.f1,
+                m.support
+            );
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "{:>18} {:>9} {:>9} {:>9.3} {:>9}",
+            "accuracy", "", "", self.accuracy, self.support
+        );
+        let _ = writeln!(
+            s,
+            "{:>18} {:>9.3} {:>9.3} {:>9.3} {:>9}",
+            "macro avg", self.macro_precision, self.macro_recall, self.macro_f1, self.support
+        );
+        let _ = writeln!(
+            s,
+            "{:>18} {:>9} {:>9} {:>9.3} {:>9}",
+            "weighted avg", "", "", self.weighted_f1, self.support
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(s, "confusion matrix (rows: gold, columns: predicted)");
+        let _ = writeln!(
+            s,
+            "{:>18} {:>9} {:>9} {:>9} {:>9}",
+            "", "claim", "denial", "skeptic", "context"
+        );
+        for l in Label::ALL {
+            let row = &self.confusion[l.index()];
+            let _ = writeln!(
+                s,
+                "{:>18} {:>9} {:>9} {:>9} {:>9}",
+                l.as_str(),
+                row[0],
+                row[1],
+                row[2],
+                row[3]
+            );
+        }
+        s
+    }
+}
+
+/// The key that groups sentences into folds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupKey {
+    /// Group by article: syndicated copies of one text stay on one side.
+    Article,
+    /// Group by outlet: measures how the model does on an outlet it has never seen.
+    Outlet,
+}
+
+impl GroupKey {
+    /// The example's group value.
+    pub fn of<'a>(&self, e: &'a Example) -> &'a str {
+        match self {
+            GroupKey::Article => &e.article,
+            GroupKey::Outlet => &e.outlet,
+        }
+    }
+}
+
+impl std::fmt::Display for GroupKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GroupKey::Article => "article",
+            GroupKey::Outlet => "outlet",
+        })
+    }
+}
+
+/// How examples are split into folds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FoldScheme {
+    /// One fold per group value (leave-one-article-out, leave-one-outlet-out).
+    LeaveOneGroupOut(GroupKey),
+    /// `k` folds of whole groups, balanced by size (scikit-learn's `GroupKFold`).
+    GroupKFold {
+        /// Grouping key.
+        key: GroupKey,
+        /// Number of folds.
+        k: usize,
+    },
+}
+
+impl FoldScheme {
+    /// The grouping key.
+    pub fn key(&self) -> GroupKey {
+        match self {
+            FoldScheme::LeaveOneGroupOut(k) => *k,
+            FoldScheme::GroupKFold { key, .. } => *key,
+        }
+    }
+
+    /// A short description ("leave-one-article-out", "5 grouped folds by outlet").
+    pub fn describe(&self) -> String {
+        match self {
+            FoldScheme::LeaveOneGroupOut(k) => format!("leave-one-{k}-out"),
+            FoldScheme::GroupKFold { key, k } => format!("{k} grouped folds by {key}"),
+        }
+    }
+}
+
+/// One fold: a name and the indices of its held-out examples.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fold {
+    /// The held-out group (leave-one-out) or `fold N`.
+    pub name: String,
+    /// Indices of held-out examples, ascending.
+    pub test: Vec<usize>,
+}
+
+impl Fold {
+    /// Indices of training examples (everything not held out), ascending.
+    pub fn train(&self, n: usize) -> Vec<usize> {
+        let mut held = vec![false; n];
+        for &i in &self.test {
+            held[i] = true;
+        }
+        (0..n).filter(|&i| !held[i]).collect()
+    }
+}
+
+/// Splits examples into grouped folds, deterministically (groups in name order).
+pub fn make_folds(examples: &[Example], scheme: FoldScheme) -> Result<Vec<Fold>, EvalError> {
+    if examples.is_empty() {
+        return Err(EvalError::NoExamples);
+    }
+    let key = scheme.key();
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, e) in examples.iter().enumerate() {
+        groups.entry(key.of(e)).or_default().push(i);
+    }
+    match scheme {
+        FoldScheme::LeaveOneGroupOut(_) => {
+            if groups.len() < 2 {
+                return Err(EvalError::TooFewGroups {
+                    key,
+                    found: groups.len(),
+                    needed: 2,
+                });
+            }
+            Ok(groups
+                .into_iter()
+                .map(|(g, test)| Fold {
+                    name: g.to_string(),
+                    test,
+                })
+                .collect())
+        }
+        FoldScheme::GroupKFold { k, .. } => {
+            if k < 2 || groups.len() < k {
+                return Err(EvalError::TooFewGroups {
+                    key,
+                    found: groups.len(),
+                    needed: k.max(2),
+                });
+            }
+            // Largest groups first, each into the currently smallest fold.
+            let mut order: Vec<(&str, Vec<usize>)> = groups.into_iter().collect();
+            order.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(b.0)));
+            let mut folds: Vec<Vec<usize>> = vec![Vec::new(); k];
+            for (_, idx) in order {
+                let f = (0..k).min_by_key(|&f| (folds[f].len(), f)).unwrap_or(0);
+                folds[f].extend(idx);
+            }
+            Ok(folds
+                .into_iter()
+                .enumerate()
+                .map(|(f, mut test)| {
+                    test.sort_unstable();
+                    Fold {
+                        name: format!("fold {}", f + 1),
+                        test,
+                    }
+                })
+                .collect())
+        }
+    }
+}
+
+/// The most frequent label (ties go to the earlier label in [`Label::ALL`]).
+pub fn majority_label(examples: &[&Example]) -> Label {
+    let mut counts = [0usize; 4];
+    for e in examples {
+        counts[e.label.index()] += 1;
+    }
+    let mut best = 0;
+    for k in 1..4 {
+        if counts[k] > counts[best] {
+            best = k;
+        }
+    }
+    Label::ALL[best]
+}
+
+/// An out-of-fold prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// Position of the example in the evaluated list.
+    pub example: usize,
+    /// The fold that held it out.
+    pub fold: String,
+    /// Gold label.
+    pub gold: Label,
+    /// Predicted label.
+    pub predicted: Label,
+    /// Probabilities in [`Label::ALL`] order.
+    pub probs: [f64; 4],
+}
+
+/// Summary of one fold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldSummary {
+    /// The fold's name.
+    pub name: String,
+    /// Held-out sentences.
+    pub test_size: usize,
+    /// Accuracy on the fold.
+    pub accuracy: f64,
+    /// Whether training converged.
+    pub converged: bool,
+    /// Hyper-parameters used (chosen by the inner CV in nested mode).
+    pub alpha: f64,
+    /// Class weighting used.
+    pub class_weight: ClassWeight,
+}
+
+/// A small hyper-parameter grid for nested CV and tuning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamGrid {
+    /// L2 strengths to try.
+    pub alphas: Vec<f64>,
+    /// Class weightings to try.
+    pub class_weights: Vec<ClassWeight>,
+}
+
+impl Default for ParamGrid {
+    fn default() -> Self {
+        ParamGrid {
+            alphas: vec![0.1, 0.3, 1.0, 3.0],
+            class_weights: vec![ClassWeight::None, ClassWeight::Balanced],
+        }
+    }
+}
+
+impl ParamGrid {
+    /// Every combination applied to `base`, alphas outermost.
+    pub fn candidates(&self, base: &ModelParams) -> Vec<ModelParams> {
+        let mut out = Vec::new();
+        for &alpha in &self.alphas {
+            for &cw in &self.class_weights {
+                out.push(ModelParams {
+                    alpha,
+                    class_weight: cw,
+                    ..base.clone()
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Grouped-CV score of one candidate during selection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateScore {
+    /// L2 strength.
+    pub alpha: f64,
+    /// Class weighting.
+    pub class_weight: ClassWeight,
+    /// Pooled out-of-fold macro-F1.
+    pub macro_f1: f64,
+}
+
+/// Result of choosing hyper-parameters by grouped CV.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    /// How the data was split for selection.
+    pub scheme: String,
+    /// Every candidate's score, in grid order.
+    pub scores: Vec<CandidateScore>,
+    /// The chosen settings (best macro-F1; ties go to the earlier candidate, i.e. the smaller
+    /// alpha, unweighted first).
+    pub best: ModelParams,
+}
+
+/// A cross-validation (or train/test) report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvReport {
+    /// What was measured ("leave-one-article-out", "train/test", ...).
+    pub scheme: String,
+    /// Number of folds.
+    pub folds: usize,
+    /// Number of evaluated sentences.
+    pub examples: usize,
+    /// Settings used (in nested mode: the base settings; see `fold_summaries`).
+    pub params: ModelParams,
+    /// Pooled out-of-fold metrics of the model.
+    pub model: Metrics,
+    /// Pooled metrics of the majority-class baseline on the same folds.
+    pub baseline: Metrics,
+    /// Per-fold summaries.
+    pub fold_summaries: Vec<FoldSummary>,
+    /// Folds whose training did not converge.
+    pub non_converged: usize,
+    /// In nested mode, the inner scheme and grid.
+    pub nested: Option<NestedInfo>,
+    /// Every out-of-fold prediction, in example order.
+    pub predictions: Vec<Prediction>,
+}
+
+/// How hyper-parameters were chosen inside each outer fold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NestedInfo {
+    /// Inner split used on each outer training part.
+    pub inner: String,
+    /// The grid.
+    pub grid: ParamGrid,
+}
+
+struct FoldOutcome {
+    preds: Vec<Prediction>,
+    baseline: Label,
+    summary: FoldSummary,
+}
+
+fn run_fold(
+    examples: &[Example],
+    fold: &Fold,
+    params: &ModelParams,
+) -> Result<FoldOutcome, EvalError> {
+    let train_idx = fold.train(examples.len());
+    let train: Vec<Example> = train_idx.iter().map(|&i| examples[i].clone()).collect();
+    let model = params.fit(&train).map_err(|source| EvalError::Fold {
+        fold: fold.name.clone(),
+        source,
+    })?;
+    let train_refs: Vec<&Example> = train.iter().collect();
+    let baseline = majority_label(&train_refs);
+    let preds = predict_examples(&model, examples, &fold.test, &fold.name);
+    let correct = preds.iter().filter(|p| p.gold == p.predicted).count();
+    Ok(FoldOutcome {
+        summary: FoldSummary {
+            name: fold.name.clone(),
+            test_size: fold.test.len(),
+            accuracy: correct as f64 / fold.test.len().max(1) as f64,
+            converged: model.training().convergence.converged,
+            alpha: params.alpha,
+            class_weight: params.class_weight,
+        },
+        preds,
+        baseline,
+    })
+}
+
+/// Predicts held-out examples article by article (so neighbour features see neighbours).
+fn predict_examples(
+    model: &crate::model::Model,
+    examples: &[Example],
+    idx: &[usize],
+    fold: &str,
+) -> Vec<Prediction> {
+    let mut by_article: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in idx {
+        by_article
+            .entry(examples[i].article.as_str())
+            .or_default()
+            .push(i);
+    }
+    let mut out = Vec::with_capacity(idx.len());
+    for ids in by_article.values_mut() {
+        ids.sort_by_key(|&i| (examples[i].index, i));
+        let texts: Vec<&str> = ids.iter().map(|&i| examples[i].text.as_str()).collect();
+        for (&i, probs) in ids.iter().zip(model.predict_article(&texts)) {
+            out.push(Prediction {
+                example: i,
+                fold: fold.to_string(),
+                gold: examples[i].label,
+                predicted: argmax_label(&probs),
+                probs,
+            });
+        }
+    }
+    out.sort_by_key(|p| p.example);
+    out
+}
+
+fn assemble(
+    examples: &[Example],
+    scheme: String,
+    params: &ModelParams,
+    outcomes: Vec<FoldOutcome>,
+    nested: Option<NestedInfo>,
+) -> CvReport {
+    let mut preds: Vec<Prediction> = Vec::with_capacity(examples.len());
+    let mut base_gold = Vec::new();
+    let mut base_pred = Vec::new();
+    let mut summaries = Vec::new();
+    for o in outcomes {
+        for p in &o.preds {
+            base_gold.push(p.gold);
+            base_pred.push(o.baseline);
+        }
+        preds.extend(o.preds);
+        summaries.push(o.summary);
+    }
+    preds.sort_by_key(|p| p.example);
+    let gold: Vec<Label> = preds.iter().map(|p| p.gold).collect();
+    let pred: Vec<Label> = preds.iter().map(|p| p.predicted).collect();
+    CvReport {
+        scheme,
+        folds: summaries.len(),
+        examples: preds.len(),
+        params: params.clone(),
+        model: Metrics::from_predictions(&gold, &pred),
+        baseline: Metrics::from_predictions(&base_gold, &base_pred),
+        non_converged: summaries.iter().filter(|s| !s.converged).count(),
+        fold_summaries: summaries,
+        nested,
+        predictions: preds,
+    }
+}
+
+/// Grouped cross-validation of fixed settings, with the majority baseline on the same folds.
+pub fn cross_validate(
+    examples: &[Example],
+    params: &ModelParams,
+    scheme: FoldScheme,
+) -> Result<CvReport, EvalError> {
+    params.validate()?;
+    let folds = make_folds(examples, scheme)?;
+    let outcomes = folds
+        .par_iter()
+        .map(|f| run_fold(examples, f, params))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(assemble(
+        examples,
+        scheme.describe(),
+        params,
+        outcomes,
+        None,
+    ))
+}
+
+/// Pooled out-of-fold macro-F1 of each candidate under `scheme`; picks the best.
+pub fn select_params(
+    examples: &[Example],
+    candidates: &[ModelParams],
+    scheme: FoldScheme,
+) -> Result<Selection, EvalError> {
+    if candidates.is_empty() {
+        return Err(EvalError::EmptyGrid);
+    }
+    let folds = make_folds(examples, scheme)?;
+    let jobs: Vec<(usize, usize)> = (0..candidates.len())
+        .flat_map(|c| (0..folds.len()).map(move |f| (c, f)))
+        .collect();
+    let outcomes = jobs
+        .par_iter()
+        .map(|&(c, f)| run_fold(examples, &folds[f], &candidates[c]).map(|o| (c, o)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut per_cand: Vec<(Vec<Label>, Vec<Label>)> =
+        vec![(Vec::new(), Vec::new()); candidates.len()];
+    for (c, o) in outcomes {
+        for p in o.preds {
+            per_cand[c].0.push(p.gold);
+            per_cand[c].1.push(p.predicted);
+        }
+    }
+    let scores: Vec<CandidateScore> = candidates
+        .iter()
+        .zip(&per_cand)
+        .map(|(p, (g, pr))| CandidateScore {
+            alpha: p.alpha,
+            class_weight: p.class_weight,
+            macro_f1: Metrics::from_predictions(g, pr).macro_f1,
+        })
+        .collect();
+    let mut best = 0;
+    for (i, s) in scores.iter().enumerate() {
+        if s.macro_f1 > scores[best].macro_f1 {
+            best = i;
+        }
+    }
+    Ok(Selection {
+        scheme: scheme.describe(),
+        scores,
+        best: candidates[best].clone(),
+    })
+}
+
+/// Nested cross-validation: for each outer fold, an inner grouped CV on the outer training
+/// part only picks the settings from `grid`; the chosen model is then scored on the held-out
+/// fold. The held-out fold is never seen while choosing.
+pub fn nested_cross_validate(
+    examples: &[Example],
+    base: &ModelParams,
+    grid: &ParamGrid,
+    outer: FoldScheme,
+    inner: FoldScheme,
+) -> Result<CvReport, EvalError> {
+    base.validate()?;
+    let candidates = grid.candidates(base);
+    if candidates.is_empty() {
+        return Err(EvalError::EmptyGrid);
+    }
+    let folds = make_folds(examples, outer)?;
+    let outcomes = folds
+        .par_iter()
+        .map(|f| {
+            let train: Vec<Example> = f
+                .train(examples.len())
+                .into_iter()
+                .map(|i| examples[i].clone())
+                .collect();
+            let sel = select_params(&train, &candidates, inner).map_err(|e| match e {
+                EvalError::Fold { fold, source } => EvalError::Fold {
+                    fold: format!("{} / inner {}", f.name, fold),
+                    source,
+                },
+                other => other,
+            })?;
+            run_fold(examples, f, &sel.best)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let info = NestedInfo {
+        inner: inner.describe(),
+        grid: grid.clone(),
+    };
+    Ok(assemble(
+        examples,
+        format!("nested: outer {}", outer.describe()),
+        base,
+        outcomes,
+        Some(info),
+    ))
+}
+
+/// Trains on `train` and scores on `test`, with the majority baseline of `train`.
+pub fn train_test(
+    train: &[Example],
+    test: &[Example],
+    params: &ModelParams,
+) -> Result<CvReport, EvalError> {
+    if test.is_empty() {
+        return Err(EvalError::NoExamples);
+    }
+    let model = params.fit(train)?;
+    let refs: Vec<&Example> = train.iter().collect();
+    let baseline = majority_label(&refs);
+    let idx: Vec<usize> = (0..test.len()).collect();
+    let preds = predict_examples(&model, test, &idx, "test");
+    let correct = preds.iter().filter(|p| p.gold == p.predicted).count();
+    let outcome = FoldOutcome {
+        summary: FoldSummary {
+            name: "test".into(),
+            test_size: test.len(),
+            accuracy: correct as f64 / test.len() as f64,
+            converged: model.training().convergence.converged,
+            alpha: params.alpha,
+            class_weight: params.class_weight,
+        },
+        preds,
+        baseline,
+    };
+    Ok(assemble(
+        test,
+        "train/test".into(),
+        params,
+        vec![outcome],
+        None,
+    ))
+}
+
+impl CvReport {
+    /// A human-readable report: model and baseline tables, per-label F1 side by side.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{}: {} folds, {} sentences",
+            self.scheme, self.folds, self.examples
+        );
+        match &self.nested {
+            Some(n) => {
+                let _ = writeln!(
+                    s,
+                    "hyper-parameters chosen per outer fold by inner {} over alpha {:?} x class weight {:?}",
+                    n.inner, n.grid.alphas, n.grid.class_weights
+                );
+                let mut chosen: BTreeMap<String, usize> = BTreeMap::new();
+                for f in &self.fold_summaries {
+                    *chosen
+                        .entry(format!(
+                            "alpha={} class_weight={:?}",
+                            f.alpha, f.class_weight
+                        ))
+                        .or_insert(0) += 1;
+                }
+                for (c, n) in chosen {
+                    let _ = writeln!(s, "  chosen in {n} fold(s): {c}");
+                }
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "settings: alpha={} class_weight={:?} min_df={} ngram_max={} stem={}",
+                    self.params.alpha,
+                    self.params.class_weight,
+                    self.params.featurizer.min_df,
+                    self.params.featurizer.ngram_max,
+                    self.params.featurizer.stem
+                );
+            }
+        }
+        if self.non_converged > 0 {
+            let _ = writeln!(
+                s,
+                "warning: training did not converge in {} of {} folds",
+                self.non_converged, self.folds
+            );
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(s, "model");
+        s.push_str(&self.model.to_text());
+        let _ = writeln!(s);
+        let _ = writeln!(s, "majority-class baseline (same folds)");
+        s.push_str(&self.baseline.to_text());
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "macro-F1: model {:.3}, baseline {:.3}",
+            self.model.macro_f1, self.baseline.macro_f1
+        );
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sentence::Role;
+
+    fn ex(text: &str, label: Label, article: &str, outlet: &str, index: usize) -> Example {
+        Example {
+            text: text.into(),
+            label,
+            article: article.into(),
+            outlet: outlet.into(),
+            index,
+            role: Role::Body,
+        }
+    }
+
+    /// Hand-computed: gold/predicted pairs give this confusion matrix
+    /// (rows gold, cols predicted; order claim, denial, skeptic, context):
+    ///   claim:   [2, 0, 1, 1]   support 4
+    ///   denial:  [0, 1, 0, 0]   support 1
+    ///   skeptic: [0, 1, 1, 0]   support 2
+    ///   context: [1, 0, 0, 3]   support 4
+    /// claim P=2/3 R=2/4 F1=4/7; denial P=1/2 R=1 F1=2/3; skeptic P=1/2 R=1/2 F1=1/2;
+    /// context P=3/4 R=3/4 F1=3/4. Macro-F1 = (4/7+2/3+1/2+3/4)/4 = 0.621_428_57...
+    /// Accuracy 7/11.
+    #[test]
+    fn metrics_match_hand_computed_values() {
+        use Label::*;
+        let pairs = [
+            (RussianClaim, RussianClaim),
+            (RussianClaim, RussianClaim),
+            (RussianClaim, ExpertSkepticism),
+            (RussianClaim, Context),
+            (UsDenial, UsDenial),
+            (ExpertSkepticism, UsDenial),
+            (ExpertSkepticism, ExpertSkepticism),
+            (Context, RussianClaim),
+            (Context, Context),
+            (Context, Context),
+            (Context, Context),
+        ];
+        let gold: Vec<Label> = pairs.iter().map(|p| p.0).collect();
+        let pred: Vec<Label> = pairs.iter().map(|p| p.1).collect();
+        let m = Metrics::from_predictions(&gold, &pred);
+        assert_eq!(
+            m.confusion,
+            [[2, 0, 1, 1], [0, 1, 0, 0], [0, 1, 1, 0], [1, 0, 0, 3]]
+        );
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(close(m.per_label[0].precision, 2.0 / 3.0));
+        assert!(close(m.per_label[0].recall, 0.5));
+        assert!(close(m.per_label[0].f1, 4.0 / 7.0));
+        assert!(close(m.per_label[1].f1, 2.0 / 3.0));
+        assert!(close(m.per_label[2].f1, 0.5));
+        assert!(close(m.per_label[3].f1, 0.75));
+        assert_eq!(m.per_label[0].support, 4);
+        assert!(close(
+            m.macro_f1,
+            (4.0 / 7.0 + 2.0 / 3.0 + 0.5 + 0.75) / 4.0
+        ));
+        assert!(close(m.accuracy, 7.0 / 11.0));
+        let wf = (4.0 * 4.0 / 7.0 + 2.0 / 3.0 + 2.0 * 0.5 + 4.0 * 0.75) / 11.0;
+        assert!(close(m.weighted_f1, wf));
+    }
+
+    #[test]
+    fn macro_average_skips_labels_absent_from_gold_and_predictions() {
+        use Label::*;
+        let m =
+            Metrics::from_predictions(&[Context, Context, UsDenial], &[Context, Context, Context]);
+        // context: P=2/3 R=1 F1=0.8; denial: P=0 R=0 F1=0; the other two labels never occur.
+        assert!((m.macro_f1 - 0.4).abs() < 1e-12);
+        assert_eq!(m.per_label[1].precision, 0.0);
+    }
+
+    #[test]
+    fn leave_one_group_out_and_group_kfold() {
+        use Label::*;
+        let data = vec![
+            ex("a", Context, "A1", "X", 0),
+            ex("b", Context, "A1", "X", 1),
+            ex("c", Context, "A2", "Y", 0),
+            ex("d", Context, "A3", "Y", 0),
+            ex("e", Context, "A3", "Y", 1),
+            ex("f", Context, "A3", "Y", 2),
+        ];
+        let logo = make_folds(&data, FoldScheme::LeaveOneGroupOut(GroupKey::Article)).unwrap();
+        assert_eq!(logo.len(), 3);
+        assert_eq!(logo[0].name, "A1");
+        assert_eq!(logo[0].test, vec![0, 1]);
+        assert_eq!(logo[0].train(6), vec![2, 3, 4, 5]);
+        let by_outlet = make_folds(&data, FoldScheme::LeaveOneGroupOut(GroupKey::Outlet)).unwrap();
+        assert_eq!(by_outlet.len(), 2);
+        assert_eq!(by_outlet[1].test, vec![2, 3, 4, 5]);
+        let k2 = make_folds(
+            &data,
+            FoldScheme::GroupKFold {
+                key: GroupKey::Article,
+                k: 2,
+            },
+        )
+        .unwrap();
+        // A3 (3) goes to fold 1, A1 (2) to fold 2, A2 (1) to fold 2.
+        assert_eq!(k2[0].test, vec![3, 4, 5]);
+        assert_eq!(k2[1].test, vec![0, 1, 2]);
+        assert!(make_folds(
+            &data,
+            FoldScheme::GroupKFold {
+                key: GroupKey::Article,
+                k: 4
+            }
+        )
+        .is_err());
+        assert!(make_folds(&data[..2], FoldScheme::LeaveOneGroupOut(GroupKey::Article)).is_err());
+    }
+
+    /// A toy corpus where each label has its own vocabulary, spread over 8 articles.
+    fn toy_corpus() -> Vec<Example> {
+        use Label::*;
+        let mut v = Vec::new();
+        for a in 0..8 {
+            let art = format!("art{a}");
+            let outlet = format!("outlet{}", a % 4);
+            v.push(ex(
+                &format!("kremlin signals openness to talks {a}"),
+                RussianClaim,
+                &art,
+                &outlet,
+                0,
+            ));
+            v.push(ex(
+                &format!("officials denied any back channel {a}"),
+                UsDenial,
+                &art,
+                &outlet,
+                1,
+            ));
+            v.push(ex(
+                &format!("analysts doubt the offer is sincere {a}"),
+                ExpertSkepticism,
+                &art,
+                &outlet,
+                2,
+            ));
+            v.push(ex(
+                &format!("the war continued near the front {a}"),
+                Context,
+                &art,
+                &outlet,
+                3,
+            ));
+            v.push(ex(
+                &format!("aid packages and ammunition shipments {a}"),
+                Context,
+                &art,
+                &outlet,
+                4,
+            ));
+        }
+        v
+    }
+
+    #[test]
+    fn cross_validation_beats_baseline_and_is_deterministic() {
+        let data = toy_corpus();
+        let params = ModelParams {
+            alpha: 0.1,
+            ..ModelParams::default()
+        };
+        let r = cross_validate(
+            &data,
+            &params,
+            FoldScheme::LeaveOneGroupOut(GroupKey::Article),
+        )
+        .unwrap();
+        assert_eq!(r.folds, 8);
+        assert_eq!(r.examples, 40);
+        assert_eq!(r.model.accuracy, 1.0);
+        // Majority baseline predicts context everywhere: context F1 = 2*0.4/1.4, others 0.
+        assert!((r.baseline.accuracy - 0.4).abs() < 1e-12);
+        assert!((r.baseline.macro_f1 - (0.8 / 1.4) / 4.0).abs() < 1e-12);
+        let r2 = cross_validate(
+            &data,
+            &params,
+            FoldScheme::LeaveOneGroupOut(GroupKey::Article),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            serde_json::to_string(&r2).unwrap()
+        );
+        assert!(r.to_text().contains("macro-F1: model 1.000"));
+    }
+
+    #[test]
+    fn nested_cv_picks_from_the_grid_and_reports_it() {
+        let data = toy_corpus();
+        let grid = ParamGrid {
+            alphas: vec![0.1, 100.0],
+            class_weights: vec![ClassWeight::None],
+        };
+        let r = nested_cross_validate(
+            &data,
+            &ModelParams::default(),
+            &grid,
+            FoldScheme::GroupKFold {
+                key: GroupKey::Outlet,
+                k: 2,
+            },
+            FoldScheme::GroupKFold {
+                key: GroupKey::Article,
+                k: 3,
+            },
+        )
+        .unwrap();
+        assert_eq!(r.folds, 2);
+        // With alpha = 100 every sentence gets the majority label; the inner CV must see it.
+        assert!(r.fold_summaries.iter().all(|f| f.alpha == 0.1));
+        assert!(r.nested.is_some());
+        assert!(r.model.macro_f1 > r.baseline.macro_f1);
+    }
+
+    #[test]
+    fn train_test_scores_the_test_set() {
+        let data = toy_corpus();
+        let (train, test) = data.split_at(30);
+        let r = train_test(
+            train,
+            test,
+            &ModelParams {
+                alpha: 0.1,
+                ..ModelParams::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.examples, 10);
+        assert_eq!(r.model.accuracy, 1.0);
+        assert!(train_test(train, &[], &ModelParams::default()).is_err());
+    }
+}

@@ -1,0 +1,561 @@
+//! Sentence features: tokenization, Snowball stemming, word n-grams and TF-IDF weighting.
+//!
+//! This module owns the step "sentence text -> sparse feature vector". A [`FeaturizerParams`]
+//! is fitted on training texts into a [`Featurizer`] (vocabulary plus idf), which turns any
+//! sentence into a [`SparseVec`]. The weighting follows scikit-learn's
+//! `TfidfVectorizer(sublinear_tf=True, smooth_idf=True, norm="l2")`:
+//!
+//! - term frequency `tf` is replaced by `1 + ln(tf)` (sublinear tf);
+//! - `idf = ln((1 + n) / (1 + df)) + 1`, with `n` training texts and `df` the number of
+//!   training texts that contain the term;
+//! - each row is scaled to unit L2 norm.
+//!
+//! Tokenization lowercases, folds curly quotes and apostrophes to straight ones, keeps words
+//! (with inner apostrophes: `doesn't`, `putin's`), numbers (with inner `.`/`,`: `2.5`,
+//! `1,000`) and `%` as its own token, and splits on every other punctuation mark (so
+//! `back-channel` gives `back`, `channel`). Words are stemmed with the English Snowball
+//! stemmer, so `signalled`, `signals` and `signaling` share one feature.
+//!
+//! Feature groups: today only word n-grams. Every new group (for example cue-lexicon counts
+//! or the neighbouring sentence's words) gets its own flag in [`FeaturizerParams`] that is
+//! off when absent from a saved model (`#[serde(default)]`), its own term prefix (such as
+//! `cue:`), and reads neighbours through [`Featurizer::transform_article`]; old models then
+//! keep producing exactly the features they were trained with.
+
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// A sparse feature vector: `(feature index, value)` pairs sorted by index, no duplicates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SparseVec(pub Vec<(usize, f64)>);
+
+impl SparseVec {
+    /// Number of non-zero entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when the vector has no non-zero entry (no known term in the sentence).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Iterates over `(index, value)` pairs in index order.
+    pub fn iter(&self) -> impl Iterator<Item = &(usize, f64)> {
+        self.0.iter()
+    }
+
+    /// The value at `index` (0 when absent).
+    pub fn get(&self, index: usize) -> f64 {
+        self.0
+            .binary_search_by_key(&index, |&(i, _)| i)
+            .map(|p| self.0[p].1)
+            .unwrap_or(0.0)
+    }
+}
+
+/// Settings of the featurizer. Fitting them on texts gives a [`Featurizer`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeaturizerParams {
+    /// Lowercase the text before tokenizing.
+    pub lowercase: bool,
+    /// Reduce words to their English Snowball stem.
+    pub stem: bool,
+    /// Longest word n-gram (1 = unigrams only, 2 = unigrams and bigrams, at most 3).
+    pub ngram_max: usize,
+    /// Use `1 + ln(tf)` instead of the raw term count.
+    pub sublinear_tf: bool,
+    /// Keep only terms that occur in at least this many training texts.
+    pub min_df: usize,
+    /// Keep at most this many terms (the most frequent over the training texts; ties broken
+    /// by term order). `None` keeps all.
+    pub max_features: Option<usize>,
+}
+
+impl Default for FeaturizerParams {
+    fn default() -> Self {
+        FeaturizerParams {
+            lowercase: true,
+            stem: true,
+            ngram_max: 2,
+            sublinear_tf: true,
+            min_df: 1,
+            max_features: None,
+        }
+    }
+}
+
+/// Error in featurizer settings or in a stored featurizer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FeatureError {
+    /// A setting is out of range.
+    #[error("invalid featurizer setting: {0}")]
+    InvalidParams(String),
+    /// A stored vocabulary or idf table is inconsistent.
+    #[error("invalid featurizer data: {0}")]
+    Invalid(String),
+}
+
+impl FeaturizerParams {
+    /// Checks that the settings are usable.
+    pub fn validate(&self) -> Result<(), FeatureError> {
+        if !(1..=3).contains(&self.ngram_max) {
+            return Err(FeatureError::InvalidParams(format!(
+                "ngram_max must be 1, 2 or 3 (got {})",
+                self.ngram_max
+            )));
+        }
+        if self.min_df == 0 {
+            return Err(FeatureError::InvalidParams(
+                "min_df must be at least 1".to_string(),
+            ));
+        }
+        if self.max_features == Some(0) {
+            return Err(FeatureError::InvalidParams(
+                "max_features must be at least 1 when given".to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Splits a text into normalized tokens (lowercased, stemmed, per these settings).
+    pub fn tokenize(&self, text: &str) -> Vec<String> {
+        let stemmer = self.stem.then(|| Stemmer::create(Algorithm::English));
+        tokens_with(self, stemmer.as_ref(), text)
+    }
+
+    /// All terms (n-grams, and later other feature groups) of one text, with repeats.
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let stemmer = self.stem.then(|| Stemmer::create(Algorithm::English));
+        terms_with(self, stemmer.as_ref(), text)
+    }
+
+    /// Learns the vocabulary and idf from training texts. Settings must be valid
+    /// (see [`FeaturizerParams::validate`]); invalid ones are clamped to the nearest valid value.
+    pub fn fit<S: AsRef<str>>(&self, texts: &[S]) -> Featurizer {
+        let mut params = self.clone();
+        params.ngram_max = params.ngram_max.clamp(1, 3);
+        params.min_df = params.min_df.max(1);
+        if params.max_features == Some(0) {
+            params.max_features = None;
+        }
+        let stemmer = params.stem.then(|| Stemmer::create(Algorithm::English));
+        // term -> (document frequency, total count); BTreeMap keeps the order deterministic.
+        let mut stats: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for text in texts {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for t in terms_with(&params, stemmer.as_ref(), text.as_ref()) {
+                *counts.entry(t).or_insert(0) += 1;
+            }
+            for (t, c) in counts {
+                let e = stats.entry(t).or_insert((0, 0));
+                e.0 += 1;
+                e.1 += c;
+            }
+        }
+        let mut kept: Vec<(String, usize, usize)> = stats
+            .into_iter()
+            .filter(|(_, (df, _))| *df >= params.min_df)
+            .map(|(t, (df, tot))| (t, df, tot))
+            .collect();
+        if let Some(max) = params.max_features {
+            if kept.len() > max {
+                // Most frequent first; ties by term so the choice is deterministic.
+                kept.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+                kept.truncate(max);
+                kept.sort_by(|a, b| a.0.cmp(&b.0));
+            }
+        }
+        let n = texts.len() as f64;
+        let idf = kept
+            .iter()
+            .map(|(_, df, _)| ((1.0 + n) / (1.0 + *df as f64)).ln() + 1.0)
+            .collect();
+        let vocabulary = kept.into_iter().map(|(t, _, _)| t).collect();
+        Featurizer::build(params, vocabulary, idf)
+    }
+}
+
+/// A fitted featurizer: settings, vocabulary (sorted, index = feature id) and idf per term.
+#[derive(Debug, Clone)]
+pub struct Featurizer {
+    params: FeaturizerParams,
+    vocabulary: Vec<String>,
+    idf: Vec<f64>,
+    index: HashMap<String, usize>,
+    stemmer: Option<StemmerBox>,
+}
+
+/// Wrapper so `Featurizer` can derive `Debug` and `Clone` around the stemmer.
+struct StemmerBox(Stemmer);
+
+impl std::fmt::Debug for StemmerBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stemmer(English)")
+    }
+}
+
+impl Clone for StemmerBox {
+    fn clone(&self) -> Self {
+        StemmerBox(Stemmer::create(Algorithm::English))
+    }
+}
+
+impl PartialEq for Featurizer {
+    fn eq(&self, other: &Self) -> bool {
+        self.params == other.params && self.vocabulary == other.vocabulary && self.idf == other.idf
+    }
+}
+
+impl Featurizer {
+    fn build(params: FeaturizerParams, vocabulary: Vec<String>, idf: Vec<f64>) -> Featurizer {
+        let index = vocabulary
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i))
+            .collect();
+        let stemmer = params
+            .stem
+            .then(|| StemmerBox(Stemmer::create(Algorithm::English)));
+        Featurizer {
+            params,
+            vocabulary,
+            idf,
+            index,
+            stemmer,
+        }
+    }
+
+    /// Rebuilds a featurizer from stored parts, checking that they fit together: one idf per
+    /// term, terms strictly sorted (hence unique), idf values finite and at least 1.
+    pub fn from_parts(
+        params: FeaturizerParams,
+        vocabulary: Vec<String>,
+        idf: Vec<f64>,
+    ) -> Result<Featurizer, FeatureError> {
+        params.validate()?;
+        if vocabulary.len() != idf.len() {
+            return Err(FeatureError::Invalid(format!(
+                "{} vocabulary terms but {} idf values",
+                vocabulary.len(),
+                idf.len()
+            )));
+        }
+        if let Some(w) = vocabulary.windows(2).find(|w| w[0] >= w[1]) {
+            return Err(FeatureError::Invalid(format!(
+                "vocabulary is not strictly sorted at `{}` / `{}`",
+                w[0], w[1]
+            )));
+        }
+        if let Some(bad) = idf.iter().find(|v| !v.is_finite() || **v < 1.0) {
+            return Err(FeatureError::Invalid(format!(
+                "idf value {bad} is not a finite number >= 1"
+            )));
+        }
+        Ok(Featurizer::build(params, vocabulary, idf))
+    }
+
+    /// The settings this featurizer was fitted with.
+    pub fn params(&self) -> &FeaturizerParams {
+        &self.params
+    }
+
+    /// The vocabulary; position = feature index.
+    pub fn vocabulary(&self) -> &[String] {
+        &self.vocabulary
+    }
+
+    /// The idf of each vocabulary term.
+    pub fn idf(&self) -> &[f64] {
+        &self.idf
+    }
+
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        self.vocabulary.len()
+    }
+
+    /// The term of a feature index.
+    pub fn term(&self, index: usize) -> Option<&str> {
+        self.vocabulary.get(index).map(String::as_str)
+    }
+
+    /// The feature index of a term, if it is in the vocabulary.
+    pub fn index_of(&self, term: &str) -> Option<usize> {
+        self.index.get(term).copied()
+    }
+
+    fn terms(&self, text: &str) -> Vec<String> {
+        terms_with(&self.params, self.stemmer.as_ref().map(|s| &s.0), text)
+    }
+
+    /// The TF-IDF vector of one sentence (unit L2 norm unless no term is known).
+    pub fn transform(&self, text: &str) -> SparseVec {
+        let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+        for t in self.terms(text) {
+            if let Some(&i) = self.index.get(&t) {
+                *counts.entry(i).or_insert(0) += 1;
+            }
+        }
+        let mut entries: Vec<(usize, f64)> = counts
+            .into_iter()
+            .map(|(i, c)| {
+                let tf = if self.params.sublinear_tf {
+                    1.0 + (c as f64).ln()
+                } else {
+                    c as f64
+                };
+                (i, tf * self.idf[i])
+            })
+            .collect();
+        let norm = entries.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            for e in &mut entries {
+                e.1 /= norm;
+            }
+        }
+        SparseVec(entries)
+    }
+
+    /// The feature vectors of one article's sentences, in order. Today each sentence is
+    /// featurized alone; feature groups that look at neighbouring sentences plug in here.
+    pub fn transform_article(&self, texts: &[&str]) -> Vec<SparseVec> {
+        texts.iter().map(|t| self.transform(t)).collect()
+    }
+}
+
+/// Tokens of a text per `params`, stemmed with `stemmer` when given.
+fn tokens_with(params: &FeaturizerParams, stemmer: Option<&Stemmer>, text: &str) -> Vec<String> {
+    raw_tokens(text, params.lowercase)
+        .into_iter()
+        .map(|t| match stemmer {
+            Some(s) if t.chars().any(char::is_alphabetic) => s.stem(&t).into_owned(),
+            _ => t,
+        })
+        .collect()
+}
+
+/// Word n-gram terms (1..=ngram_max) of a text, in order, with repeats.
+fn terms_with(params: &FeaturizerParams, stemmer: Option<&Stemmer>, text: &str) -> Vec<String> {
+    let tokens = tokens_with(params, stemmer, text);
+    let mut out = Vec::with_capacity(tokens.len() * params.ngram_max);
+    for n in 1..=params.ngram_max {
+        for w in tokens.windows(n) {
+            out.push(w.join(" "));
+        }
+    }
+    out
+}
+
+/// Folds typographic quotes, apostrophes and dashes to their ASCII forms.
+fn normalize_char(c: char) -> char {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' | '`' | '\u{00B4}' => '\'',
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+        | '\u{00BB}' => '"',
+        '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
+        _ => c,
+    }
+}
+
+/// Splits text into word, number and `%` tokens (before stemming).
+fn raw_tokens(text: &str, lowercase: bool) -> Vec<String> {
+    let chars: Vec<char> = text.chars().map(normalize_char).collect();
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let flush = |cur: &mut String, out: &mut Vec<String>| {
+        if !cur.is_empty() {
+            out.push(std::mem::take(cur));
+        }
+    };
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_alphanumeric() {
+            if lowercase {
+                cur.extend(c.to_lowercase());
+            } else {
+                cur.push(c);
+            }
+            continue;
+        }
+        let prev = if i > 0 { Some(chars[i - 1]) } else { None };
+        let next = chars.get(i + 1).copied();
+        let joins = match (c, prev, next) {
+            // Inner apostrophe of a word: don't, Putin's.
+            ('\'', Some(p), Some(n)) => p.is_alphanumeric() && n.is_alphabetic() && !cur.is_empty(),
+            // Inner separator of a number: 2.5, 1,000.
+            ('.' | ',', Some(p), Some(n)) => {
+                p.is_ascii_digit()
+                    && n.is_ascii_digit()
+                    && cur
+                        .chars()
+                        .all(|ch| ch.is_ascii_digit() || ch == '.' || ch == ',')
+            }
+            _ => false,
+        };
+        if joins {
+            cur.push(c);
+            continue;
+        }
+        flush(&mut cur, &mut out);
+        if c == '%' {
+            out.push("%".to_string());
+        }
+    }
+    flush(&mut cur, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain() -> FeaturizerParams {
+        FeaturizerParams {
+            stem: false,
+            ngram_max: 1,
+            ..FeaturizerParams::default()
+        }
+    }
+
+    #[test]
+    fn tokenizes_words_numbers_percent_and_quotes() {
+        let p = FeaturizerParams {
+            stem: false,
+            ..FeaturizerParams::default()
+        };
+        assert_eq!(
+            p.tokenize("Putin\u{2019}s \u{201C}back-channel\u{201D} offer: keep 18% (1,000.5 km), doesn't."),
+            vec![
+                "putin's", "back", "channel", "offer", "keep", "18", "%", "1,000.5", "km",
+                "doesn't"
+            ]
+        );
+        assert_eq!(
+            p.tokenize("Ukraine—Russia talks…"),
+            vec!["ukraine", "russia", "talks"]
+        );
+        assert_eq!(p.tokenize("'quoted' end."), vec!["quoted", "end"]);
+        assert!(p.tokenize(" -- !! ").is_empty());
+    }
+
+    #[test]
+    fn stems_with_snowball() {
+        let p = FeaturizerParams::default();
+        assert_eq!(
+            p.tokenize("Signalled signals signaling negotiations"),
+            vec!["signal", "signal", "signal", "negoti"]
+        );
+        // Numbers are not stemmed.
+        assert_eq!(p.tokenize("2024 18%"), vec!["2024", "18", "%"]);
+    }
+
+    #[test]
+    fn builds_unigrams_and_bigrams_in_sorted_vocabulary() {
+        let p = FeaturizerParams {
+            stem: false,
+            ..FeaturizerParams::default()
+        };
+        let f = p.fit(&["b a", "a c"]);
+        assert_eq!(f.vocabulary(), &["a", "a c", "b", "b a", "c"]);
+    }
+
+    /// Hand-computed tf-idf for the corpus ["a b", "a a c"] (n = 2, unigrams, sublinear tf):
+    /// idf(a) = ln(3/3) + 1 = 1, idf(b) = idf(c) = ln(3/2) + 1 = 1.405465108...
+    /// "a a c": a = (1 + ln 2) * 1 = 1.693147..., c = 1.405465...; norm = 2.200472...
+    #[test]
+    fn exact_tfidf_values_on_a_tiny_corpus() {
+        let f = plain().fit(&["a b", "a a c"]);
+        assert_eq!(f.vocabulary(), &["a", "b", "c"]);
+        let idf_bc = (1.5f64).ln() + 1.0;
+        assert!((f.idf()[0] - 1.0).abs() < 1e-15);
+        assert!((f.idf()[1] - idf_bc).abs() < 1e-15);
+        assert!((f.idf()[2] - 1.405_465_108_108_164_4).abs() < 1e-12);
+
+        let v = f.transform("a a c");
+        let a = 1.0 + 2f64.ln();
+        let norm = (a * a + idf_bc * idf_bc).sqrt();
+        assert!((norm - 2.200_472_573_141_412).abs() < 1e-9);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v.0[0].0, 0);
+        assert_eq!(v.0[1].0, 2);
+        assert!((v.0[0].1 - 0.769_447_072_972_509).abs() < 1e-9);
+        assert!((v.0[1].1 - 0.638_710_577_565_487).abs() < 1e-9);
+
+        // Unknown words are ignored; a sentence of only unknown words is empty.
+        assert!(f.transform("zzz qqq").is_empty());
+        let u = f.transform("b zzz");
+        assert_eq!(u.0, vec![(1, 1.0)]);
+    }
+
+    #[test]
+    fn raw_tf_when_sublinear_is_off() {
+        let p = FeaturizerParams {
+            sublinear_tf: false,
+            ..plain()
+        };
+        let f = p.fit(&["a b", "a a c"]);
+        let v = f.transform("a a c");
+        let idf_c = (1.5f64).ln() + 1.0;
+        let norm = (4.0 + idf_c * idf_c).sqrt();
+        assert!((v.get(0) - 2.0 / norm).abs() < 1e-12);
+        assert!((v.get(2) - idf_c / norm).abs() < 1e-12);
+    }
+
+    #[test]
+    fn min_df_and_max_features_prune_deterministically() {
+        let texts = ["x y", "x z", "x y w"];
+        let f = FeaturizerParams {
+            min_df: 2,
+            ..plain()
+        }
+        .fit(&texts);
+        assert_eq!(f.vocabulary(), &["x", "y"]);
+        let g = FeaturizerParams {
+            max_features: Some(2),
+            ..plain()
+        }
+        .fit(&texts);
+        // x (3) and y (2) are the most frequent.
+        assert_eq!(g.vocabulary(), &["x", "y"]);
+        let h = FeaturizerParams {
+            max_features: Some(3),
+            ..plain()
+        }
+        .fit(&texts);
+        // w and z tie at 1: the tie goes to the earlier term.
+        assert_eq!(h.vocabulary(), &["w", "x", "y"]);
+    }
+
+    #[test]
+    fn from_parts_checks_consistency() {
+        let p = plain();
+        assert!(Featurizer::from_parts(p.clone(), vec!["a".into()], vec![1.0, 2.0]).is_err());
+        assert!(
+            Featurizer::from_parts(p.clone(), vec!["b".into(), "a".into()], vec![1.0, 1.0])
+                .is_err()
+        );
+        assert!(Featurizer::from_parts(p.clone(), vec!["a".into()], vec![f64::NAN]).is_err());
+        let f = Featurizer::from_parts(p, vec!["a".into(), "b".into()], vec![1.0, 2.0]).unwrap();
+        assert_eq!(f.index_of("b"), Some(1));
+        assert!(FeaturizerParams {
+            ngram_max: 4,
+            ..plain()
+        }
+        .validate()
+        .is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rows_are_unit_norm_and_sorted(words in proptest::collection::vec("[a-e]{1,3}", 1..12)) {
+            let text = words.join(" ");
+            let f = FeaturizerParams::default().fit(&[text.as_str(), "a b c d e"]);
+            let v = f.transform(&text);
+            let norm: f64 = v.iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
+            proptest::prop_assert!((norm - 1.0).abs() < 1e-12);
+            proptest::prop_assert!(v.0.windows(2).all(|w| w[0].0 < w[1].0));
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The model file: a JSON document that carries everything needed to use a model.
+//!
+//! Layout (format version 1):
+//!
+//! ```text
+//! { "format_version": 1,
+//!   "checksum": "sha256:<hex of the compact JSON of `content`>",
+//!   "content": { "labels", "active_labels", "featurizer", "vocabulary", "idf",
+//!                "weights" (one [4] row per vocabulary term), "intercepts", "training" } }
+//! ```
+//!
+//! Loading checks, in order: JSON syntax, the format version (a newer one asks the user to
+//! upgrade claimtrack), the field layout, the checksum, then the shapes. Writing is
+//! deterministic: the same model gives the same bytes, and files are written atomically.
+
+use super::{Model, ModelError, TrainingInfo, K};
+use crate::features::{Featurizer, FeaturizerParams};
+use crate::label::Label;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// The newest model file format this build reads and the one it writes.
+pub const FORMAT_VERSION: u64 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFile {
+    format_version: u64,
+    checksum: String,
+    content: Content,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Content {
+    pub(super) labels: Vec<Label>,
+    pub(super) active_labels: Vec<Label>,
+    pub(super) featurizer: FeaturizerParams,
+    pub(super) vocabulary: Vec<String>,
+    pub(super) idf: Vec<f64>,
+    pub(super) weights: Vec<[f64; 4]>,
+    pub(super) intercepts: [f64; 4],
+    pub(super) training: TrainingInfo,
+}
+
+pub(super) fn checksum_of(content: &Content) -> Result<String, ModelError> {
+    let bytes = serde_json::to_vec(content).map_err(|e| ModelError::Parse(e.to_string()))?;
+    let digest = Sha256::digest(&bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("sha256:{hex}"))
+}
+
+impl Model {
+    /// Serializes the model to its JSON file format (deterministic bytes).
+    pub fn to_json_string(&self) -> Result<String, ModelError> {
+        let content = Content {
+            labels: Label::ALL.to_vec(),
+            active_labels: self.active_labels(),
+            featurizer: self.featurizer.params().clone(),
+            vocabulary: self.featurizer.vocabulary().to_vec(),
+            idf: self.featurizer.idf().to_vec(),
+            weights: self.weights.clone(),
+            intercepts: self.intercepts,
+            training: self.training.clone(),
+        };
+        let file = ModelFile {
+            format_version: FORMAT_VERSION,
+            checksum: checksum_of(&content)?,
+            content,
+        };
+        let mut s =
+            serde_json::to_string_pretty(&file).map_err(|e| ModelError::Parse(e.to_string()))?;
+        s.push('\n');
+        Ok(s)
+    }
+
+    /// Parses and checks a model from its JSON text.
+    pub fn from_json_str(json: &str) -> Result<Model, ModelError> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| ModelError::Parse(format!("not JSON: {e}")))?;
+        let version = value
+            .get("format_version")
+            .ok_or_else(|| {
+                ModelError::Parse("no `format_version`: this is not a claimtrack model file".into())
+            })?
+            .as_u64()
+            .ok_or_else(|| ModelError::Parse("`format_version` is not a whole number".into()))?;
+        if version > FORMAT_VERSION {
+            return Err(ModelError::UnsupportedVersion {
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        if version == 0 {
+            return Err(ModelError::Parse(
+                "`format_version` 0 does not exist".into(),
+            ));
+        }
+        let file: ModelFile =
+            serde_json::from_value(value).map_err(|e| ModelError::Parse(e.to_string()))?;
+        let computed = checksum_of(&file.content)?;
+        if computed != file.checksum {
+            return Err(ModelError::Checksum {
+                stored: file.checksum,
+                computed,
+            });
+        }
+        let c = file.content;
+        if c.labels != Label::ALL {
+            return Err(ModelError::Shape(format!(
+                "labels {:?} differ from this build's {:?}",
+                c.labels,
+                Label::ALL
+            )));
+        }
+        if c.vocabulary.len() != c.weights.len() {
+            return Err(ModelError::Shape(format!(
+                "{} vocabulary terms but {} weight rows",
+                c.vocabulary.len(),
+                c.weights.len()
+            )));
+        }
+        if c.weights
+            .iter()
+            .flatten()
+            .chain(c.intercepts.iter())
+            .any(|v| !v.is_finite())
+        {
+            return Err(ModelError::Shape(
+                "a weight or intercept is not finite".into(),
+            ));
+        }
+        let mut active = [false; K];
+        for l in &c.active_labels {
+            active[l.index()] = true;
+        }
+        if active.iter().filter(|a| **a).count() < 2 {
+            return Err(ModelError::Shape("fewer than two active labels".into()));
+        }
+        if c.training.params.featurizer != c.featurizer {
+            return Err(ModelError::Shape(
+                "featurizer settings differ from the recorded training settings".into(),
+            ));
+        }
+        let featurizer = Featurizer::from_parts(c.featurizer, c.vocabulary, c.idf)?;
+        Ok(Model {
+            featurizer,
+            weights: c.weights,
+            intercepts: c.intercepts,
+            active,
+            training: c.training,
+        })
+    }
+
+    /// Reads a model file; errors name the file.
+    pub fn load(path: &Path) -> Result<Model, ModelError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Model::from_json_str(&text).map_err(|e| ModelError::InFile {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        })
+    }
+
+    /// Writes the model file atomically (temporary file in the same folder, then rename).
+    pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        let json = self.to_json_string()?;
+        crate::atomic::write_atomic(path, json.as_bytes()).map_err(|source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// The model shipped inside the binary (`models/default.json` at build time).
+    pub fn default_model() -> Result<Model, ModelError> {
+        match embedded_default_json() {
+            Some(json) => Model::from_json_str(json).map_err(|e| ModelError::InFile {
+                path: "models/default.json (embedded)".into(),
+                source: Box::new(e),
+            }),
+            None => Err(ModelError::NoDefaultModel),
+        }
+    }
+}
+
+/// The JSON text of the embedded default model, when one was present at build time.
+pub fn embedded_default_json() -> Option<&'static str> {
+    include!(concat!(env!("OUT_DIR"), "/default_model.rs"))
+}

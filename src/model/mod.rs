@@ -1,0 +1,607 @@
+//! The sentence classifier: a multinomial logistic regression over TF-IDF features.
+//!
+//! This module owns the step "feature vector -> label with probabilities": training
+//! ([`ModelParams::fit`]), prediction ([`Model::predict_proba`], [`Model::predict_article`]),
+//! explanations ([`Model::explain`]) and the model file ([`Model::save`], [`Model::load`],
+//! the embedded [`Model::default_model`]). How the weights are found lives in `train`; the
+//! file format in `file`.
+//!
+//! Inference never builds a dense matrix: a sentence's score for class `c` is
+//! `b[c] + sum_j x_j * W[j, c]` over its non-zero features, followed by a softmax.
+
+mod file;
+mod train;
+
+pub use file::{embedded_default_json, FORMAT_VERSION};
+
+use crate::features::{FeatureError, Featurizer, FeaturizerParams, SparseVec};
+use crate::gold::Example;
+use crate::label::Label;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use train::{Csr, SparseProblem, K};
+
+/// How training examples are weighted per class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassWeight {
+    /// Every sentence counts once.
+    #[default]
+    None,
+    /// Each class weighs `n / (classes * n_class)`, as scikit-learn's `class_weight="balanced"`:
+    /// rare labels count as much in total as the dominant `context`.
+    Balanced,
+}
+
+/// Which optimizer fits the weights (both minimize the same objective).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Solver {
+    /// L-BFGS (argmin) on the sparse matrix: fast, memory `O(non-zeros)`, reports convergence.
+    #[default]
+    Sparse,
+    /// linfa-logistic's `MultiLogisticRegression` on a dense copy of the matrix: the reference
+    /// implementation. Refuses inputs whose dense matrix would exceed `max_dense_bytes`, and
+    /// supports no class weights.
+    Linfa,
+}
+
+/// Training settings: the estimator's parameters, checked into a fitted [`Model`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelParams {
+    /// L2 strength on the weights (not the intercepts); about `1 / C` in scikit-learn terms.
+    pub alpha: f64,
+    /// Most optimizer iterations.
+    pub max_iterations: u64,
+    /// Convergence threshold on the L2 norm of the gradient of the *mean* loss (the summed
+    /// loss's gradient divided by the total sample weight), so it does not depend on how
+    /// many sentences there are.
+    pub tolerance: f64,
+    /// Per-class weighting of examples.
+    pub class_weight: ClassWeight,
+    /// Optimizer.
+    pub solver: Solver,
+    /// Fail instead of returning a model when the optimizer did not converge.
+    pub require_convergence: bool,
+    /// Largest dense matrix, in bytes, the [`Solver::Linfa`] path may allocate.
+    pub max_dense_bytes: u64,
+    /// Featurizer settings.
+    pub featurizer: FeaturizerParams,
+}
+
+impl Default for ModelParams {
+    fn default() -> Self {
+        ModelParams {
+            alpha: 1.0,
+            max_iterations: 1000,
+            tolerance: 1e-6,
+            class_weight: ClassWeight::None,
+            solver: Solver::Sparse,
+            require_convergence: false,
+            max_dense_bytes: 1 << 30,
+            featurizer: FeaturizerParams::default(),
+        }
+    }
+}
+
+/// Error while training, loading or saving a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// A training setting is out of range.
+    #[error("invalid training setting: {0}")]
+    InvalidParams(String),
+    /// Featurizer settings or stored featurizer data are invalid.
+    #[error(transparent)]
+    Features(#[from] FeatureError),
+    /// Nothing to train on.
+    #[error("no training examples")]
+    NoExamples,
+    /// Training data has fewer than two distinct labels.
+    #[error("training data has only {found} distinct label(s); at least 2 are needed")]
+    TooFewClasses {
+        /// Number of distinct labels found.
+        found: usize,
+    },
+    /// The dense matrix for the linfa solver would be too large.
+    #[error("the dense {rows} x {cols} matrix for the linfa solver needs {bytes} bytes, over the limit of {limit}; use the sparse solver")]
+    DenseTooLarge {
+        /// Rows (sentences).
+        rows: usize,
+        /// Columns (features).
+        cols: usize,
+        /// Bytes needed.
+        bytes: u64,
+        /// Allowed bytes.
+        limit: u64,
+    },
+    /// The optimizer failed or panicked.
+    #[error("training failed: {0}")]
+    Optimizer(String),
+    /// The optimizer stopped before reaching the tolerance (only with `require_convergence`).
+    #[error("training did not converge: {0}; raise max_iterations or alpha")]
+    NotConverged(Convergence),
+    /// Reading or writing a model file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A model file is not valid JSON of the expected shape.
+    #[error("model file is not valid: {0}")]
+    Parse(String),
+    /// A model file was written by a newer claimtrack.
+    #[error("model file format version {found} is newer than this claimtrack supports (up to {supported}); upgrade claimtrack")]
+    UnsupportedVersion {
+        /// Version in the file.
+        found: u64,
+        /// Newest version this build reads.
+        supported: u64,
+    },
+    /// The stored checksum does not match the content.
+    #[error("model checksum mismatch (stored {stored}, computed {computed}): the file was edited or damaged; retrain or restore it")]
+    Checksum {
+        /// Checksum in the file.
+        stored: String,
+        /// Checksum of the content.
+        computed: String,
+    },
+    /// Stored arrays do not fit together.
+    #[error("model file has inconsistent shapes: {0}")]
+    Shape(String),
+    /// No default model was embedded at build time.
+    #[error("this build of claimtrack has no embedded default model (models/default.json was missing at build time); pass --model FILE or train one with `claimtrack train`")]
+    NoDefaultModel,
+    /// An error inside a named file.
+    #[error("{path}: {source}")]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: Box<ModelError>,
+    },
+}
+
+/// How the optimizer finished.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Convergence {
+    /// Whether the mean-loss gradient norm reached the tolerance.
+    pub converged: bool,
+    /// Iterations run (`None` for the linfa solver, which does not report them).
+    pub iterations: Option<u64>,
+    /// Final objective value (summed loss plus penalty).
+    pub loss: f64,
+    /// Final L2 norm of the mean-loss gradient.
+    pub gradient_norm: f64,
+    /// The tolerance it was compared with.
+    pub tolerance: f64,
+    /// Why the optimizer stopped.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Convergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} after {} iterations (mean-loss gradient norm {:.3e}, tolerance {:.1e}; {})",
+            if self.converged {
+                "converged"
+            } else {
+                "not converged"
+            },
+            self.iterations
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| "?".into()),
+            self.gradient_norm,
+            self.tolerance,
+            self.reason
+        )
+    }
+}
+
+/// A training data file and its SHA-256, recorded in the model for provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFile {
+    /// Path as given by the caller (relative paths keep models reproducible across machines).
+    pub path: String,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+/// What a model was trained on and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// claimtrack version that trained the model.
+    pub tool_version: String,
+    /// Number of training sentences.
+    pub examples: usize,
+    /// Number of distinct articles.
+    pub articles: usize,
+    /// Sentences per label.
+    pub label_counts: BTreeMap<Label, usize>,
+    /// Training settings.
+    pub params: ModelParams,
+    /// Optimizer outcome.
+    pub convergence: Convergence,
+    /// Data files (filled by the caller with [`Model::with_data_files`]).
+    pub data_files: Vec<DataFile>,
+}
+
+/// One term's contribution to a decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermContribution {
+    /// The feature's term (stemmed n-gram).
+    pub term: String,
+    /// Its TF-IDF value in the sentence.
+    pub value: f64,
+    /// The model weight for the explained label.
+    pub weight: f64,
+    /// `value * weight`: positive pushes toward the label, negative away from it.
+    pub contribution: f64,
+}
+
+/// Why the model chose a label for a sentence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// The predicted label.
+    pub label: Label,
+    /// Probabilities in [`Label::ALL`] order.
+    pub probs: [f64; 4],
+    /// The label's intercept (its score with no known term).
+    pub intercept: f64,
+    /// Terms pushing toward the label, strongest first.
+    pub toward: Vec<TermContribution>,
+    /// Terms pushing away from the label, strongest first.
+    pub against: Vec<TermContribution>,
+}
+
+/// A fitted classifier: featurizer, weights and provenance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    featurizer: Featurizer,
+    /// One row of [`Label::ALL`]-ordered weights per feature.
+    weights: Vec<[f64; 4]>,
+    intercepts: [f64; 4],
+    /// Labels seen in training; the others get probability 0.
+    active: [bool; 4],
+    training: TrainingInfo,
+}
+
+impl ModelParams {
+    /// Checks that the settings are usable.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if !self.alpha.is_finite() || self.alpha < 0.0 {
+            return Err(ModelError::InvalidParams(format!(
+                "alpha must be a finite number >= 0 (got {})",
+                self.alpha
+            )));
+        }
+        if !self.tolerance.is_finite() || self.tolerance <= 0.0 {
+            return Err(ModelError::InvalidParams(format!(
+                "tolerance must be a finite number > 0 (got {})",
+                self.tolerance
+            )));
+        }
+        if self.max_iterations == 0 {
+            return Err(ModelError::InvalidParams(
+                "max_iterations must be at least 1".into(),
+            ));
+        }
+        if self.solver == Solver::Linfa && self.class_weight != ClassWeight::None {
+            return Err(ModelError::InvalidParams(
+                "the linfa solver has no class weights; use the sparse solver".into(),
+            ));
+        }
+        self.featurizer.validate()?;
+        Ok(())
+    }
+
+    /// Trains a model on labelled sentences. Deterministic: the same examples (in the same
+    /// order) and settings give the same model, bit for bit.
+    pub fn fit(&self, examples: &[Example]) -> Result<Model, ModelError> {
+        self.validate()?;
+        if examples.is_empty() {
+            return Err(ModelError::NoExamples);
+        }
+        let mut counts = [0usize; K];
+        for e in examples {
+            counts[e.label.index()] += 1;
+        }
+        let found = counts.iter().filter(|&&c| c > 0).count();
+        if found < 2 {
+            return Err(ModelError::TooFewClasses { found });
+        }
+        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+        let featurizer = self.featurizer.fit(&texts);
+        let rows = featurize_examples(&featurizer, examples);
+        let y: Vec<usize> = examples.iter().map(|e| e.label.index()).collect();
+        let sample_weight: Vec<f64> = match self.class_weight {
+            ClassWeight::None => vec![1.0; examples.len()],
+            ClassWeight::Balanced => {
+                let n = examples.len() as f64;
+                y.iter()
+                    .map(|&c| n / (found as f64 * counts[c] as f64))
+                    .collect()
+            }
+        };
+        let weight_sum: f64 = sample_weight.iter().sum();
+        let x = Csr::from_rows(&rows, featurizer.n_features());
+        let problem = SparseProblem::new(&x, &y, &sample_weight, self.alpha);
+        let active = problem.active();
+        let (params, convergence) = match self.solver {
+            Solver::Sparse => {
+                let sol =
+                    train::minimize(&problem, self.max_iterations, self.tolerance * weight_sum)
+                        .map_err(ModelError::Optimizer)?;
+                let gn = sol.gradient_norm / weight_sum;
+                let conv = Convergence {
+                    converged: gn <= self.tolerance,
+                    iterations: Some(sol.iterations),
+                    loss: sol.loss,
+                    gradient_norm: gn,
+                    tolerance: self.tolerance,
+                    reason: sol.reason,
+                };
+                (sol.params, conv)
+            }
+            Solver::Linfa => {
+                let params = fit_linfa(self, &rows, &y, featurizer.n_features(), active)?;
+                let (loss, grad) = problem.loss_grad(&params);
+                let gn = grad.iter().map(|g| g * g).sum::<f64>().sqrt() / weight_sum;
+                let conv = Convergence {
+                    converged: gn <= self.tolerance,
+                    iterations: None,
+                    loss,
+                    gradient_norm: gn,
+                    tolerance: self.tolerance,
+                    reason: "linfa-logistic finished (it does not say why)".into(),
+                };
+                (params, conv)
+            }
+        };
+        if self.require_convergence && !convergence.converged {
+            return Err(ModelError::NotConverged(convergence));
+        }
+        let f = featurizer.n_features();
+        let weights: Vec<[f64; 4]> = (0..f)
+            .map(|j| {
+                let mut r = [0.0; 4];
+                r.copy_from_slice(&params[j * K..j * K + K]);
+                r
+            })
+            .collect();
+        let mut intercepts = [0.0; 4];
+        intercepts.copy_from_slice(&params[f * K..f * K + K]);
+        let mut articles: Vec<&str> = examples.iter().map(|e| e.article.as_str()).collect();
+        articles.sort_unstable();
+        articles.dedup();
+        let training = TrainingInfo {
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            examples: examples.len(),
+            articles: articles.len(),
+            label_counts: Label::ALL.iter().map(|l| (*l, counts[l.index()])).collect(),
+            params: self.clone(),
+            convergence,
+            data_files: Vec::new(),
+        };
+        Ok(Model {
+            featurizer,
+            weights,
+            intercepts,
+            active,
+            training,
+        })
+    }
+}
+
+/// Feature rows of examples, in the examples' order. Sentences are featurized article by
+/// article (ordered by index), so neighbour-aware feature groups see each sentence's
+/// neighbours.
+fn featurize_examples(featurizer: &Featurizer, examples: &[Example]) -> Vec<SparseVec> {
+    let mut by_article: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, e) in examples.iter().enumerate() {
+        by_article.entry(e.article.as_str()).or_default().push(i);
+    }
+    let mut rows = vec![SparseVec::default(); examples.len()];
+    for idxs in by_article.values_mut() {
+        idxs.sort_by_key(|&i| (examples[i].index, i));
+        let texts: Vec<&str> = idxs.iter().map(|&i| examples[i].text.as_str()).collect();
+        for (&i, row) in idxs.iter().zip(featurizer.transform_article(&texts)) {
+            rows[i] = row;
+        }
+    }
+    rows
+}
+
+/// Fits linfa-logistic's `MultiLogisticRegression` on a dense copy and returns parameters in
+/// the sparse trainer's layout.
+fn fit_linfa(
+    params: &ModelParams,
+    rows: &[SparseVec],
+    y: &[usize],
+    n_features: usize,
+    active: [bool; K],
+) -> Result<Vec<f64>, ModelError> {
+    use linfa::traits::Fit;
+    let n = rows.len();
+    let bytes = (n as u64)
+        .saturating_mul(n_features as u64)
+        .saturating_mul(8);
+    if bytes > params.max_dense_bytes {
+        return Err(ModelError::DenseTooLarge {
+            rows: n,
+            cols: n_features,
+            bytes,
+            limit: params.max_dense_bytes,
+        });
+    }
+    let mut x = ndarray::Array2::<f64>::zeros((n, n_features));
+    for (i, r) in rows.iter().enumerate() {
+        for &(j, v) in r.iter() {
+            x[[i, j]] = v;
+        }
+    }
+    let targets = ndarray::Array1::from(y.to_vec());
+    let dataset = linfa::Dataset::new(x, targets);
+    let weight_sum = n as f64;
+    let est = linfa_logistic::MultiLogisticRegression::default()
+        .alpha(params.alpha)
+        .max_iterations(params.max_iterations)
+        .gradient_tolerance(params.tolerance * weight_sum);
+    let fitted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| est.fit(&dataset)))
+        .map_err(|_| ModelError::Optimizer("linfa-logistic panicked".into()))?
+        .map_err(|e| ModelError::Optimizer(format!("linfa-logistic: {e}")))?;
+    // linfa's columns are the classes present, sorted; map them onto the four labels.
+    let classes = fitted.classes().to_vec();
+    let present: Vec<usize> = (0..K).filter(|&k| active[k]).collect();
+    if classes != present {
+        return Err(ModelError::Optimizer(format!(
+            "linfa-logistic returned classes {classes:?}, expected {present:?}"
+        )));
+    }
+    let mut out = vec![0.0; (n_features + 1) * K];
+    for (col, &k) in classes.iter().enumerate() {
+        for j in 0..n_features {
+            out[j * K + k] = fitted.params()[[j, col]];
+        }
+        out[n_features * K + k] = fitted.intercept()[col];
+    }
+    // Softmax ignores a constant added to all classes, so the unpenalized intercepts are
+    // defined only up to that constant. Both solvers start at zero and only ever step along
+    // gradients whose class components sum to zero, so both stay on the zero-sum solution.
+    Ok(out)
+}
+
+impl Model {
+    /// The featurizer (vocabulary, idf, settings).
+    pub fn featurizer(&self) -> &Featurizer {
+        &self.featurizer
+    }
+
+    /// The weight rows, one per feature, columns in [`Label::ALL`] order.
+    pub fn weights(&self) -> &[[f64; 4]] {
+        &self.weights
+    }
+
+    /// The intercepts in [`Label::ALL`] order.
+    pub fn intercepts(&self) -> [f64; 4] {
+        self.intercepts
+    }
+
+    /// Labels present in the training data (others always get probability 0).
+    pub fn active_labels(&self) -> Vec<Label> {
+        Label::ALL
+            .iter()
+            .copied()
+            .filter(|l| self.active[l.index()])
+            .collect()
+    }
+
+    /// Training provenance and optimizer outcome.
+    pub fn training(&self) -> &TrainingInfo {
+        &self.training
+    }
+
+    /// Records the data files the model was trained on (stored in the model file).
+    pub fn with_data_files(mut self, files: Vec<DataFile>) -> Model {
+        self.training.data_files = files;
+        self
+    }
+
+    /// Probabilities of a feature vector, in [`Label::ALL`] order.
+    pub fn predict_proba_features(&self, x: &SparseVec) -> [f64; 4] {
+        let mut z = self.intercepts;
+        for &(j, v) in x.iter() {
+            if let Some(row) = self.weights.get(j) {
+                for k in 0..K {
+                    z[k] += v * row[k];
+                }
+            }
+        }
+        train::softmax_masked(&z, &self.active)
+    }
+
+    /// Probabilities of one sentence, in [`Label::ALL`] order.
+    pub fn predict_proba(&self, text: &str) -> [f64; 4] {
+        self.predict_proba_features(&self.featurizer.transform(text))
+    }
+
+    /// Probabilities of each sentence of one article, given in order.
+    pub fn predict_article(&self, texts: &[&str]) -> Vec<[f64; 4]> {
+        self.featurizer
+            .transform_article(texts)
+            .iter()
+            .map(|x| self.predict_proba_features(x))
+            .collect()
+    }
+
+    /// The most probable label of one sentence.
+    pub fn predict(&self, text: &str) -> Label {
+        argmax_label(&self.predict_proba(text))
+    }
+
+    /// The predicted label of a sentence with the `k` terms that push most toward it and the
+    /// `k` that push most against it (contribution = weight x TF-IDF value; with the L2
+    /// penalty each feature's weights sum to zero over the labels, so a weight is already
+    /// relative to the other labels).
+    pub fn explain(&self, text: &str, k: usize) -> Explanation {
+        let x = self.featurizer.transform(text);
+        let probs = self.predict_proba_features(&x);
+        let label = argmax_label(&probs);
+        let c = label.index();
+        let mut contribs: Vec<TermContribution> = x
+            .iter()
+            .filter_map(|&(j, v)| {
+                let w = self.weights.get(j)?[c];
+                Some(TermContribution {
+                    term: self.featurizer.term(j)?.to_string(),
+                    value: v,
+                    weight: w,
+                    contribution: v * w,
+                })
+            })
+            .collect();
+        contribs.sort_by(|a, b| {
+            b.contribution
+                .total_cmp(&a.contribution)
+                .then_with(|| a.term.cmp(&b.term))
+        });
+        let toward: Vec<_> = contribs
+            .iter()
+            .filter(|t| t.contribution > 0.0)
+            .take(k)
+            .cloned()
+            .collect();
+        let against: Vec<_> = contribs
+            .iter()
+            .rev()
+            .filter(|t| t.contribution < 0.0)
+            .take(k)
+            .cloned()
+            .collect();
+        Explanation {
+            label,
+            probs,
+            intercept: self.intercepts[c],
+            toward,
+            against,
+        }
+    }
+}
+
+/// The label with the highest probability (ties go to the earlier label in [`Label::ALL`]).
+pub fn argmax_label(probs: &[f64; 4]) -> Label {
+    let mut best = 0;
+    for k in 1..K {
+        if probs[k] > probs[best] {
+            best = k;
+        }
+    }
+    Label::ALL[best]
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,475 @@
+//! Unit tests of training, prediction, explanation and the model file.
+
+use super::file::{checksum_of, Content};
+use super::*;
+use crate::sentence::Role;
+
+fn ex(text: &str, label: Label, article: &str, index: usize) -> Example {
+    Example {
+        text: text.into(),
+        label,
+        article: article.into(),
+        outlet: "outlet".into(),
+        index,
+        role: Role::Body,
+    }
+}
+
+/// Separable toy data: each label has its own cue words.
+fn toy() -> Vec<Example> {
+    use Label::*;
+    let mut v = Vec::new();
+    for a in 0..6 {
+        let art = format!("a{a}");
+        v.push(ex(
+            &format!("Kremlin signals openness to talks, sources say {a}"),
+            RussianClaim,
+            &art,
+            0,
+        ));
+        v.push(ex(
+            &format!("US officials denied receiving any message {a}"),
+            UsDenial,
+            &art,
+            1,
+        ));
+        v.push(ex(
+            &format!("Analysts doubt the overture is sincere {a}"),
+            ExpertSkepticism,
+            &art,
+            2,
+        ));
+        v.push(ex(
+            &format!("Fighting continued near Avdiivka overnight {a}"),
+            Context,
+            &art,
+            3,
+        ));
+        v.push(ex(
+            &format!("Congress debated the aid package {a}"),
+            Context,
+            &art,
+            4,
+        ));
+    }
+    v
+}
+
+/// A larger synthetic corpus (deterministic pseudo-random mix of cue and filler words).
+fn synthetic(n: usize) -> Vec<Example> {
+    let cues = [
+        ["signal", "open", "talks", "ceasefire", "kremlin"],
+        ["denied", "unaware", "rejected", "statement", "nsc"],
+        ["doubt", "skeptical", "ploy", "sincere", "analysts"],
+        ["troops", "aid", "front", "budget", "election"],
+    ];
+    let filler = [
+        "the", "said", "on", "a", "in", "week", "report", "people", "war", "ukraine",
+    ];
+    let mut state: u64 = 42;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    (0..n)
+        .map(|i| {
+            let label = Label::ALL[if next() % 3 == 0 { next() % 3 } else { 3 }];
+            let mut words = Vec::new();
+            for _ in 0..8 {
+                if next() % 3 == 0 {
+                    words.push(cues[label.index()][next() % 5]);
+                } else if next() % 7 == 0 {
+                    words.push(cues[next() % 4][next() % 5]);
+                } else {
+                    words.push(filler[next() % filler.len()]);
+                }
+            }
+            ex(&words.join(" "), label, &format!("art{}", i / 10), i % 10)
+        })
+        .collect()
+}
+
+#[test]
+fn recovers_a_separable_problem() {
+    let data = toy();
+    let model = ModelParams {
+        alpha: 0.1,
+        ..ModelParams::default()
+    }
+    .fit(&data)
+    .unwrap();
+    for e in &data {
+        assert_eq!(model.predict(&e.text), e.label, "{}", e.text);
+    }
+    assert_eq!(
+        model.predict("Moscow signals it is open to talks"),
+        Label::RussianClaim
+    );
+    assert_eq!(model.predict("Officials denied it"), Label::UsDenial);
+    assert_eq!(
+        model.predict("Experts doubt Putin is sincere"),
+        Label::ExpertSkepticism
+    );
+    let p = model.predict_proba("Officials denied any message");
+    assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    assert!(p[1] > 0.5, "{p:?}");
+    let conv = &model.training().convergence;
+    assert!(conv.converged, "{conv}");
+    assert_eq!(model.training().examples, 30);
+    assert_eq!(model.training().articles, 6);
+    assert_eq!(model.training().label_counts[&Label::Context], 12);
+}
+
+#[test]
+fn predict_article_matches_per_sentence_prediction() {
+    let model = ModelParams::default().fit(&toy()).unwrap();
+    let texts = [
+        "Kremlin signals talks",
+        "Fighting continued",
+        "nothing known here",
+    ];
+    let batch = model.predict_article(&texts);
+    for (t, p) in texts.iter().zip(&batch) {
+        assert_eq!(*p, model.predict_proba(t));
+    }
+    // A sentence with no known term gets the intercept-only (prior) probabilities.
+    let prior = train::softmax_masked(&model.intercepts(), &[true; 4]);
+    assert_eq!(batch[2], prior);
+}
+
+/// The sparse trainer and linfa-logistic minimize the same objective, so on small dense data
+/// both reach the same optimum: weights agree within 1e-4 and probabilities within 1e-6.
+#[test]
+fn sparse_trainer_matches_linfa_logistic() {
+    let data = synthetic(120);
+    for alpha in [0.3, 1.0] {
+        let base = ModelParams {
+            alpha,
+            tolerance: 1e-9,
+            max_iterations: 5000,
+            ..ModelParams::default()
+        };
+        let sparse = base.fit(&data).unwrap();
+        let linfa = ModelParams {
+            solver: Solver::Linfa,
+            ..base.clone()
+        }
+        .fit(&data)
+        .unwrap();
+        assert!(
+            sparse.training().convergence.converged,
+            "{}",
+            sparse.training().convergence
+        );
+        assert!(sparse.weights().len() > 50);
+        let mut max_w = 0f64;
+        for (a, b) in sparse.weights().iter().zip(linfa.weights()) {
+            for k in 0..4 {
+                max_w = max_w.max((a[k] - b[k]).abs());
+            }
+        }
+        for k in 0..4 {
+            max_w = max_w.max((sparse.intercepts()[k] - linfa.intercepts()[k]).abs());
+        }
+        assert!(max_w < 1e-4, "alpha {alpha}: max weight difference {max_w}");
+        for e in &data {
+            let (p, q) = (sparse.predict_proba(&e.text), linfa.predict_proba(&e.text));
+            for k in 0..4 {
+                assert!((p[k] - q[k]).abs() < 1e-6, "{p:?} vs {q:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn linfa_solver_refuses_huge_dense_matrices_and_class_weights() {
+    let data = synthetic(50);
+    let err = ModelParams {
+        solver: Solver::Linfa,
+        max_dense_bytes: 1000,
+        ..ModelParams::default()
+    }
+    .fit(&data)
+    .unwrap_err();
+    assert!(matches!(err, ModelError::DenseTooLarge { .. }), "{err}");
+    let err = ModelParams {
+        solver: Solver::Linfa,
+        class_weight: ClassWeight::Balanced,
+        ..ModelParams::default()
+    }
+    .fit(&data)
+    .unwrap_err();
+    assert!(matches!(err, ModelError::InvalidParams(_)), "{err}");
+}
+
+#[test]
+fn same_data_gives_byte_identical_models_whatever_the_thread_count() {
+    let data = synthetic(700);
+    let fit_with = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                ModelParams::default()
+                    .fit(&data)
+                    .unwrap()
+                    .to_json_string()
+                    .unwrap()
+            })
+    };
+    let one = fit_with(1);
+    let three = fit_with(3);
+    assert_eq!(one, three);
+    assert_eq!(one, fit_with(1));
+}
+
+#[test]
+fn save_load_round_trip_is_exact() {
+    let model = ModelParams::default()
+        .fit(&synthetic(200))
+        .unwrap()
+        .with_data_files(vec![DataFile {
+            path: "data/gold/seeds.jsonl".into(),
+            sha256: "ab".repeat(32),
+        }]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    model.save(&path).unwrap();
+    let loaded = Model::load(&path).unwrap();
+    assert_eq!(loaded, model);
+    assert_eq!(
+        loaded.to_json_string().unwrap(),
+        std::fs::read_to_string(&path).unwrap()
+    );
+    assert_eq!(
+        loaded.training().data_files[0].path,
+        "data/gold/seeds.jsonl"
+    );
+    for e in synthetic(20) {
+        assert_eq!(loaded.predict_proba(&e.text), model.predict_proba(&e.text));
+    }
+}
+
+fn edit_content(json: &str, edit: impl FnOnce(&mut Content), fix_checksum: bool) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let mut content: Content = serde_json::from_value(v["content"].clone()).unwrap();
+    edit(&mut content);
+    if fix_checksum {
+        v["checksum"] = checksum_of(&content).unwrap().into();
+    }
+    v["content"] = serde_json::to_value(&content).unwrap();
+    serde_json::to_string(&v).unwrap()
+}
+
+#[test]
+fn load_rejects_tampering_versions_and_bad_shapes() {
+    let json = ModelParams::default()
+        .fit(&toy())
+        .unwrap()
+        .to_json_string()
+        .unwrap();
+    assert!(Model::from_json_str(&json).is_ok());
+
+    let tampered = edit_content(&json, |c| c.weights[0][0] += 0.5, false);
+    let err = Model::from_json_str(&tampered).unwrap_err();
+    assert!(matches!(err, ModelError::Checksum { .. }), "{err}");
+
+    let newer = json.replacen("\"format_version\": 1", "\"format_version\": 7", 1);
+    let err = Model::from_json_str(&newer).unwrap_err();
+    assert!(matches!(
+        err,
+        ModelError::UnsupportedVersion {
+            found: 7,
+            supported: 1
+        }
+    ));
+    assert!(err.to_string().contains("upgrade claimtrack"));
+
+    let short = edit_content(
+        &json,
+        |c| {
+            c.weights.pop();
+        },
+        true,
+    );
+    let err = Model::from_json_str(&short).unwrap_err();
+    assert!(matches!(err, ModelError::Shape(_)), "{err}");
+
+    let idf = edit_content(
+        &json,
+        |c| {
+            c.idf.pop();
+        },
+        true,
+    );
+    let err = Model::from_json_str(&idf).unwrap_err();
+    assert!(matches!(err, ModelError::Features(_)), "{err}");
+
+    let labels = edit_content(&json, |c| c.labels.swap(0, 1), true);
+    assert!(matches!(
+        Model::from_json_str(&labels),
+        Err(ModelError::Shape(_))
+    ));
+
+    assert!(matches!(
+        Model::from_json_str("{\"a\": 1}"),
+        Err(ModelError::Parse(_))
+    ));
+    assert!(matches!(
+        Model::from_json_str("not json"),
+        Err(ModelError::Parse(_))
+    ));
+
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.json");
+    std::fs::write(&p, &tampered).unwrap();
+    let msg = Model::load(&p).unwrap_err().to_string();
+    assert!(
+        msg.contains("bad.json") && msg.contains("checksum"),
+        "{msg}"
+    );
+    let missing = Model::load(&dir.path().join("nope.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(missing.contains("nope.json"), "{missing}");
+}
+
+#[test]
+fn non_convergence_is_reported_and_can_be_an_error() {
+    let data = synthetic(200);
+    let model = ModelParams {
+        max_iterations: 2,
+        ..ModelParams::default()
+    }
+    .fit(&data)
+    .unwrap();
+    let c = &model.training().convergence;
+    assert!(!c.converged, "{c}");
+    assert_eq!(c.iterations, Some(2));
+    assert!(c.gradient_norm > c.tolerance);
+    let err = ModelParams {
+        max_iterations: 2,
+        require_convergence: true,
+        ..ModelParams::default()
+    }
+    .fit(&data)
+    .unwrap_err();
+    assert!(matches!(err, ModelError::NotConverged(_)), "{err}");
+}
+
+#[test]
+fn absent_label_gets_zero_probability() {
+    let data: Vec<Example> = toy()
+        .into_iter()
+        .filter(|e| e.label != Label::UsDenial)
+        .collect();
+    let model = ModelParams::default().fit(&data).unwrap();
+    assert_eq!(model.active_labels().len(), 3);
+    let p = model.predict_proba("officials denied receiving");
+    assert_eq!(p[Label::UsDenial.index()], 0.0);
+    assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    assert!(model.training().convergence.converged);
+    let back = Model::from_json_str(&model.to_json_string().unwrap()).unwrap();
+    assert_eq!(back, model);
+}
+
+#[test]
+fn rejects_unusable_training_input() {
+    assert!(matches!(
+        ModelParams::default().fit(&[]),
+        Err(ModelError::NoExamples)
+    ));
+    let one: Vec<Example> = toy()
+        .into_iter()
+        .filter(|e| e.label == Label::Context)
+        .collect();
+    assert!(matches!(
+        ModelParams::default().fit(&one),
+        Err(ModelError::TooFewClasses { found: 1 })
+    ));
+    for bad in [
+        ModelParams {
+            alpha: -1.0,
+            ..ModelParams::default()
+        },
+        ModelParams {
+            tolerance: 0.0,
+            ..ModelParams::default()
+        },
+        ModelParams {
+            max_iterations: 0,
+            ..ModelParams::default()
+        },
+    ] {
+        assert!(matches!(bad.fit(&toy()), Err(ModelError::InvalidParams(_))));
+    }
+}
+
+#[test]
+fn explanation_lists_the_terms_behind_the_decision() {
+    let model = ModelParams {
+        alpha: 0.1,
+        ..ModelParams::default()
+    }
+    .fit(&toy())
+    .unwrap();
+    let text = "US officials denied the Kremlin talks";
+    let e = model.explain(text, 3);
+    assert_eq!(e.label, Label::UsDenial);
+    assert_eq!(e.probs, model.predict_proba(text));
+    assert!(!e.toward.is_empty() && e.toward.len() <= 3);
+    assert!(e.toward.iter().any(|t| t.term == "deni"), "{:?}", e.toward);
+    assert!(e
+        .toward
+        .windows(2)
+        .all(|w| w[0].contribution >= w[1].contribution));
+    assert!(e.toward.iter().all(|t| t.contribution > 0.0));
+    assert!(e.against.iter().all(|t| t.contribution < 0.0));
+    // The contributions of all terms plus the intercept give the label's score.
+    let all = model.explain(text, usize::MAX);
+    let x = model.featurizer().transform(text);
+    let score: f64 = x
+        .iter()
+        .map(|&(j, v)| v * model.weights()[j][Label::UsDenial.index()])
+        .sum::<f64>();
+    let listed: f64 = all
+        .toward
+        .iter()
+        .chain(&all.against)
+        .map(|t| t.contribution)
+        .sum();
+    assert!((score - listed).abs() < 1e-12);
+}
+
+#[test]
+fn balanced_class_weight_lifts_rare_labels() {
+    let data = synthetic(400);
+    let plain = ModelParams::default().fit(&data).unwrap();
+    let balanced = ModelParams {
+        class_weight: ClassWeight::Balanced,
+        ..ModelParams::default()
+    }
+    .fit(&data)
+    .unwrap();
+    // Context is the majority here; the prior of a rare label must rise with balancing.
+    let prior = |m: &Model| m.predict_proba("");
+    assert!(prior(&balanced)[2] > prior(&plain)[2]);
+    assert!(prior(&balanced)[3] < prior(&plain)[3]);
+}
+
+#[test]
+fn default_model_is_embedded_or_reports_its_absence() {
+    match embedded_default_json() {
+        Some(_) => {
+            let m = Model::default_model().unwrap();
+            assert_eq!(m.active_labels().len(), 4);
+        }
+        None => assert!(matches!(
+            Model::default_model(),
+            Err(ModelError::NoDefaultModel)
+        )),
+    }
+}
