@@ -26,12 +26,18 @@ struct Cli {
 enum Command {
     /// Print the cleaned sentences of articles as JSONL (the first step of annotation).
     Sentences(cmd::sentences::SentencesArgs),
+    /// Label every sentence and write one JSON line per article with its framing score.
+    Score(cmd::score::ScoreArgs),
+    /// Per-outlet credibility-framing report (Markdown, JSON, CSV or HTML).
+    Report(cmd::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sentences(a) => cmd::sentences::run(a),
+        Command::Score(a) => cmd::score::run(a),
+        Command::Report(a) => cmd::report::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
