@@ -11,9 +11,12 @@ pub mod atomic;
 pub mod clean;
 pub mod evaluate;
 pub mod features;
+pub mod framing;
 pub mod gold;
 pub mod label;
 pub mod model;
+pub mod report;
+pub mod scored;
 pub mod sentence;
 pub mod split;
 

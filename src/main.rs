@@ -34,6 +34,10 @@ enum Command {
     Classify(cmd::classify::ClassifyArgs),
     /// Show which words push a sentence toward or away from its label.
     Explain(cmd::explain::ExplainArgs),
+    /// Label every sentence and write one JSON line per article with its framing score.
+    Score(cmd::score::ScoreArgs),
+    /// Per-outlet credibility-framing report (Markdown, JSON, CSV or HTML).
+    Report(cmd::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +48,8 @@ fn main() -> ExitCode {
         Command::Evaluate(a) => cmd::evaluate::run(a),
         Command::Classify(a) => cmd::classify::run(a),
         Command::Explain(a) => cmd::explain::run(a),
+        Command::Score(a) => cmd::score::run(a),
+        Command::Report(a) => cmd::report::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

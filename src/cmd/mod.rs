@@ -4,5 +4,7 @@ pub mod classify;
 pub mod common;
 pub mod evaluate;
 pub mod explain;
+pub mod report;
+pub mod score;
 pub mod sentences;
 pub mod train;

@@ -1,0 +1,476 @@
+//! The credibility-framing score: how strongly an article (and, aggregated, an outlet) frames
+//! the tracked claim as credible, from -1 (not credible) to +1 (credible), with an interval.
+//!
+//! This module owns the formula (documented with its rationale in `docs/FRAMING.md`):
+//! per-sentence stance units from label probabilities and hedging, prominence weights,
+//! the balance and primacy components, shrinkage toward 0 for thin evidence, leave-one-out
+//! evidence, and the seeded Bayesian bootstrap. [`outlet`] aggregates articles per outlet.
+//! Nothing here reads files or prints.
+
+pub mod hedge;
+pub mod outlet;
+pub mod rng;
+
+pub use hedge::{HedgeAssessment, Hedges};
+pub use outlet::{aggregate_outlet, ArticleDigest, Evidence, OutletReport};
+
+use crate::label::Label;
+use crate::scored::ScoredSentence;
+use crate::sentence::Role;
+use rng::{fnv1a, Rng};
+use serde::{Deserialize, Serialize};
+
+/// Errors of the framing stage.
+#[derive(Debug, thiserror::Error)]
+pub enum FramingError {
+    /// A hedge list line that does not parse.
+    #[error("{file}: line {line}: {message}")]
+    HedgeList {
+        /// The list's file name.
+        file: String,
+        /// 1-based line number (0 when the whole list is at fault).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A probability vector that is not a distribution.
+    #[error("article `{article}`, sentence {index}: probabilities {probs:?} are not a distribution over the four labels (each in [0, 1], summing to 1)")]
+    BadProbabilities {
+        /// Article id.
+        article: String,
+        /// Sentence index.
+        index: usize,
+        /// The offending vector.
+        probs: [f64; 4],
+    },
+    /// Parameters outside their meaningful range.
+    #[error("invalid framing parameter: {0}")]
+    BadParams(String),
+}
+
+/// The constants of the formula. The defaults are argued in `docs/FRAMING.md`; they were set
+/// from first principles, not fitted to any outlet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FramingParams {
+    /// Prominence weight of the headline.
+    pub headline_weight: f64,
+    /// Prominence weight of a lede sentence.
+    pub lede_weight: f64,
+    /// Prominence weight of a section heading inside the body.
+    pub heading_weight: f64,
+    /// Prominence of the last body sentence; body weights fall linearly from 1 to this.
+    pub tail_weight: f64,
+    /// Share of a fully hedged claim's mass that counts as doubt instead of support (lambda).
+    pub hedge_discount: f64,
+    /// Chance level of a label's probability (1/4 for four labels): only probability above it
+    /// is evidence.
+    pub chance: f64,
+    /// Stance evidence (summed excess of claim, denial and skepticism over chance) at which a
+    /// sentence counts as one full stance sentence.
+    pub full_evidence: f64,
+    /// Stance mass (in sentences) over which primacy decays by a factor e (tau).
+    pub primacy_scale: f64,
+    /// Weight of the primacy component in the raw score (1 - this goes to balance).
+    pub primacy_share: f64,
+    /// Pseudo-count of neutral stance sentences every article starts with (kappa).
+    pub prior_mass: f64,
+    /// Number of bootstrap replicates for intervals.
+    pub bootstrap: usize,
+    /// Coverage of the reported intervals.
+    pub level: f64,
+    /// Seed of the bootstrap.
+    pub seed: u64,
+    /// Evidence sentences kept per outlet (and per article).
+    pub evidence: usize,
+}
+
+impl Default for FramingParams {
+    fn default() -> Self {
+        FramingParams {
+            headline_weight: 3.0,
+            lede_weight: 2.0,
+            heading_weight: 1.0,
+            tail_weight: 0.5,
+            hedge_discount: 0.5,
+            chance: 0.25,
+            full_evidence: 0.5,
+            primacy_scale: 1.0,
+            primacy_share: 0.5,
+            prior_mass: 0.5,
+            bootstrap: 1000,
+            level: 0.9,
+            seed: 20_240_125,
+            evidence: 5,
+        }
+    }
+}
+
+impl FramingParams {
+    /// Checks every constant is in its meaningful range.
+    pub fn validate(&self) -> Result<(), FramingError> {
+        let bad = |m: &str| Err(FramingError::BadParams(m.to_string()));
+        let weights = [
+            self.headline_weight,
+            self.lede_weight,
+            self.heading_weight,
+            self.tail_weight,
+        ];
+        if weights.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
+            return bad("prominence weights must be positive");
+        }
+        if !(0.0..=1.0).contains(&self.hedge_discount) {
+            return bad("hedge_discount must be in [0, 1]");
+        }
+        if !(0.0..1.0).contains(&self.chance) {
+            return bad("chance must be in [0, 1)");
+        }
+        if !(self.full_evidence > 0.0 && self.full_evidence <= 1.0) {
+            return bad("full_evidence must be in (0, 1]");
+        }
+        if !(self.primacy_scale > 0.0 && self.primacy_scale.is_finite()) {
+            return bad("primacy_scale must be positive");
+        }
+        if !(0.0..=1.0).contains(&self.primacy_share) {
+            return bad("primacy_share must be in [0, 1]");
+        }
+        if !(self.prior_mass > 0.0 && self.prior_mass.is_finite()) {
+            return bad("prior_mass must be positive");
+        }
+        if self.bootstrap < 10 {
+            return bad("bootstrap needs at least 10 replicates");
+        }
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return bad("level must be in (0, 1)");
+        }
+        Ok(())
+    }
+}
+
+/// An interval estimate of a score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Lower bound.
+    pub lo: f64,
+    /// Upper bound.
+    pub hi: f64,
+    /// Nominal coverage (e.g. 0.9).
+    pub level: f64,
+}
+
+impl Interval {
+    /// Width `hi - lo`.
+    pub fn width(&self) -> f64 {
+        self.hi - self.lo
+    }
+}
+
+/// One stance-bearing sentence reduced to what the score needs (a few numbers, no text).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StanceUnit {
+    /// Sentence index in the article.
+    pub index: usize,
+    /// Position role.
+    pub role: Role,
+    /// Prominence weight (headline, lede, heading, or position in the body).
+    pub prominence: f64,
+    /// Gated stance evidence in (0, 1]: how much of one stance sentence this sentence is.
+    pub mass: f64,
+    /// Direction in [-1, 1]: (support - doubt) / stance evidence, hedging included.
+    pub direction: f64,
+    /// P(russian_claim) of the sentence.
+    pub claim: f64,
+    /// Hedge strength of the sentence in [0, 1].
+    pub hedge: f64,
+    /// The stance label with the highest probability.
+    pub stance: Label,
+}
+
+/// The framing figures of one article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleFraming {
+    /// The article's credibility-framing score in [-1, 1] (0 when it carries no stance).
+    pub score: f64,
+    /// Bootstrap interval; `None` when the article has no stance sentence (undefined).
+    pub interval: Option<Interval>,
+    /// Prominence-weighted balance of support against doubt, in [-1, 1].
+    pub balance: Option<f64>,
+    /// Primacy: the stance the reader meets first, in [-1, 1].
+    pub primacy: Option<f64>,
+    /// Direction of the headline's stance, when the headline carries one.
+    pub headline: Option<f64>,
+    /// Total gated stance mass (in sentences).
+    pub stance_mass: f64,
+    /// Claim-probability-weighted mean hedge strength of the stance sentences.
+    pub hedge_rate: Option<f64>,
+    /// The dominant stance of the first stance-bearing sentence.
+    pub first_stance: Option<Label>,
+}
+
+/// Prominence weight of a sentence at `index` of `n` with `role`.
+pub fn prominence(role: Role, index: usize, n: usize, p: &FramingParams) -> f64 {
+    match role {
+        Role::Headline => p.headline_weight,
+        Role::Lede => p.lede_weight,
+        Role::Heading => p.heading_weight,
+        Role::Body => {
+            let pos = if n > 1 {
+                (index.min(n - 1)) as f64 / (n - 1) as f64
+            } else {
+                0.0
+            };
+            1.0 - (1.0 - p.tail_weight) * pos
+        }
+    }
+}
+
+/// Checks and normalises a probability vector.
+pub fn check_probs(article: &str, index: usize, probs: [f64; 4]) -> Result<[f64; 4], FramingError> {
+    let sum: f64 = probs.iter().sum();
+    let ok = probs
+        .iter()
+        .all(|p| p.is_finite() && (0.0..=1.0 + 1e-9).contains(p))
+        && (sum - 1.0).abs() <= 1e-3;
+    if !ok {
+        return Err(FramingError::BadProbabilities {
+            article: article.to_string(),
+            index,
+            probs,
+        });
+    }
+    Ok(probs.map(|p| p.max(0.0) / sum))
+}
+
+/// Turns an article's scored sentences into stance units (sentences without stance evidence
+/// above chance are dropped). Sentences are taken in index order.
+pub fn stance_units(
+    article: &str,
+    sentences: &[ScoredSentence],
+    p: &FramingParams,
+    hedges: &Hedges,
+) -> Result<Vec<StanceUnit>, FramingError> {
+    let n = sentences.len();
+    let mut order: Vec<&ScoredSentence> = sentences.iter().collect();
+    order.sort_by_key(|s| s.index);
+    let mut units = Vec::new();
+    for s in order {
+        let probs = check_probs(article, s.index, s.probs)?;
+        // Evidence is probability above chance: an uninformed prediction carries no stance.
+        let [ec, ed, ek, _] = probs.map(|q| (q - p.chance).max(0.0));
+        let evidence = ec + ed + ek;
+        let gate = (evidence / p.full_evidence).min(1.0);
+        if gate <= 0.0 {
+            continue;
+        }
+        let c = probs[0];
+        let h = if ec > 0.0 {
+            hedges.assess(&s.text).strength
+        } else {
+            0.0
+        };
+        let support = ec * (1.0 - p.hedge_discount * h);
+        let doubt = ed + ek + ec * p.hedge_discount * h;
+        let stance = if ec >= ed && ec >= ek {
+            Label::RussianClaim
+        } else if ed >= ek {
+            Label::UsDenial
+        } else {
+            Label::ExpertSkepticism
+        };
+        units.push(StanceUnit {
+            index: s.index,
+            role: s.role,
+            prominence: prominence(s.role, s.index, n, p),
+            mass: gate,
+            direction: ((support - doubt) / evidence).clamp(-1.0, 1.0),
+            claim: c,
+            hedge: h,
+            stance,
+        });
+    }
+    Ok(units)
+}
+
+/// The score's components for given unit masses `g` and prior mass `prior`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Components {
+    /// Final score: raw score times the shrinkage factor.
+    pub score: f64,
+    /// Prominence-weighted balance.
+    pub balance: f64,
+    /// Primacy.
+    pub primacy: f64,
+    /// Shrinkage factor `G / (G + prior)`.
+    pub shrink: f64,
+}
+
+/// Evaluates the formula with masses `g` (one per unit) in place of the units' own masses.
+/// Returns `None` when the masses sum to zero.
+pub fn components(
+    units: &[StanceUnit],
+    g: &[f64],
+    prior: f64,
+    p: &FramingParams,
+) -> Option<Components> {
+    let total: f64 = g.iter().sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let (mut bn, mut bd, mut pn, mut pd, mut before) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (u, &gi) in units.iter().zip(g) {
+        bn += u.prominence * gi * u.direction;
+        bd += u.prominence * gi;
+        let e = (-before / p.primacy_scale).exp();
+        pn += e * gi * u.direction;
+        pd += e * gi;
+        before += gi;
+    }
+    let balance = bn / bd;
+    let primacy = pn / pd;
+    let raw = (1.0 - p.primacy_share) * balance + p.primacy_share * primacy;
+    let shrink = total / (total + prior);
+    Some(Components {
+        score: raw * shrink,
+        balance,
+        primacy,
+        shrink,
+    })
+}
+
+/// The point score of an article's units (0 when there are none).
+pub fn score_units(units: &[StanceUnit], p: &FramingParams) -> f64 {
+    let g: Vec<f64> = units.iter().map(|u| u.mass).collect();
+    components(units, &g, p.prior_mass, p).map_or(0.0, |c| c.score)
+}
+
+/// Leave-one-out influence of every unit: the article score minus the score without it.
+/// Positive values pushed the article toward "credible".
+pub fn influences(units: &[StanceUnit], p: &FramingParams) -> Vec<f64> {
+    let full = score_units(units, p);
+    (0..units.len())
+        .map(|i| {
+            let g: Vec<f64> = units
+                .iter()
+                .enumerate()
+                .map(|(j, u)| if j == i { 0.0 } else { u.mass })
+                .collect();
+            let without = components(units, &g, p.prior_mass, p).map_or(0.0, |c| c.score);
+            full - without
+        })
+        .collect()
+}
+
+/// One bootstrap replicate of an article's score: Dirichlet weights over its stance units and
+/// the neutral prior pseudo-sentence (Bayesian bootstrap with a prior observation).
+fn replicate_article(
+    units: &[StanceUnit],
+    p: &FramingParams,
+    rng: &mut Rng,
+    g: &mut Vec<f64>,
+) -> f64 {
+    g.clear();
+    g.extend(units.iter().map(|u| rng.gamma(u.mass)));
+    let prior = rng.gamma(p.prior_mass);
+    components(units, g, prior, p).map_or(0.0, |c| c.score)
+}
+
+fn percentile_interval(mut xs: Vec<f64>, level: f64) -> Interval {
+    xs.sort_by(f64::total_cmp);
+    let q = |f: f64| {
+        let pos = f * (xs.len() - 1) as f64;
+        let (i, frac) = (pos.floor() as usize, pos - pos.floor());
+        let hi = xs[(i + 1).min(xs.len() - 1)];
+        xs[i] + frac * (hi - xs[i])
+    };
+    let a = (1.0 - level) / 2.0;
+    Interval {
+        lo: q(a),
+        hi: q(1.0 - a),
+        level,
+    }
+}
+
+/// Interval of a set of articles' mean score: two-stage Bayesian bootstrap (Dirichlet weights
+/// over articles, then over each article's stance sentences plus its neutral prior). A single
+/// article still gets a sentence-level interval. `None` when no article carries stance.
+/// Articles are used in the given order; callers sort them for determinism.
+pub fn bootstrap_mean(
+    articles: &[&[StanceUnit]],
+    p: &FramingParams,
+    seed: u64,
+) -> Option<Interval> {
+    let articles: Vec<&[StanceUnit]> = articles.iter().copied().filter(|a| !a.is_empty()).collect();
+    if articles.is_empty() {
+        return None;
+    }
+    let mut rng = Rng::new(seed);
+    let mut g = Vec::new();
+    let reps = (0..p.bootstrap)
+        .map(|_| {
+            let (mut num, mut den) = (0.0, 0.0);
+            for a in &articles {
+                let w = if articles.len() == 1 {
+                    1.0
+                } else {
+                    rng.gamma(1.0)
+                };
+                num += w * replicate_article(a, p, &mut rng, &mut g);
+                den += w;
+            }
+            num / den
+        })
+        .collect();
+    Some(percentile_interval(reps, p.level))
+}
+
+/// Seed of an article's own interval: the run's seed mixed with the article id.
+pub fn article_seed(p: &FramingParams, article: &str) -> u64 {
+    p.seed ^ fnv1a(article)
+}
+
+/// Seed of an outlet's interval: the run's seed mixed with the outlet name.
+pub fn outlet_seed(p: &FramingParams, outlet: &str) -> u64 {
+    p.seed ^ fnv1a(&format!("outlet\u{1f}{outlet}"))
+}
+
+/// Computes the framing figures of one article from its units.
+pub fn frame_units(article: &str, units: &[StanceUnit], p: &FramingParams) -> ArticleFraming {
+    let g: Vec<f64> = units.iter().map(|u| u.mass).collect();
+    let comp = components(units, &g, p.prior_mass, p);
+    let head: Vec<&StanceUnit> = units.iter().filter(|u| u.role == Role::Headline).collect();
+    let head_mass: f64 = head.iter().map(|u| u.mass).sum();
+    let headline = (head_mass > 0.0)
+        .then(|| head.iter().map(|u| u.mass * u.direction).sum::<f64>() / head_mass);
+    let claim: f64 = units.iter().map(|u| u.mass * u.claim).sum();
+    let hedge_rate = (claim > 0.0).then(|| {
+        units
+            .iter()
+            .map(|u| u.mass * u.claim * u.hedge)
+            .sum::<f64>()
+            / claim
+    });
+    ArticleFraming {
+        score: comp.map_or(0.0, |c| c.score),
+        interval: bootstrap_mean(&[units], p, article_seed(p, article)),
+        balance: comp.map(|c| c.balance),
+        primacy: comp.map(|c| c.primacy),
+        headline,
+        stance_mass: g.iter().sum(),
+        hedge_rate,
+        first_stance: units.first().map(|u| u.stance),
+    }
+}
+
+/// Scores one article: stance units, then [`frame_units`].
+pub fn frame_article(
+    article: &str,
+    sentences: &[ScoredSentence],
+    p: &FramingParams,
+    hedges: &Hedges,
+) -> Result<ArticleFraming, FramingError> {
+    let units = stance_units(article, sentences, p, hedges)?;
+    Ok(frame_units(article, &units, p))
+}
+
+#[cfg(test)]
+mod tests;

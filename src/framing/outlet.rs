@@ -1,0 +1,235 @@
+//! Per-outlet aggregation: compact per-article digests (a few numbers per stance sentence and
+//! the top evidence, not the article text) and the [`OutletReport`] built from them.
+//!
+//! Digests are what a report keeps in memory while streaming scored articles, so memory grows
+//! with the number of stance sentences, not with the size of the input text.
+
+use super::{
+    bootstrap_mean, frame_units, influences, outlet_seed, stance_units, ArticleFraming,
+    FramingError, FramingParams, Hedges, Interval, StanceUnit,
+};
+use crate::label::Label;
+use crate::scored::ScoredArticle;
+use crate::sentence::Role;
+use serde::{Deserialize, Serialize};
+
+/// A sentence that moved a score, with where to find it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Article id.
+    pub article: String,
+    /// Outlet name.
+    pub outlet: String,
+    /// Sentence index in the article.
+    pub index: usize,
+    /// Position role.
+    pub role: Role,
+    /// The sentence's label.
+    pub label: Label,
+    /// Its probabilities in [`Label::ALL`] order.
+    pub probs: [f64; 4],
+    /// Its hedge strength.
+    pub hedge: f64,
+    /// The sentence text.
+    pub text: String,
+    /// How much the article's score moves when the sentence is left out (score with it minus
+    /// score without it); positive pushed toward "credible".
+    pub article_shift: f64,
+    /// The same shift as it reaches the outlet score (article shift / articles averaged).
+    pub shift: f64,
+}
+
+/// What a report keeps of one article: metadata, counts, stance units, framing and evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleDigest {
+    /// Article id.
+    pub id: String,
+    /// Outlet name.
+    pub outlet: String,
+    /// Publication date as given.
+    pub date: Option<String>,
+    /// Source URL.
+    pub url: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// Model that scored it.
+    pub model: Option<String>,
+    /// Number of sentences.
+    pub sentences: usize,
+    /// Sentences per (most probable) label, in [`Label::ALL`] order.
+    pub label_counts: [usize; 4],
+    /// Sum of probabilities per label over the sentences.
+    pub prob_sums: [f64; 4],
+    /// The stance units (compact; no text).
+    pub units: Vec<StanceUnit>,
+    /// The article's framing.
+    pub framing: ArticleFraming,
+    /// The sentences that moved the article's score most (at most `evidence` of them).
+    pub evidence: Vec<Evidence>,
+}
+
+impl ArticleDigest {
+    /// Digests a scored article, recomputing its framing under `p` and `hedges`.
+    pub fn from_scored(
+        a: &ScoredArticle,
+        p: &FramingParams,
+        hedges: &Hedges,
+    ) -> Result<ArticleDigest, FramingError> {
+        let units = stance_units(&a.id, &a.sentences, p, hedges)?;
+        let framing = frame_units(&a.id, &units, p);
+        let mut label_counts = [0usize; 4];
+        let mut prob_sums = [0.0; 4];
+        for s in &a.sentences {
+            let probs = super::check_probs(&a.id, s.index, s.probs)?;
+            label_counts[crate::scored::argmax_label(&probs).index()] += 1;
+            for (sum, q) in prob_sums.iter_mut().zip(probs) {
+                *sum += q;
+            }
+        }
+        let infl = influences(&units, p);
+        let mut ranked: Vec<(usize, f64)> = infl.into_iter().enumerate().collect();
+        ranked.sort_by(|x, y| {
+            y.1.abs()
+                .total_cmp(&x.1.abs())
+                .then(units[x.0].index.cmp(&units[y.0].index))
+        });
+        ranked.truncate(p.evidence);
+        let evidence = ranked
+            .into_iter()
+            .filter_map(|(u, shift)| {
+                let unit = &units[u];
+                let s = a.sentences.iter().find(|s| s.index == unit.index)?;
+                Some(Evidence {
+                    article: a.id.clone(),
+                    outlet: a.outlet.clone(),
+                    index: s.index,
+                    role: s.role,
+                    label: crate::scored::argmax_label(&s.probs),
+                    probs: s.probs,
+                    hedge: unit.hedge,
+                    text: s.text.clone(),
+                    article_shift: shift,
+                    shift,
+                })
+            })
+            .collect();
+        Ok(ArticleDigest {
+            id: a.id.clone(),
+            outlet: a.outlet.clone(),
+            date: a.date.clone(),
+            url: a.url.clone(),
+            title: a.title.clone(),
+            model: a.model.clone(),
+            sentences: a.sentences.len(),
+            label_counts,
+            prob_sums,
+            units,
+            framing,
+            evidence,
+        })
+    }
+}
+
+/// The framing report of one outlet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutletReport {
+    /// Outlet name.
+    pub outlet: String,
+    /// Articles read.
+    pub articles: usize,
+    /// Articles with at least one stance sentence (the ones the score averages).
+    pub articles_with_stance: usize,
+    /// Sentences read.
+    pub sentences: usize,
+    /// Sentences per most probable label, in [`Label::ALL`] order.
+    pub label_counts: [usize; 4],
+    /// Mean probability per label over all sentences (sums to 1), in [`Label::ALL`] order.
+    pub label_shares: [f64; 4],
+    /// Claim-weighted mean hedge strength of the claim sentences (`None` without claims).
+    pub hedge_rate: Option<f64>,
+    /// Mean headline direction over the articles whose headline carries stance.
+    pub headline_framing: Option<f64>,
+    /// Share of stance articles whose first stance sentence is a claim.
+    pub claim_first_share: Option<f64>,
+    /// The credibility-framing score: mean article score over stance articles (0 without any).
+    pub score: f64,
+    /// Bootstrap interval of the score; `None` when no article carries stance.
+    pub interval: Option<Interval>,
+    /// The sentences that moved the score most, by absolute shift.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Aggregates one outlet's article digests (any order: they are sorted by id here).
+pub fn aggregate_outlet(
+    outlet: &str,
+    digests: &[&ArticleDigest],
+    p: &FramingParams,
+) -> OutletReport {
+    let mut ds: Vec<&ArticleDigest> = digests.to_vec();
+    ds.sort_by(|a, b| a.id.cmp(&b.id));
+    let stance: Vec<&ArticleDigest> = ds.iter().copied().filter(|d| !d.units.is_empty()).collect();
+    let n = stance.len();
+    let sentences: usize = ds.iter().map(|d| d.sentences).sum();
+    let mut label_counts = [0usize; 4];
+    let mut sums = [0.0; 4];
+    for d in &ds {
+        for i in 0..4 {
+            label_counts[i] += d.label_counts[i];
+            sums[i] += d.prob_sums[i];
+        }
+    }
+    let label_shares = sums.map(|s| {
+        if sentences > 0 {
+            s / sentences as f64
+        } else {
+            0.0
+        }
+    });
+    let (mut hn, mut hd) = (0.0, 0.0);
+    for u in stance.iter().flat_map(|d| &d.units) {
+        hn += u.mass * u.claim * u.hedge;
+        hd += u.mass * u.claim;
+    }
+    let heads: Vec<f64> = stance.iter().filter_map(|d| d.framing.headline).collect();
+    let mean = |xs: &[f64]| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
+    let scores: Vec<f64> = stance.iter().map(|d| d.framing.score).collect();
+    let claim_first: Vec<f64> = stance
+        .iter()
+        .map(|d| {
+            f64::from(u8::from(
+                d.framing.first_stance == Some(Label::RussianClaim),
+            ))
+        })
+        .collect();
+    let units: Vec<&[StanceUnit]> = stance.iter().map(|d| d.units.as_slice()).collect();
+    let mut evidence: Vec<Evidence> = stance
+        .iter()
+        .flat_map(|d| d.evidence.iter().cloned())
+        .map(|mut e| {
+            e.shift = e.article_shift / n as f64;
+            e
+        })
+        .collect();
+    evidence.sort_by(|a, b| {
+        b.shift
+            .abs()
+            .total_cmp(&a.shift.abs())
+            .then_with(|| a.article.cmp(&b.article))
+            .then(a.index.cmp(&b.index))
+    });
+    evidence.truncate(p.evidence);
+    OutletReport {
+        outlet: outlet.to_string(),
+        articles: ds.len(),
+        articles_with_stance: n,
+        sentences,
+        label_counts,
+        label_shares,
+        hedge_rate: (hd > 0.0).then(|| hn / hd),
+        headline_framing: mean(&heads),
+        claim_first_share: mean(&claim_first),
+        score: mean(&scores).unwrap_or(0.0),
+        interval: bootstrap_mean(&units, p, outlet_seed(p, outlet)),
+        evidence,
+    }
+}

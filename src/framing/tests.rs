@@ -1,0 +1,357 @@
+//! Unit tests of the framing formula, with expected values computed by hand from the
+//! definitions in `docs/FRAMING.md`.
+
+use super::*;
+use crate::scored::{ArticleMeta, ScoredArticle};
+use crate::sentence::Sentence;
+
+const CLAIM: [f64; 4] = [0.9, 0.05, 0.05, 0.0];
+const DENIAL: [f64; 4] = [0.05, 0.9, 0.05, 0.0];
+const CONTEXT: [f64; 4] = [0.05, 0.05, 0.05, 0.85];
+
+fn ss(index: usize, role: Role, text: &str, probs: [f64; 4]) -> ScoredSentence {
+    ScoredSentence {
+        index,
+        role,
+        text: text.to_string(),
+        label: crate::scored::argmax_label(&probs),
+        probs,
+        hedge: 0.0,
+        hedge_cues: vec![],
+    }
+}
+
+fn frame(sents: &[ScoredSentence]) -> ArticleFraming {
+    frame_article("t", sents, &FramingParams::default(), &Hedges::default()).unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+#[test]
+fn claim_only_headline_scores_above_one_half() {
+    // Evidence above chance 1/4: claim 0.65, others 0; gate min(1, 0.65 / 0.5) = 1;
+    // direction 0.65 / 0.65 = 1; balance = primacy = 1; shrink 1 / (1 + 0.5).
+    let f = frame(&[ss(
+        0,
+        Role::Headline,
+        "Putin open to talks with the US",
+        CLAIM,
+    )]);
+    assert!(close(f.score, 1.0 / 1.5), "{}", f.score);
+    assert!(f.score > 0.5);
+    assert_eq!(f.headline, Some(1.0));
+    // A claiming lede on top: two units, shrink 2 / 2.5.
+    let f2 = frame(&[
+        ss(0, Role::Headline, "Putin open to talks with the US", CLAIM),
+        ss(
+            1,
+            Role::Lede,
+            "Putin has sent signals through intermediaries.",
+            CLAIM,
+        ),
+    ]);
+    assert!(close(f2.score, 2.0 / 2.5), "{}", f2.score);
+}
+
+#[test]
+fn denial_first_article_scores_below_zero_by_hand() {
+    let sents = [
+        ss(0, Role::Headline, "War enters third year", CONTEXT),
+        ss(1, Role::Lede, "The Kremlin denied the report.", DENIAL),
+        ss(
+            2,
+            Role::Body,
+            "Putin has sent signals via intermediaries.",
+            CLAIM,
+        ),
+        ss(3, Role::Body, "Putin would drop his NATO objection.", CLAIM),
+    ];
+    let f = frame(&sents);
+    // Prominence: lede 2; body at positions 2/3 and 3/3 of 4: 1 - 0.5*2/3 and 0.5.
+    let (w1, w2, w3) = (2.0, 1.0 - 0.5 * 2.0 / 3.0, 0.5);
+    // Directions: denial -1, claims +1 (all evidence above chance is on one label).
+    let balance = (-w1 + w2 + w3) / (w1 + w2 + w3);
+    let (e1, e2) = ((-1.0f64).exp(), (-2.0f64).exp());
+    let primacy = (-1.0 + e1 + e2) / (1.0 + e1 + e2);
+    let expected = 0.5 * (balance + primacy) * 3.0 / 3.5;
+    assert!(close(f.score, expected), "{} vs {expected}", f.score);
+    assert!(f.score < 0.0);
+    assert_eq!(f.first_stance, Some(Label::UsDenial));
+    assert_eq!(f.headline, None);
+
+    // The same sentences with the claims first score higher: order matters.
+    let claim_first = [
+        ss(0, Role::Headline, "War enters third year", CONTEXT),
+        ss(
+            1,
+            Role::Lede,
+            "Putin has sent signals via intermediaries.",
+            CLAIM,
+        ),
+        ss(2, Role::Body, "Putin would drop his NATO objection.", CLAIM),
+        ss(3, Role::Body, "The Kremlin denied the report.", DENIAL),
+    ];
+    assert!(frame(&claim_first).score > 0.3);
+}
+
+#[test]
+fn hedged_claim_scores_lower_than_the_same_claim_stated_as_fact() {
+    let fact = frame(&[ss(
+        0,
+        Role::Headline,
+        "Putin has initiated indirect contacts with the US",
+        CLAIM,
+    )]);
+    let hedged = frame(&[ss(
+        0,
+        Role::Headline,
+        "Putin has reportedly initiated indirect contacts with the US",
+        CLAIM,
+    )]);
+    // "reportedly" has weight 1: support 0.65 * (1 - 0.5), doubt 0.65 * 0.5: a fully hedged
+    // claim is neutral.
+    assert!(close(hedged.score, 0.0), "{}", hedged.score);
+    assert!(close(fact.score, 1.0 / 1.5));
+    assert!(hedged.score < fact.score);
+    assert_eq!(hedged.hedge_rate, Some(1.0));
+    assert_eq!(fact.hedge_rate, Some(0.0));
+    // A modal ("may", weight 0.5) hedges half as much: support 0.65 * 0.75, doubt 0.65 * 0.25,
+    // direction 0.5.
+    let modal = frame(&[ss(
+        0,
+        Role::Headline,
+        "Putin may have initiated indirect contacts with the US",
+        CLAIM,
+    )]);
+    assert!(close(modal.score, 0.5 / 1.5), "{}", modal.score);
+    assert!(hedged.score < modal.score && modal.score < fact.score);
+    // Hedges in a denial sentence do not matter (they qualify a claim only).
+    let d1 = frame(&[ss(
+        0,
+        Role::Lede,
+        "Officials said it may be a ploy.",
+        [0.0, 0.9, 0.1, 0.0],
+    )]);
+    let d2 = frame(&[ss(
+        0,
+        Role::Lede,
+        "Officials said it is a ploy.",
+        [0.0, 0.9, 0.1, 0.0],
+    )]);
+    assert_eq!(d1.score, d2.score);
+}
+
+#[test]
+fn headline_and_lede_outweigh_the_tail() {
+    // Mirror-image probabilities, so the two articles are exact opposites.
+    let mk = |claim_role: Role, claim_at: usize, deny_role: Role, deny_at: usize| {
+        let mut v = vec![ss(
+            claim_at,
+            claim_role,
+            "Putin sends signals.",
+            [0.9, 0.1, 0.0, 0.0],
+        )];
+        v.push(ss(
+            deny_at,
+            deny_role,
+            "Officials deny it.",
+            [0.1, 0.9, 0.0, 0.0],
+        ));
+        for i in 2..10 {
+            v.push(ss(i, Role::Body, "Fighting continued.", CONTEXT));
+        }
+        frame(&v).score
+    };
+    let prominent_claim = mk(Role::Headline, 0, Role::Body, 1);
+    let prominent_denial = mk(Role::Body, 1, Role::Headline, 0);
+    assert!(prominent_claim > 0.0 && prominent_denial < 0.0);
+    assert!(close(prominent_claim, -prominent_denial));
+}
+
+#[test]
+fn article_without_stance_scores_zero_with_undefined_interval() {
+    let sents: Vec<ScoredSentence> = (0..30)
+        .map(|i| {
+            ss(
+                i,
+                if i == 0 { Role::Headline } else { Role::Body },
+                "Aid package stalls.",
+                CONTEXT,
+            )
+        })
+        .collect();
+    let f = frame(&sents);
+    assert_eq!(f.score, 0.0);
+    assert_eq!(f.interval, None);
+    assert_eq!(f.stance_mass, 0.0);
+    assert_eq!(f.balance, None);
+}
+
+#[test]
+fn evidence_above_chance_gates_stance_and_uninformed_predictions_carry_none() {
+    let p = FramingParams::default();
+    let h = Hedges::default();
+    let unit =
+        |probs: [f64; 4]| stance_units("t", &[ss(0, Role::Lede, "x", probs)], &p, &h).unwrap();
+    // Claim 0.45 and denial 0.35 exceed chance by 0.2 and 0.1: evidence 0.3, gate 0.3 / 0.5,
+    // direction (0.2 - 0.1) / 0.3.
+    let u = unit([0.45, 0.35, 0.1, 0.1]);
+    assert_eq!(u.len(), 1);
+    assert!(close(u[0].mass, 0.6));
+    assert!(close(u[0].direction, 0.1 / 0.3));
+    // Split evenly between claim and denial: a full stance sentence pointing nowhere.
+    let even = unit([0.45, 0.45, 0.05, 0.05]);
+    assert!(close(even[0].mass, 0.4 / 0.5) && close(even[0].direction, 0.0));
+    // A model that knows nothing (uniform) or leans to context gives no stance at all, so
+    // the two doubt labels cannot outvote the claim label by noise.
+    assert!(unit([0.25; 4]).is_empty());
+    assert!(unit([0.2, 0.2, 0.2, 0.4]).is_empty());
+    // Adding many context-dominated sentences does not change a score.
+    let base = vec![
+        ss(0, Role::Headline, "Putin open to talks", CLAIM),
+        ss(1, Role::Lede, "The NSC denied it.", DENIAL),
+    ];
+    let mut noisy = base.clone();
+    noisy.extend((2..40).map(|i| ss(i, Role::Body, "Context.", [0.07, 0.07, 0.07, 0.79])));
+    assert_eq!(frame(&base).score, frame(&noisy).score);
+}
+
+#[test]
+fn bootstrap_is_deterministic_for_a_seed_and_narrows_with_more_articles() {
+    let p = FramingParams::default();
+    let h = Hedges::default();
+    let sents = [
+        ss(0, Role::Headline, "Putin open to talks", CLAIM),
+        ss(1, Role::Lede, "Officials deny it.", DENIAL),
+        ss(2, Role::Body, "Putin sends signals.", CLAIM),
+    ];
+    let units = stance_units("a", &sents, &p, &h).unwrap();
+    let one = bootstrap_mean(&[&units], &p, 42).unwrap();
+    assert_eq!(one, bootstrap_mean(&[&units], &p, 42).unwrap());
+    assert_ne!(one, bootstrap_mean(&[&units], &p, 43).unwrap());
+    assert!(
+        one.lo < one.hi && one.width() > 0.2,
+        "one article is not precise: {one:?}"
+    );
+    let score = score_units(&units, &p);
+    assert!(one.lo <= score && score <= one.hi);
+    let ten: Vec<&[StanceUnit]> = (0..10).map(|_| units.as_slice()).collect();
+    let many = bootstrap_mean(&ten, &p, 42).unwrap();
+    assert!(many.width() < one.width() / 2.0, "{many:?} vs {one:?}");
+    assert_eq!(bootstrap_mean(&[], &p, 42), None);
+}
+
+#[test]
+fn leave_one_out_influence_points_at_the_denial() {
+    let p = FramingParams::default();
+    let sents = [
+        ss(0, Role::Headline, "Putin open to talks", CLAIM),
+        ss(1, Role::Lede, "Officials deny it.", DENIAL),
+        ss(5, Role::Body, "Putin sends signals.", CLAIM),
+    ];
+    let units = stance_units("a", &sents, &p, &Hedges::default()).unwrap();
+    let infl = influences(&units, &p);
+    assert!(infl[1] < 0.0 && infl[0] > 0.0 && infl[2] > 0.0);
+    assert!(
+        infl[0] > infl[2],
+        "the headline claim matters more than a body claim"
+    );
+}
+
+#[test]
+fn params_are_validated() {
+    assert!(FramingParams::default().validate().is_ok());
+    let bad = FramingParams {
+        chance: 1.0,
+        ..Default::default()
+    };
+    assert!(bad.validate().is_err());
+    let bad = FramingParams {
+        level: 1.0,
+        ..Default::default()
+    };
+    assert!(bad.validate().is_err());
+}
+
+fn article(id: &str, outlet: &str, probs: &[[f64; 4]]) -> ScoredArticle {
+    let sents: Vec<Sentence> = probs
+        .iter()
+        .enumerate()
+        .map(|(i, _)| Sentence {
+            article: id.into(),
+            outlet: outlet.into(),
+            date: None,
+            index: i,
+            role: if i == 0 { Role::Headline } else { Role::Body },
+            text: format!("sentence {i} of {id}"),
+        })
+        .collect();
+    let meta = ArticleMeta {
+        id: id.into(),
+        outlet: outlet.into(),
+        ..Default::default()
+    };
+    ScoredArticle::new(
+        meta,
+        &sents,
+        probs,
+        None,
+        &FramingParams::default(),
+        &Hedges::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn outlet_aggregate_is_order_independent_and_averages_stance_articles() {
+    let p = FramingParams::default();
+    let h = Hedges::default();
+    let arts = [
+        article("b", "O", &[CLAIM, CONTEXT, DENIAL]),
+        article("a", "O", &[DENIAL, CLAIM]),
+        article("c", "O", &[CONTEXT, CONTEXT]),
+    ];
+    let digests: Vec<ArticleDigest> = arts
+        .iter()
+        .map(|a| ArticleDigest::from_scored(a, &p, &h).unwrap())
+        .collect();
+    let fwd: Vec<&ArticleDigest> = digests.iter().collect();
+    let rev: Vec<&ArticleDigest> = digests.iter().rev().collect();
+    let r1 = aggregate_outlet("O", &fwd, &p);
+    let r2 = aggregate_outlet("O", &rev, &p);
+    assert_eq!(r1, r2);
+    assert_eq!(
+        (r1.articles, r1.articles_with_stance, r1.sentences),
+        (3, 2, 7)
+    );
+    let expected = (digests[0].framing.score + digests[1].framing.score) / 2.0;
+    assert!(close(r1.score, expected));
+    assert!(close(r1.label_shares.iter().sum::<f64>(), 1.0));
+    assert_eq!(r1.label_counts, [2, 2, 0, 3]);
+    assert!(r1.evidence.len() <= p.evidence && !r1.evidence.is_empty());
+    assert!(r1
+        .evidence
+        .windows(2)
+        .all(|w| w[0].shift.abs() >= w[1].shift.abs()));
+    assert!(close(
+        r1.evidence[0].shift,
+        r1.evidence[0].article_shift / 2.0
+    ));
+    assert_eq!(r1.claim_first_share, Some(0.5));
+}
+
+#[test]
+fn one_claim_sentence_gets_a_wide_interval_not_a_point() {
+    // docs/FRAMING.md: "A single clear claim sentence gets an interval of about [0.10, 1.00]".
+    let f = frame(&[ss(
+        0,
+        Role::Headline,
+        "Putin open to talks with the US",
+        CLAIM,
+    )]);
+    let i = f.interval.unwrap();
+    assert!(i.lo < 0.2 && i.hi > 0.7, "{i:?}");
+    assert!(i.lo <= f.score && f.score <= i.hi);
+}

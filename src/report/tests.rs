@@ -1,0 +1,346 @@
+//! Tests of report building and rendering: escaping in every format, JSON round trip, and
+//! order/split independence of the aggregation.
+
+use super::*;
+use crate::scored::ArticleMeta;
+use crate::sentence::{Role, Sentence};
+
+const XSS: [&str; 3] = [
+    "<script>alert(1)</script>",
+    "\"><img src=x onerror=alert(1)>",
+    "</style><b>x</b>",
+];
+
+fn article(
+    id: &str,
+    outlet: &str,
+    date: Option<&str>,
+    texts: &[(&str, [f64; 4])],
+) -> ScoredArticle {
+    let sents: Vec<Sentence> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, (t, _))| Sentence {
+            article: id.into(),
+            outlet: outlet.into(),
+            date: date.map(String::from),
+            index: i,
+            role: match i {
+                0 => Role::Headline,
+                1 => Role::Lede,
+                _ => Role::Body,
+            },
+            text: t.to_string(),
+        })
+        .collect();
+    let probs: Vec<[f64; 4]> = texts.iter().map(|t| t.1).collect();
+    let meta = ArticleMeta {
+        id: id.into(),
+        outlet: outlet.into(),
+        date: date.map(String::from),
+        url: Some(format!("https://example.org/{id}")),
+        title: Some(texts[0].0.to_string()),
+    };
+    ScoredArticle::new(
+        meta,
+        &sents,
+        &probs,
+        Some("test-model".into()),
+        &FramingParams::default(),
+        &Hedges::default(),
+    )
+    .unwrap()
+}
+
+const C: [f64; 4] = [0.85, 0.05, 0.05, 0.05];
+const D: [f64; 4] = [0.05, 0.85, 0.05, 0.05];
+const S: [f64; 4] = [0.05, 0.05, 0.85, 0.05];
+const X: [f64; 4] = [0.03, 0.03, 0.04, 0.9];
+
+fn corpus() -> Vec<ScoredArticle> {
+    vec![
+        article(
+            "a1",
+            "Claim Daily",
+            Some("2024-01-25"),
+            &[
+                ("Putin open to talks", C),
+                ("Putin sent signals.", C),
+                ("Aid stalls.", X),
+                ("Officials deny it.", D),
+            ],
+        ),
+        article(
+            "a2",
+            "Claim Daily",
+            Some("2024-02"),
+            &[
+                ("Putin reportedly open to talks", C),
+                ("Experts doubt it.", S),
+                ("War goes on.", X),
+            ],
+        ),
+        article(
+            "b1",
+            "Denial Times",
+            Some("2024-01-26"),
+            &[
+                ("Kremlin denies report", D),
+                ("US officials unaware.", D),
+                ("Putin may be open.", C),
+                ("A classic ploy.", S),
+            ],
+        ),
+        article(
+            "c1",
+            "Quiet Post",
+            None,
+            &[("Aid package stalls", X), ("Fighting continues.", X)],
+        ),
+        article(
+            "d1",
+            XSS[0],
+            Some("unknown"),
+            &[(XSS[1], C), (XSS[2], D), ("a | b * c _ d", S)],
+        ),
+        article(
+            "e1",
+            "=HYPERLINK(\"http://x\")",
+            Some("2024-03-01"),
+            &[("+cmd|' /C calc'!A0", C), ("-2+3", D), ("@SUM(A1)", X)],
+        ),
+    ]
+}
+
+fn build(arts: &[ScoredArticle], max_strips: usize) -> Report {
+    let mut b =
+        ReportBuilder::new(FramingParams::default(), Hedges::default(), max_strips).unwrap();
+    for a in arts {
+        b.add(a).unwrap();
+    }
+    b.finish()
+}
+
+#[test]
+fn html_escapes_all_article_text_and_has_no_script() {
+    let html = render(
+        &build(&corpus(), 100),
+        Format::Html,
+        RenderOptions::default(),
+    )
+    .unwrap();
+    assert!(!html.contains("<script"), "raw script tag");
+    assert!(!html.contains("<img"), "raw img tag");
+    assert!(!html.contains("<b>x"), "raw markup from input");
+    assert_eq!(
+        html.matches("</style>").count(),
+        1,
+        "only our own style element closes"
+    );
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    for class in [
+        "class=\"dotplot\"",
+        "class=\"shares\"",
+        "class=\"timeline\"",
+        "class=\"sentence-strip\"",
+    ] {
+        assert!(html.contains(class), "{class} missing");
+    }
+    assert!(
+        !html.contains("http://") || html.contains("HYPERLINK(&quot;http://x&quot;)"),
+        "no external resources"
+    );
+    assert!(!html.contains("src=\"http"));
+}
+
+#[test]
+fn csv_neutralises_formula_cells_but_keeps_negative_numbers() {
+    let r = build(&corpus(), 0);
+    for per_article in [false, true] {
+        let csv = render(&r, Format::Csv, RenderOptions { per_article }).unwrap();
+        let mut rd = csv::Reader::from_reader(csv.as_bytes());
+        let headers = rd.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), if per_article { 6 } else { 5 });
+        let score_col = headers.iter().position(|h| h == "score").unwrap();
+        let mut saw_negative = false;
+        for row in &rows {
+            for (i, cell) in row.iter().enumerate() {
+                let numeric = [
+                    "score",
+                    "interval_lo",
+                    "interval_hi",
+                    "balance",
+                    "primacy",
+                    "headline",
+                    "headline_framing",
+                    "top_evidence_shift",
+                ];
+                if i == score_col || numeric.contains(&&headers[i]) || cell.parse::<f64>().is_ok() {
+                    if cell.starts_with('-') {
+                        saw_negative = true;
+                        assert!(cell.parse::<f64>().is_ok(), "numeric cell {cell}");
+                    }
+                    continue;
+                }
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "unneutralised cell {cell:?}"
+                );
+            }
+        }
+        assert!(saw_negative, "negative scores stay numbers");
+        assert!(csv.contains("'=HYPERLINK"));
+    }
+    let per_article = render(&r, Format::Csv, RenderOptions { per_article: true }).unwrap();
+    assert!(
+        per_article.contains("'+cmd") || per_article.contains("\"'+cmd"),
+        "title neutralised"
+    );
+    assert_eq!(neutralise_cell("-2+3"), "'-2+3");
+    assert_eq!(neutralise_cell("\tx"), "'\tx");
+    assert_eq!(neutralise_cell("plain"), "plain");
+}
+
+/// Splits a Markdown table row on unescaped pipes.
+fn cells(row: &str) -> usize {
+    let mut n = 0;
+    let mut prev = ' ';
+    for c in row.chars() {
+        if c == '|' && prev != '\\' {
+            n += 1;
+        }
+        prev = if prev == '\\' && c == '\\' { ' ' } else { c };
+    }
+    n
+}
+
+#[test]
+fn markdown_escapes_pipes_and_markup() {
+    let md = render(&build(&corpus(), 0), Format::Md, RenderOptions::default()).unwrap();
+    assert!(md.contains("&lt;script&gt;"));
+    assert!(!md.contains("<script") && !md.contains("<img"));
+    assert!(md.contains("a \\| b \\* c \\_ d"));
+    let tables: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    let outlet_rows: Vec<&&str> = tables.iter().filter(|l| cells(l) == 14).collect();
+    let article_rows: Vec<&&str> = tables.iter().filter(|l| cells(l) == 12).collect();
+    assert_eq!(
+        outlet_rows.len(),
+        2 + 5,
+        "header, rule and 5 outlets; all rows keep 13 cells"
+    );
+    assert_eq!(article_rows.len(), 2 + 6);
+    assert_eq!(escape_markdown("x|y\nz"), "x\\|y z");
+}
+
+#[test]
+fn json_round_trips_and_orders_outlets_by_score() {
+    let r = build(&corpus(), 3);
+    let json = render(&r, Format::Json, RenderOptions::default()).unwrap();
+    let back: Report = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, r);
+    assert!(r.outlets.windows(2).all(|w| w[0].score >= w[1].score));
+    assert_eq!(r.models, vec!["test-model".to_string()]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        v["outlets"].is_array()
+            && v["articles"].is_array()
+            && v["settings"]["framing"]["seed"].is_u64()
+    );
+    let quiet = r.outlets.iter().find(|o| o.outlet == "Quiet Post").unwrap();
+    assert_eq!((quiet.score, quiet.interval), (0.0, None));
+    let claim = r
+        .outlets
+        .iter()
+        .position(|o| o.outlet == "Claim Daily")
+        .unwrap();
+    let denial = r
+        .outlets
+        .iter()
+        .position(|o| o.outlet == "Denial Times")
+        .unwrap();
+    assert!(claim < denial);
+    assert_eq!(r.articles.iter().filter(|a| a.strip.is_some()).count(), 3);
+}
+
+#[test]
+fn merged_parts_in_any_order_equal_the_whole() {
+    let arts = corpus();
+    let whole = build(&arts, 4);
+    let whole_json = render(&whole, Format::Json, RenderOptions::default()).unwrap();
+    // Reverse order, one builder.
+    let rev: Vec<ScoredArticle> = arts.iter().rev().cloned().collect();
+    assert_eq!(
+        render(&build(&rev, 4), Format::Json, RenderOptions::default()).unwrap(),
+        whole_json
+    );
+    // Three parts, merged in a scrambled order.
+    let parts: Vec<Vec<ScoredArticle>> = vec![
+        vec![arts[4].clone(), arts[0].clone()],
+        vec![arts[2].clone()],
+        vec![arts[5].clone(), arts[3].clone(), arts[1].clone()],
+    ];
+    let mut builders: Vec<ReportBuilder> = parts
+        .iter()
+        .map(|p| {
+            let mut b = ReportBuilder::new(FramingParams::default(), Hedges::default(), 4).unwrap();
+            for a in p {
+                b.add(a).unwrap();
+            }
+            b
+        })
+        .collect();
+    // One batch, digested in parallel.
+    let mut batch = ReportBuilder::new(FramingParams::default(), Hedges::default(), 4).unwrap();
+    batch.add_batch(&rev).unwrap();
+    assert_eq!(
+        render(&batch.finish(), Format::Json, RenderOptions::default()).unwrap(),
+        whole_json
+    );
+    let mut merged = builders.remove(1);
+    for b in builders.into_iter().rev() {
+        merged.merge(b).unwrap();
+    }
+    assert_eq!(
+        render(&merged.finish(), Format::Json, RenderOptions::default()).unwrap(),
+        whole_json
+    );
+    for f in [Format::Md, Format::Csv, Format::Html] {
+        assert_eq!(
+            render(&build(&rev, 4), f, RenderOptions::default()).unwrap(),
+            render(&whole, f, RenderOptions::default()).unwrap()
+        );
+    }
+}
+
+#[test]
+fn duplicates_are_idempotent_or_rejected() {
+    let arts = corpus();
+    let mut b = ReportBuilder::new(FramingParams::default(), Hedges::default(), 10).unwrap();
+    b.add(&arts[0]).unwrap();
+    b.add(&arts[0]).unwrap();
+    assert_eq!(b.len(), 1);
+    let mut other = arts[1].clone();
+    other.id = arts[0].id.clone();
+    let e = b.add(&other).unwrap_err();
+    assert!(e.to_string().contains("`a1`"), "{e}");
+}
+
+#[test]
+fn dates_parse_to_day_numbers() {
+    assert_eq!(html::day_number("1970-01-01"), Some(0));
+    assert_eq!(html::day_number("2024-01-25"), Some(19747));
+    assert_eq!(html::day_number("2024-02"), html::day_number("2024-02-01"));
+    assert_eq!(html::day_number("2024"), html::day_number("2024-01-01"));
+    assert_eq!(html::day_number("2024-01-25T10:00:00Z"), Some(19747));
+    assert_eq!(html::day_number("unknown"), None);
+    assert_eq!(html::day_number("2024-13-01"), None);
+}
+
+#[test]
+fn format_names_parse() {
+    assert_eq!("md".parse::<Format>().unwrap(), Format::Md);
+    assert_eq!("HTML".parse::<Format>().unwrap(), Format::Html);
+    assert!("pdf".parse::<Format>().is_err());
+}

@@ -1,0 +1,287 @@
+//! Scored articles: the output of `claimtrack score` and the input of `report --from-scores`.
+//!
+//! A [`ScoredArticle`] carries the article's metadata, every sentence with its role, label and
+//! probabilities, and the article's framing figures, one JSON object per line (JSONL). It is
+//! everything a report needs, so reports can be built from many scoring jobs' outputs.
+
+use crate::framing::{self, ArticleFraming, FramingError, FramingParams, Hedges};
+use crate::label::Label;
+use crate::sentence::{Role, Sentence};
+use serde::{Deserialize, Serialize};
+use std::io::BufRead;
+
+/// One sentence with the model's output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredSentence {
+    /// 0-based position of the sentence in its article.
+    pub index: usize,
+    /// Position role.
+    pub role: Role,
+    /// The sentence text.
+    pub text: String,
+    /// The most probable label (ties broken by the spec's precedence).
+    pub label: Label,
+    /// Probabilities in [`Label::ALL`] order.
+    pub probs: [f64; 4],
+    /// Hedge strength of the sentence in [0, 1] under the hedge list used when scoring.
+    #[serde(default)]
+    pub hedge: f64,
+    /// The hedge cues found in the sentence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hedge_cues: Vec<String>,
+}
+
+/// An article's metadata, as ingestion gives it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ArticleMeta {
+    /// Stable article id.
+    pub id: String,
+    /// Outlet name (`unknown` when not known).
+    pub outlet: String,
+    /// Publication date as given.
+    pub date: Option<String>,
+    /// Source URL.
+    pub url: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+}
+
+/// One scored article: a line of the `score` JSONL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredArticle {
+    /// Stable article id.
+    pub id: String,
+    /// Outlet name.
+    pub outlet: String,
+    /// Publication date as given.
+    #[serde(default)]
+    pub date: Option<String>,
+    /// Source URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Which model scored it (its name and fingerprint), when known.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Every sentence, in order.
+    pub sentences: Vec<ScoredSentence>,
+    /// The article's framing figures.
+    pub framing: ArticleFraming,
+}
+
+/// The most probable label; ties go to the rarer stance by the spec's precedence
+/// (`us_denial` > `expert_skepticism` > `russian_claim` > `context`).
+pub fn argmax_label(probs: &[f64; 4]) -> Label {
+    const PRECEDENCE: [Label; 4] = [
+        Label::UsDenial,
+        Label::ExpertSkepticism,
+        Label::RussianClaim,
+        Label::Context,
+    ];
+    let mut best = PRECEDENCE[0];
+    for l in PRECEDENCE {
+        if probs[l.index()] > probs[best.index()] {
+            best = l;
+        }
+    }
+    best
+}
+
+/// Errors reading scored JSONL.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoresError {
+    /// The file could not be read.
+    #[error("{file}: {source}")]
+    Io {
+        /// File name.
+        file: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A line that is not a scored article.
+    #[error("{file}: line {line}: not a scored article ({message}); expected the JSONL written by `claimtrack score`")]
+    Parse {
+        /// File name.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// The parser's message.
+        message: String,
+    },
+}
+
+impl ScoredArticle {
+    /// Builds a scored article from its sentences and the model's probabilities (one vector per
+    /// sentence, in [`Label::ALL`] order), computing hedges and framing.
+    pub fn new(
+        meta: ArticleMeta,
+        sentences: &[Sentence],
+        probs: &[[f64; 4]],
+        model: Option<String>,
+        params: &FramingParams,
+        hedges: &Hedges,
+    ) -> Result<ScoredArticle, FramingError> {
+        assert_eq!(
+            sentences.len(),
+            probs.len(),
+            "one probability vector per sentence"
+        );
+        let mut scored = Vec::with_capacity(sentences.len());
+        for (s, p) in sentences.iter().zip(probs) {
+            let p = framing::check_probs(&meta.id, s.index, *p)?;
+            let h = hedges.assess(&s.text);
+            scored.push(ScoredSentence {
+                index: s.index,
+                role: s.role,
+                text: s.text.clone(),
+                label: argmax_label(&p),
+                probs: p,
+                hedge: h.strength,
+                hedge_cues: h.cues,
+            });
+        }
+        let framing = framing::frame_article(&meta.id, &scored, params, hedges)?;
+        Ok(ScoredArticle {
+            id: meta.id,
+            outlet: meta.outlet,
+            date: meta.date,
+            url: meta.url,
+            title: meta.title,
+            model,
+            sentences: scored,
+            framing,
+        })
+    }
+
+    /// The article as one JSON line (no trailing newline).
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).expect("a scored article serialises")
+    }
+}
+
+/// Reads scored JSONL lazily, one article per line; blank lines are skipped. Errors name
+/// `file` and the line.
+pub fn read_scores<R: BufRead>(
+    reader: R,
+    file: &str,
+) -> impl Iterator<Item = Result<ScoredArticle, ScoresError>> {
+    let file = file.to_string();
+    reader
+        .lines()
+        .enumerate()
+        .filter_map(move |(i, line)| match line {
+            Err(e) => Some(Err(ScoresError::Io {
+                file: file.clone(),
+                source: e,
+            })),
+            Ok(l) if l.trim().is_empty() => None,
+            Ok(l) => Some(serde_json::from_str(&l).map_err(|e| ScoresError::Parse {
+                file: file.clone(),
+                line: i + 1,
+                message: e.to_string(),
+            })),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sent(index: usize, role: Role, text: &str) -> Sentence {
+        Sentence {
+            article: "a1".into(),
+            outlet: "Daily <Test>".into(),
+            date: Some("2024-01-25".into()),
+            index,
+            role,
+            text: text.into(),
+        }
+    }
+
+    fn sample() -> ScoredArticle {
+        let sents = vec![
+            sent(0, Role::Headline, "Putin reportedly open to talks"),
+            sent(1, Role::Lede, "US officials denied it."),
+            sent(2, Role::Body, "\"quoted\" and <b>bold</b> | pipe"),
+        ];
+        let probs = [
+            [0.8, 0.1, 0.05, 0.05],
+            [0.05, 0.9, 0.03, 0.02],
+            [0.1, 0.1, 0.1, 0.7],
+        ];
+        let meta = ArticleMeta {
+            id: "a1".into(),
+            outlet: "Daily <Test>".into(),
+            date: Some("2024-01-25".into()),
+            url: Some("https://example.org/a1".into()),
+            title: Some("Putin reportedly open to talks".into()),
+        };
+        ScoredArticle::new(
+            meta,
+            &sents,
+            &probs,
+            Some("m".into()),
+            &FramingParams::default(),
+            &Hedges::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn json_round_trip_is_exact() {
+        let a = sample();
+        assert_eq!(a.sentences[0].hedge_cues, vec!["reportedly".to_string()]);
+        assert_eq!(a.sentences[1].label, Label::UsDenial);
+        let line = a.to_json_line();
+        assert!(!line.contains('\n'));
+        let back: Vec<ScoredArticle> =
+            read_scores(format!("{line}\n\n{line}\n").as_bytes(), "x.jsonl")
+                .collect::<Result<_, _>>()
+                .unwrap();
+        assert_eq!(back, vec![a.clone(), a]);
+    }
+
+    #[test]
+    fn bad_lines_name_file_and_line() {
+        let line = sample().to_json_line();
+        let input = format!("{line}\n{{\"id\": 3}}\n");
+        let errs: Vec<_> = read_scores(input.as_bytes(), "part2.jsonl")
+            .filter_map(Result::err)
+            .collect();
+        assert_eq!(errs.len(), 1);
+        let msg = errs[0].to_string();
+        assert!(
+            msg.contains("part2.jsonl") && msg.contains("line 2"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn argmax_ties_follow_the_spec_precedence() {
+        assert_eq!(argmax_label(&[0.4, 0.4, 0.1, 0.1]), Label::UsDenial);
+        assert_eq!(argmax_label(&[0.4, 0.1, 0.4, 0.1]), Label::ExpertSkepticism);
+        assert_eq!(argmax_label(&[0.3, 0.1, 0.1, 0.5]), Label::Context);
+        assert_eq!(argmax_label(&[0.5, 0.1, 0.1, 0.3]), Label::RussianClaim);
+    }
+
+    #[test]
+    fn invalid_probabilities_are_an_error_naming_the_sentence() {
+        let sents = vec![sent(0, Role::Headline, "x")];
+        let meta = ArticleMeta {
+            id: "bad".into(),
+            ..Default::default()
+        };
+        let e = ScoredArticle::new(
+            meta,
+            &sents,
+            &[[0.5, 0.5, 0.5, 0.5]],
+            None,
+            &FramingParams::default(),
+            &Hedges::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("`bad`, sentence 0"), "{e}");
+    }
+}
