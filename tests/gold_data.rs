@@ -111,7 +111,10 @@ fn no_corpus_sentence_appears_anywhere_under_data() {
             leaked.push(format!("{}#{}", s["article"], s["index"]));
         }
     }
-    assert!(leaked.is_empty(), "corpus text found under data/: {leaked:?}");
+    assert!(
+        leaked.is_empty(),
+        "corpus text found under data/: {leaked:?}"
+    );
 }
 
 #[test]
@@ -131,7 +134,9 @@ fn corpus_gold_covers_every_sentence_and_hydrates() {
         assert_eq!(e.article, s["article"].as_str().unwrap());
         assert_eq!(e.index as u64, s["index"].as_u64().unwrap());
     }
-    let articles: std::collections::BTreeSet<&str> =
-        sentences.iter().map(|s| s["article"].as_str().unwrap()).collect();
+    let articles: std::collections::BTreeSet<&str> = sentences
+        .iter()
+        .map(|s| s["article"].as_str().unwrap())
+        .collect();
     assert_eq!(set.articles.len(), articles.len());
 }
