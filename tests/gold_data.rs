@@ -140,3 +140,33 @@ fn corpus_gold_covers_every_sentence_and_hydrates() {
         .collect();
     assert_eq!(set.articles.len(), articles.len());
 }
+
+#[test]
+fn shipped_model_is_reproduced_byte_for_byte_from_the_gold() {
+    let Some(dir) = corpus_dir() else {
+        eprintln!("SKIPPED (no corpus on this machine): the check that models/default.json is retrained byte for byte from data/gold; set CLAIMTRACK_CORPUS to run it");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("retrained.json");
+    let run = Command::cargo_bin("claimtrack")
+        .unwrap()
+        .args(["train", "--data", "data/gold", "--articles"])
+        .arg(&dir)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let shipped = std::fs::read("models/default.json").unwrap();
+    let retrained = std::fs::read(&out).unwrap();
+    assert!(
+        shipped == retrained,
+        "models/default.json differs from a retrain on data/gold: run `claimtrack train --data data/gold --articles {}`",
+        dir.display()
+    );
+}
