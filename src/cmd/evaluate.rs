@@ -4,7 +4,8 @@
 use super::train::{DataArgs, ModelArgs};
 use anyhow::{bail, Context, Result};
 use claimtrack::evaluate::{
-    cross_validate, nested_cross_validate, train_test, FoldScheme, GroupKey, ParamGrid,
+    cross_validate, learning_curve, nested_cross_validate, train_test, FoldScheme, GroupKey,
+    ParamGrid,
 };
 use claimtrack::gold;
 use claimtrack::model::ClassWeight;
@@ -35,6 +36,7 @@ impl From<GroupArg> for GroupKey {
 claimtrack evaluate --data data/gold --articles ../shared/corpus          # leave-one-article-out\n  \
 claimtrack evaluate --data data/gold --group outlet                       # leave-one-outlet-out\n  \
 claimtrack evaluate --data data/gold --nested --folds 10                  # honest tuning estimate\n  \
+claimtrack evaluate --data data/gold --group outlet --folds 10 --learning-curve 0.1,0.25,0.5,1\n  \
 claimtrack evaluate --data data/gold --test data/held-out.jsonl --json    # train/test\n  \
 claimtrack evaluate --data data/gold --dump-examples target/examples.jsonl\n\n\
 Cross-validation is always grouped: by article by default, because outlets syndicate the\n\
@@ -64,6 +66,11 @@ pub struct EvaluateArgs {
     /// Alphas tried in --nested mode (comma-separated).
     #[arg(long, value_name = "LIST", value_delimiter = ',', default_values_t = ParamGrid::default().alphas)]
     pub grid_alpha: Vec<f64>,
+    /// Learning curve: for each fraction (comma-separated, in (0, 1]), train on that share
+    /// of each fold's training articles and score the whole held-out fold. Combine with
+    /// --group and --folds (leave-one-group-out also works but trains many models).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', conflicts_with_all = ["test", "nested"])]
+    pub learning_curve: Option<Vec<f64>>,
     /// Print the report as JSON (with every held-out prediction) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -90,13 +97,27 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         eprintln!("wrote {} examples to {}", examples.len(), path.display());
         return Ok(());
     }
-    let params = args.model.params();
+    let params = args.model.params()?;
     params.validate().context("invalid model settings")?;
     let key: GroupKey = args.group.into();
     let scheme = match args.folds {
         Some(k) => FoldScheme::GroupKFold { key, k },
         None => FoldScheme::LeaveOneGroupOut(key),
     };
+    if let Some(fractions) = &args.learning_curve {
+        let curve = learning_curve(&examples, &params, scheme, fractions)
+            .context("learning curve failed")?;
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        if args.json {
+            serde_json::to_writer_pretty(&mut out, &curve)?;
+            writeln!(out)?;
+        } else {
+            write!(out, "{}", curve.to_text())?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
     let report = if let Some(test_path) = &args.test {
         if args.nested {
             bail!("--nested and --test do not go together: tune with --nested, or hold out --test");
