@@ -473,6 +473,84 @@ pub struct CvReport {
     pub predictions: Vec<Prediction>,
 }
 
+/// Scores of one group (outlet or article) of held-out sentences: where the model fails.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupScore {
+    /// The outlet or article.
+    pub group: String,
+    /// Held-out sentences of the group.
+    pub sentences: usize,
+    /// Share predicted correctly.
+    pub accuracy: f64,
+    /// Macro-F1 over the labels present in the group's gold or predictions.
+    pub macro_f1: f64,
+    /// The most frequent error as (gold, predicted, count), if any.
+    pub top_error: Option<(Label, Label, usize)>,
+}
+
+/// Per-group scores of a report's predictions (worst accuracy first, then by name), for
+/// error analysis: which outlets or articles the model gets wrong, and how.
+pub fn per_group(examples: &[Example], report: &CvReport, key: GroupKey) -> Vec<GroupScore> {
+    let mut groups: BTreeMap<&str, (Vec<Label>, Vec<Label>)> = BTreeMap::new();
+    for p in &report.predictions {
+        let Some(e) = examples.get(p.example) else {
+            continue;
+        };
+        let g = groups.entry(key.of(e)).or_default();
+        g.0.push(p.gold);
+        g.1.push(p.predicted);
+    }
+    let mut out: Vec<GroupScore> = groups
+        .into_iter()
+        .map(|(name, (gold, pred))| {
+            let m = Metrics::from_predictions(&gold, &pred);
+            let mut top: Option<(Label, Label, usize)> = None;
+            for g in Label::ALL {
+                for q in Label::ALL {
+                    let n = m.confusion[g.index()][q.index()];
+                    if g != q && n > 0 && top.map_or(true, |t| n > t.2) {
+                        top = Some((g, q, n));
+                    }
+                }
+            }
+            GroupScore {
+                group: name.to_string(),
+                sentences: gold.len(),
+                accuracy: m.accuracy,
+                macro_f1: m.macro_f1,
+                top_error: top,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.accuracy
+            .total_cmp(&b.accuracy)
+            .then_with(|| a.group.cmp(&b.group))
+    });
+    out
+}
+
+/// A table of [`GroupScore`]s.
+pub fn groups_to_text(key: GroupKey, groups: &[GroupScore]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "per {key} (worst first): sentences, accuracy, macro-F1, most frequent error"
+    );
+    for g in groups {
+        let err = match g.top_error {
+            Some((gold, pred, n)) => format!("{} -> {} x{n}", gold.as_str(), pred.as_str()),
+            None => "-".to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "  {:<40} {:>4} {:>6.3} {:>6.3}  {}",
+            g.group, g.sentences, g.accuracy, g.macro_f1, err
+        );
+    }
+    s
+}
+
 /// How hyper-parameters were chosen inside each outer fold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NestedInfo {

@@ -296,3 +296,36 @@ fn a_custom_cue_lexicon_is_stored_in_the_model_and_bad_lines_are_named() {
     assert!(err.contains("lex.tsv:2"), "{err}");
     assert!(!dir.path().join("m2.json").exists());
 }
+
+#[test]
+fn evaluate_by_outlet_scores_each_held_out_outlet() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gold(dir.path());
+    let out = claimtrack()
+        .args([
+            "evaluate", "--group", "outlet", "--by", "outlet", "--json", "--data",
+        ])
+        .arg(&g)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let groups = v["groups"].as_array().unwrap();
+    let names: Vec<&str> = groups
+        .iter()
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["outlet0", "outlet1", "outlet2", "outlet3"]);
+    assert!(groups.iter().all(|g| g["sentences"] == 10));
+    // Worst first.
+    let acc: Vec<f64> = groups
+        .iter()
+        .map(|g| g["accuracy"].as_f64().unwrap())
+        .collect();
+    assert!(acc.windows(2).all(|w| w[0] <= w[1]), "{acc:?}");
+    assert_eq!(v["report"]["examples"], 40);
+}

@@ -4,8 +4,8 @@
 use super::train::{DataArgs, ModelArgs};
 use anyhow::{bail, Context, Result};
 use claimtrack::evaluate::{
-    cross_validate, learning_curve, nested_cross_validate, train_test, FoldScheme, GroupKey,
-    ParamGrid,
+    cross_validate, groups_to_text, learning_curve, nested_cross_validate, per_group, train_test,
+    FoldScheme, GroupKey, ParamGrid,
 };
 use claimtrack::gold;
 use claimtrack::model::ClassWeight;
@@ -71,6 +71,10 @@ pub struct EvaluateArgs {
     /// --group and --folds (leave-one-group-out also works but trains many models).
     #[arg(long, value_name = "LIST", value_delimiter = ',', conflicts_with_all = ["test", "nested"])]
     pub learning_curve: Option<Vec<f64>>,
+    /// Error analysis: after the report, score each outlet (or article) separately, worst
+    /// first, with its most frequent confusion. Value: the grouping (default: outlet).
+    #[arg(long, value_enum, value_name = "GROUP", num_args = 0..=1, default_missing_value = "outlet")]
+    pub by: Option<GroupArg>,
     /// Print the report as JSON (with every held-out prediction) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -118,13 +122,19 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         out.flush()?;
         return Ok(());
     }
+    // The examples the report's predictions refer to (the test set with --test).
+    let mut scored = examples.clone();
     let report = if let Some(test_path) = &args.test {
         if args.nested {
             bail!("--nested and --test do not go together: tune with --nested, or hold out --test");
         }
         let test = gold::load(test_path, args.data.articles.as_deref())
             .with_context(|| format!("cannot load test data from {}", test_path.display()))?;
-        train_test(&examples, &test.examples, &params).context("train/test evaluation failed")?
+        let report = train_test(&examples, &test.examples, &params)
+            .context("train/test evaluation failed")?;
+        // Predictions index the test examples from here on.
+        scored = test.examples;
+        report
     } else if args.nested {
         let class_weights = match args.model.class_weight {
             Some(c) => vec![c.into()],
@@ -149,10 +159,26 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
+        match args.by {
+            Some(by) => {
+                let groups = per_group(&scored, &report, by.into());
+                let v = serde_json::json!({ "report": report, "groups": groups });
+                serde_json::to_writer_pretty(&mut out, &v)?;
+            }
+            None => serde_json::to_writer_pretty(&mut out, &report)?,
+        }
         writeln!(out)?;
     } else {
         write!(out, "{}", report.to_text())?;
+        if let Some(by) = args.by {
+            let key: GroupKey = by.into();
+            writeln!(out)?;
+            write!(
+                out,
+                "{}",
+                groups_to_text(key, &per_group(&scored, &report, key))
+            )?;
+        }
     }
     out.flush()?;
     Ok(())
