@@ -290,18 +290,45 @@ where
             sink(article)
         }
         Source::Stdin => {
-            let mut bytes = Vec::new();
-            io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .map_err(|e| IngestError::Io {
-                    path: name.clone(),
-                    source: e,
-                })?;
-            let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-            if first == Some(&b'{') {
-                read_jsonl(&bytes[..], &name, "stdin", opts, warnings, sink)
+            let io_err = |e| IngestError::Io {
+                path: name.clone(),
+                source: e,
+            };
+            // Read only up to the first non-blank byte to tell JSONL from a text article,
+            // so a JSONL stream is processed line by line, never held whole in memory.
+            let mut stdin = BufReader::with_capacity(1 << 16, io::stdin().lock());
+            let mut head = Vec::new();
+            let first = loop {
+                let buf = stdin.fill_buf().map_err(io_err)?;
+                if buf.is_empty() {
+                    break None;
+                }
+                match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                    Some(p) => {
+                        let b = buf[p];
+                        head.extend_from_slice(&buf[..p]);
+                        stdin.consume(p);
+                        break Some(b);
+                    }
+                    None => {
+                        let n = buf.len();
+                        head.extend_from_slice(buf);
+                        stdin.consume(n);
+                    }
+                }
+            };
+            if first == Some(b'{') {
+                read_jsonl(
+                    (&head[..]).chain(stdin),
+                    &name,
+                    "stdin",
+                    opts,
+                    warnings,
+                    sink,
+                )
             } else {
+                let mut bytes = head;
+                stdin.read_to_end(&mut bytes).map_err(io_err)?;
                 let article = parse_text_article(&bytes, &name, "stdin", opts, warnings)?;
                 sink(article)
             }

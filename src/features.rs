@@ -35,8 +35,10 @@
 //! trained with.
 
 pub mod cues;
+mod fast;
 
 use cues::{CueEntry, CueMatcher};
+use fast::{pack, NgramIndex};
 use rayon::prelude::*;
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
@@ -289,6 +291,11 @@ pub struct Featurizer {
     cues: Option<CueMatcher>,
     /// Per-term factor: `cue_weight` for cue and neighbour terms, 1 for words.
     scale: Vec<f64>,
+    /// Word n-grams by part ids (the fast transform path).
+    ngram: NgramIndex,
+    /// Feature ids of the cue terms (`cue:<class>` per class, then `cue:quote`,
+    /// `cue:quote_open`), and of their `prev:` and `next:` forms.
+    cue_ids: [Vec<Option<usize>>; 3],
 }
 
 /// Wrapper so `Featurizer` can derive `Debug` and `Clone` around the stemmer.
@@ -314,7 +321,7 @@ impl PartialEq for Featurizer {
 
 impl Featurizer {
     fn build(params: FeaturizerParams, vocabulary: Vec<String>, idf: Vec<f64>) -> Featurizer {
-        let index = vocabulary
+        let index: HashMap<String, usize> = vocabulary
             .iter()
             .enumerate()
             .map(|(i, t)| (t.clone(), i))
@@ -333,6 +340,13 @@ impl Featurizer {
                 }
             })
             .collect();
+        let ngram = NgramIndex::new(&vocabulary, |t| !is_cue_term(t));
+        let cue_ids = ["cue:", "prev:cue:", "next:cue:"].map(|prefix| {
+            cue_term_names(cues.as_ref())
+                .iter()
+                .map(|name| index.get(&format!("{prefix}{name}")).copied())
+                .collect()
+        });
         Featurizer {
             scale,
             params,
@@ -341,6 +355,8 @@ impl Featurizer {
             index,
             stemmer,
             cues,
+            ngram,
+            cue_ids,
         }
     }
 
@@ -412,6 +428,19 @@ impl Featurizer {
     /// The feature vectors of one article's sentences, given in order (neighbour features
     /// look at the previous and next sentence).
     pub fn transform_article(&self, texts: &[&str]) -> Vec<SparseVec> {
+        if self.ngram.usable {
+            return self
+                .article_ids(texts)
+                .into_iter()
+                .map(|ids| self.vectorize_ids(ids))
+                .collect();
+        }
+        self.transform_article_by_terms(texts)
+    }
+
+    /// [`Featurizer::transform_article`] by way of the term strings: the definition that
+    /// the fast path must match.
+    fn transform_article_by_terms(&self, texts: &[&str]) -> Vec<SparseVec> {
         article_terms_with(
             &self.params,
             self.stemmer.as_ref().map(|s| &s.0),
@@ -423,12 +452,89 @@ impl Featurizer {
         .collect()
     }
 
+    /// The vocabulary ids of each sentence's terms, with repeats, in the order of
+    /// [`article_terms_with`] minus the unknown terms (the fast path: no term strings).
+    fn article_ids(&self, texts: &[&str]) -> Vec<Vec<usize>> {
+        let stemmer = self.stemmer.as_ref().map(|s| &s.0);
+        let n_cue_terms = self.cue_ids[0].len();
+        let quote = n_cue_terms.saturating_sub(2);
+        fast::with_scratch(|scratch| {
+            scratch.prepare(stemmer.is_some());
+            let mut all: Vec<Vec<usize>> = Vec::with_capacity(texts.len());
+            // Distinct cue terms of each sentence (positions in `cue_ids`), for neighbours.
+            let mut cue_sets: Vec<Vec<usize>> = Vec::with_capacity(texts.len());
+            let mut tokens: Vec<u32> = Vec::new();
+            let mut parts: Vec<u32> = Vec::new();
+            for text in texts {
+                intern_tokens(scratch, text, self.params.lowercase, stemmer, &mut tokens);
+                parts.clear();
+                for &t in &tokens {
+                    let p = scratch.part(&self.ngram, t);
+                    parts.push(p);
+                }
+                let mut ids: Vec<usize> = Vec::with_capacity(tokens.len() * 2 + 8);
+                for n in 1..=self.params.ngram_max {
+                    for w in parts.windows(n) {
+                        if w.contains(&fast::NONE) {
+                            continue;
+                        }
+                        if let Some(&j) = self.ngram.ngrams.get(&pack(w)) {
+                            ids.push(j);
+                        }
+                    }
+                }
+                let mut distinct = Vec::new();
+                if let Some(m) = &self.cues {
+                    let norm: Vec<&str> =
+                        tokens.iter().map(|&t| &*scratch.norm[t as usize]).collect();
+                    for (class, c) in m.count(&norm).into_iter().enumerate() {
+                        if c > 0 {
+                            if let Some(j) = self.cue_ids[0][class] {
+                                ids.extend(std::iter::repeat(j).take(c));
+                            }
+                            distinct.push(class);
+                        }
+                    }
+                    let quotes = text.chars().filter(|&c| normalize_char(c) == '"').count();
+                    if quotes > 0 {
+                        ids.extend(self.cue_ids[0][quote]);
+                        distinct.push(quote);
+                    }
+                    if quotes % 2 == 1 {
+                        ids.extend(self.cue_ids[0][quote + 1]);
+                        distinct.push(quote + 1);
+                    }
+                }
+                all.push(ids);
+                cue_sets.push(distinct);
+            }
+            if self.params.neighbours && self.cues.is_some() {
+                for i in 0..all.len() {
+                    if i > 0 {
+                        let prev = cue_sets[i - 1].iter().filter_map(|&t| self.cue_ids[1][t]);
+                        all[i].extend(prev);
+                    }
+                    if i + 1 < cue_sets.len() {
+                        let next = cue_sets[i + 1].iter().filter_map(|&t| self.cue_ids[2][t]);
+                        all[i].extend(next);
+                    }
+                }
+            }
+            all
+        })
+    }
+
     /// TF-IDF weighting and L2 normalization of one sentence's terms.
     fn vectorize(&self, terms: &[String]) -> SparseVec {
-        let mut ids: Vec<usize> = terms
+        let ids: Vec<usize> = terms
             .iter()
             .filter_map(|t| self.index.get(t).copied())
             .collect();
+        self.vectorize_ids(ids)
+    }
+
+    /// TF-IDF weighting and L2 normalization of one sentence's term ids (with repeats).
+    fn vectorize_ids(&self, mut ids: Vec<usize>) -> SparseVec {
         ids.sort_unstable();
         let mut counts: Vec<(usize, usize)> = Vec::with_capacity(ids.len());
         for i in ids {
@@ -525,15 +631,93 @@ fn article_terms_with(
     all
 }
 
+/// The names of the cue terms in the order of `Featurizer::cue_ids`: the classes, then
+/// `quote` and `quote_open` (none without a lexicon).
+fn cue_term_names(matcher: Option<&CueMatcher>) -> Vec<String> {
+    match matcher {
+        None => Vec::new(),
+        Some(m) => m
+            .classes()
+            .iter()
+            .cloned()
+            .chain(["quote".to_string(), "quote_open".to_string()])
+            .collect(),
+    }
+}
+
 /// Tokens of a text per `params`, stemmed with `stemmer` when given.
 fn tokens_with(params: &FeaturizerParams, stemmer: Option<&Stemmer>, text: &str) -> Vec<String> {
-    raw_tokens(text, params.lowercase)
-        .into_iter()
-        .map(|t| match stemmer {
-            Some(s) if t.chars().any(char::is_alphabetic) => s.stem(&t).into_owned(),
-            _ => t,
-        })
-        .collect()
+    fast::with_scratch(|scratch| {
+        scratch.prepare(stemmer.is_some());
+        let mut ids = Vec::new();
+        intern_tokens(scratch, text, params.lowercase, stemmer, &mut ids);
+        ids.iter()
+            .map(|&i| scratch.norm[i as usize].to_string())
+            .collect()
+    })
+}
+
+/// The tokens of `text` as ids of the thread's interner (see [`raw_tokens`]; each distinct
+/// raw token is stemmed once), into `out`.
+fn intern_tokens(
+    scratch: &mut fast::Scratch,
+    text: &str,
+    lowercase: bool,
+    stemmer: Option<&Stemmer>,
+    out: &mut Vec<u32>,
+) {
+    out.clear();
+    let mut chars = std::mem::take(&mut scratch.chars);
+    chars.clear();
+    chars.extend(text.chars().map(normalize_char));
+    scratch.cur.clear();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_alphanumeric() {
+            if lowercase {
+                scratch.cur.extend(c.to_lowercase());
+            } else {
+                scratch.cur.push(c);
+            }
+            continue;
+        }
+        let prev = if i > 0 { Some(chars[i - 1]) } else { None };
+        let next = chars.get(i + 1).copied();
+        if joins_token(c, prev, next, &scratch.cur) {
+            scratch.cur.push(c);
+            continue;
+        }
+        if !scratch.cur.is_empty() {
+            out.push(scratch.intern_cur(stemmer));
+            scratch.cur.clear();
+        }
+        if c == '%' {
+            scratch.cur.push('%');
+            out.push(scratch.intern_cur(stemmer));
+            scratch.cur.clear();
+        }
+    }
+    if !scratch.cur.is_empty() {
+        out.push(scratch.intern_cur(stemmer));
+        scratch.cur.clear();
+    }
+    scratch.chars = chars;
+}
+
+/// Whether the punctuation `c` (between `prev` and `next`) stays inside the token `cur`.
+fn joins_token(c: char, prev: Option<char>, next: Option<char>, cur: &str) -> bool {
+    match (c, prev, next) {
+        // Inner apostrophe of a word: don't, Putin's.
+        ('\'', Some(p), Some(n)) => p.is_alphanumeric() && n.is_alphabetic() && !cur.is_empty(),
+        // Inner separator of a number: 2.5, 1,000.
+        ('.' | ',', Some(p), Some(n)) => {
+            p.is_ascii_digit()
+                && n.is_ascii_digit()
+                && cur
+                    .chars()
+                    .all(|ch| ch.is_ascii_digit() || ch == '.' || ch == ',')
+        }
+        _ => false,
+    }
 }
 
 /// Word n-gram terms (1..=ngram_max) of a token sequence, in order, with repeats.
@@ -558,7 +742,9 @@ fn normalize_char(c: char) -> char {
     }
 }
 
-/// Splits text into word, number and `%` tokens (before stemming).
+/// Splits text into word, number and `%` tokens (before stemming): the plain definition
+/// that [`intern_tokens`] must match (tests compare them).
+#[cfg(test)]
 fn raw_tokens(text: &str, lowercase: bool) -> Vec<String> {
     let chars: Vec<char> = text.chars().map(normalize_char).collect();
     let mut out = Vec::new();
@@ -579,20 +765,7 @@ fn raw_tokens(text: &str, lowercase: bool) -> Vec<String> {
         }
         let prev = if i > 0 { Some(chars[i - 1]) } else { None };
         let next = chars.get(i + 1).copied();
-        let joins = match (c, prev, next) {
-            // Inner apostrophe of a word: don't, Putin's.
-            ('\'', Some(p), Some(n)) => p.is_alphanumeric() && n.is_alphabetic() && !cur.is_empty(),
-            // Inner separator of a number: 2.5, 1,000.
-            ('.' | ',', Some(p), Some(n)) => {
-                p.is_ascii_digit()
-                    && n.is_ascii_digit()
-                    && cur
-                        .chars()
-                        .all(|ch| ch.is_ascii_digit() || ch == '.' || ch == ',')
-            }
-            _ => false,
-        };
-        if joins {
+        if joins_token(c, prev, next, &cur) {
             cur.push(c);
             continue;
         }
@@ -810,7 +983,63 @@ mod tests {
         .is_err());
     }
 
+    /// The fast transform (interned tokens, n-grams by part ids) gives the same vectors, bit
+    /// for bit, as the definition by term strings, with and without cues and neighbours.
+    #[test]
+    fn fast_path_matches_the_term_string_path() {
+        let train = [
+            "Putin\u{2019}s envoy signalled he is open to talks, officials said.",
+            "The White House denied any back-channel contact; \"we are not aware of it.\"",
+            "Analysts doubt the Kremlin is sincere about a ceasefire at 18% odds (1,000.5 km).",
+            "Kyiv's forces advanced; U.S. officials didn't comment.",
+        ];
+        let probe = [
+            "Officials denied that Putin signalled openness to talks.",
+            "\"It's a ploy,\" analysts said, doubting the overture.",
+            "Troops advanced 2.5 km; nothing else known zzz.",
+            "",
+            "Open open open talks talks.",
+        ];
+        for p in [
+            FeaturizerParams::default(),
+            FeaturizerParams {
+                neighbours: true,
+                ngram_max: 3,
+                ..FeaturizerParams::default()
+            },
+            FeaturizerParams {
+                cues: Vec::new(),
+                stem: false,
+                lowercase: false,
+                ..FeaturizerParams::default()
+            },
+        ] {
+            let articles = vec![train.to_vec(), probe[..2].to_vec()];
+            let f = p.fit_articles(&articles);
+            assert!(f.ngram.usable);
+            let fast = f.transform_article(&probe);
+            let slow = f.transform_article_by_terms(&probe);
+            assert_eq!(fast, slow, "{p:?}");
+            assert!(fast.iter().any(|r| !r.is_empty()));
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn interned_tokens_match_the_plain_tokenizer(text in "[a-zA-Z0-9 .,'%\u{2019}\u{201C}\u{201D}-]{0,60}") {
+            let p = FeaturizerParams { stem: false, ..FeaturizerParams::default() };
+            proptest::prop_assert_eq!(p.tokenize(&text), raw_tokens(&text, true));
+        }
+
+        #[test]
+        fn fast_path_matches_on_random_text(words in proptest::collection::vec("[a-e]{1,3}|don't|2\\.5|%|\"", 0..14)) {
+            let text = words.join(" ");
+            let f = FeaturizerParams { neighbours: true, ..FeaturizerParams::default() }
+                .fit(&[text.as_str(), "a b c d e", "not a bluff \" dd"]);
+            let texts = [text.as_str(), "a b", text.as_str()];
+            proptest::prop_assert_eq!(f.transform_article(&texts), f.transform_article_by_terms(&texts));
+        }
+
         #[test]
         fn rows_are_unit_norm_and_sorted(words in proptest::collection::vec("[a-e]{1,3}", 1..12)) {
             let text = words.join(" ");

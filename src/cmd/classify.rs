@@ -3,6 +3,7 @@
 use anyhow::{bail, Context, Result};
 use claimtrack::model::{argmax_label, Model};
 use claimtrack::Label;
+use rayon::prelude::*;
 use serde_json::{Map, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -39,15 +40,44 @@ pub fn load_model(path: Option<&Path>) -> Result<Model> {
 /// Largest number of lines classified together (bounds memory on one-article streams).
 const MAX_BATCH: usize = 4096;
 
+/// Lines read and parsed together, in parallel; also about how many lines are classified
+/// in one parallel round (bounds memory whatever the input size).
+const CHUNK: usize = 16384;
+
 struct Item {
     record: Map<String, Value>,
     text: String,
 }
 
-fn flush(model: &Model, batch: &mut Vec<Item>, out: &mut impl Write) -> Result<()> {
+/// Parses one non-blank input line into its record and the text to classify.
+fn parse_line(name: &str, lineno: usize, trimmed: &str) -> Result<Item> {
+    if trimmed.starts_with('{') {
+        let record: Map<String, Value> = match serde_json::from_str(trimmed) {
+            Ok(r) => r,
+            Err(e) => bail!("{name}:{lineno}: not a JSON object ({e}); a line starting with `{{` must be one JSON object per line"),
+        };
+        let text = match record.get("text") {
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => bail!("{name}:{lineno}: the \"text\" field is not a string"),
+            None => bail!("{name}:{lineno}: the JSON object has no \"text\" field to classify"),
+        };
+        Ok(Item { record, text })
+    } else {
+        let mut record = Map::new();
+        record.insert("text".to_string(), Value::from(trimmed));
+        Ok(Item {
+            record,
+            text: trimmed.to_string(),
+        })
+    }
+}
+
+/// Classifies one batch (consecutive lines of one article) and renders its output lines.
+fn render_batch(model: &Model, batch: Vec<Item>) -> Result<Vec<u8>> {
     let texts: Vec<&str> = batch.iter().map(|i| i.text.as_str()).collect();
     let probs = model.predict_article(&texts);
-    for (mut item, p) in batch.drain(..).zip(probs) {
+    let mut out = Vec::with_capacity(batch.len() * 256);
+    for (mut item, p) in batch.into_iter().zip(probs) {
         let mut pm = Map::new();
         for l in Label::ALL {
             pm.insert(l.as_str().to_string(), Value::from(p[l.index()]));
@@ -55,10 +85,51 @@ fn flush(model: &Model, batch: &mut Vec<Item>, out: &mut impl Write) -> Result<(
         item.record
             .insert("label".to_string(), Value::from(argmax_label(&p).as_str()));
         item.record.insert("probs".to_string(), Value::Object(pm));
-        serde_json::to_writer(&mut *out, &item.record)?;
-        out.write_all(b"\n")?;
+        serde_json::to_writer(&mut out, &item.record)?;
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// Classifies the finished batches in parallel and writes them in input order.
+fn flush(model: &Model, ready: &mut Vec<Vec<Item>>, out: &mut impl Write) -> Result<()> {
+    let rendered: Vec<Result<Vec<u8>>> = std::mem::take(ready)
+        .into_par_iter()
+        .map(|b| render_batch(model, b))
+        .collect();
+    for r in rendered {
+        out.write_all(&r?)?;
     }
     Ok(())
+}
+
+/// Groups items into batches exactly as a line-by-line reader would: a batch ends when the
+/// "article" field changes or it holds [`MAX_BATCH`] lines. The batches, not the thread
+/// count, decide the features (neighbours), so the output is the same on any machine.
+struct Batcher {
+    current: Vec<Item>,
+    article: Option<Value>,
+    ready: Vec<Vec<Item>>,
+    ready_items: usize,
+}
+
+impl Batcher {
+    fn push(&mut self, item: Item) {
+        let article = item.record.get("article").cloned();
+        if !self.current.is_empty() && (article != self.article || self.current.len() >= MAX_BATCH)
+        {
+            self.finish_current();
+        }
+        self.article = article;
+        self.current.push(item);
+    }
+
+    fn finish_current(&mut self) {
+        if !self.current.is_empty() {
+            self.ready_items += self.current.len();
+            self.ready.push(std::mem::take(&mut self.current));
+        }
+    }
 }
 
 /// Runs the command.
@@ -72,42 +143,55 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         (args.input.display().to_string(), Box::new(f))
     };
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut batch: Vec<Item> = Vec::new();
-    let mut batch_article: Option<Value> = None;
-    for (i, line) in BufReader::new(reader).lines().enumerate() {
-        let lineno = i + 1;
-        let line = line.with_context(|| format!("{name}:{lineno}: cannot read the line"))?;
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            continue;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut batcher = Batcher {
+        current: Vec::new(),
+        article: None,
+        ready: Vec::new(),
+        ready_items: 0,
+    };
+    let mut lines = BufReader::with_capacity(1 << 16, reader)
+        .lines()
+        .enumerate();
+    loop {
+        // Read a chunk of non-blank lines, then parse them in parallel.
+        let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
+        for (i, line) in lines.by_ref() {
+            let lineno = i + 1;
+            let line = line.with_context(|| format!("{name}:{lineno}: cannot read the line"))?;
+            if !line.trim().is_empty() {
+                chunk.push((lineno, line));
+                if chunk.len() >= CHUNK {
+                    break;
+                }
+            }
         }
-        let (record, text) = if trimmed.starts_with('{') {
-            let record: Map<String, Value> = match serde_json::from_str(trimmed) {
-                Ok(r) => r,
-                Err(e) => bail!("{name}:{lineno}: not a JSON object ({e}); a line starting with `{{` must be one JSON object per line"),
-            };
-            let text = match record.get("text") {
-                Some(Value::String(s)) => s.clone(),
-                Some(_) => bail!("{name}:{lineno}: the \"text\" field is not a string"),
-                None => bail!("{name}:{lineno}: the JSON object has no \"text\" field to classify"),
-            };
-            (record, text)
-        } else {
-            let mut record = Map::new();
-            record.insert("text".to_string(), Value::from(trimmed));
-            (record, trimmed.to_string())
-        };
-        let article = record.get("article").cloned();
-        if !batch.is_empty() && (article != batch_article || batch.len() >= MAX_BATCH) {
-            flush(&model, &mut batch, &mut out)?;
+        if chunk.is_empty() {
+            break;
         }
-        batch_article = article;
-        batch.push(Item { record, text });
+        let parsed: Vec<Result<Item>> = chunk
+            .par_iter()
+            .map(|(lineno, line)| parse_line(&name, *lineno, line.trim()))
+            .collect();
+        for item in parsed {
+            match item {
+                Ok(item) => batcher.push(item),
+                Err(e) => {
+                    // As when reading line by line: the batches finished before the bad
+                    // line are written, the one it interrupts is not.
+                    flush(&model, &mut batcher.ready, &mut out)?;
+                    out.flush()?;
+                    return Err(e);
+                }
+            }
+        }
+        if batcher.ready_items >= CHUNK {
+            flush(&model, &mut batcher.ready, &mut out)?;
+            batcher.ready_items = 0;
+        }
     }
-    if !batch.is_empty() {
-        flush(&model, &mut batch, &mut out)?;
-    }
+    batcher.finish_current();
+    flush(&model, &mut batcher.ready, &mut out)?;
     out.flush()?;
     Ok(())
 }

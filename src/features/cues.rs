@@ -7,8 +7,8 @@
 //! terms. The lexicon travels inside the model file (in the featurizer settings), so a model
 //! keeps matching the phrases it was trained with even when `data/cues.tsv` changes.
 
+use super::fast::FxHashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// The built-in lexicon, compiled into the binary from `data/cues.tsv`.
 pub const BUILTIN_CUES: &str = include_str!("../../data/cues.tsv");
@@ -112,7 +112,7 @@ struct Pattern {
 #[derive(Debug, Clone)]
 pub struct CueMatcher {
     classes: Vec<String>,
-    by_first: HashMap<String, Vec<Pattern>>,
+    by_first: FxHashMap<String, Vec<Pattern>>,
 }
 
 /// Reads contracted and fused negations as `not`, so phrases can be written once.
@@ -131,7 +131,7 @@ impl CueMatcher {
         let mut classes: Vec<String> = entries.iter().map(|e| e.class.clone()).collect();
         classes.sort();
         classes.dedup();
-        let mut by_first: HashMap<String, Vec<Pattern>> = HashMap::new();
+        let mut by_first: FxHashMap<String, Vec<Pattern>> = FxHashMap::default();
         for e in entries {
             let class = classes.binary_search(&e.class).unwrap_or(0);
             let mut words: Vec<Option<String>> = Vec::new();
@@ -166,12 +166,15 @@ impl CueMatcher {
 
     /// For each class, how many phrase matches the tokens contain (overlapping matches of
     /// different phrases all count).
-    pub fn count(&self, tokens: &[String]) -> Vec<usize> {
+    pub fn count<S: AsRef<str>>(&self, tokens: &[S]) -> Vec<usize> {
         let mut counts = vec![0; self.classes.len()];
         if self.by_first.is_empty() {
             return counts;
         }
-        let norm: Vec<&str> = tokens.iter().map(|t| normalize_negation(t)).collect();
+        let norm: Vec<&str> = tokens
+            .iter()
+            .map(|t| normalize_negation(t.as_ref()))
+            .collect();
         for start in 0..norm.len() {
             let Some(patterns) = self.by_first.get(norm[start]) else {
                 continue;

@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark helpers for claimtrack and scikit-learn (driven by bench_vs_sklearn.sh).
+
+Subcommands:
+
+  gen GOLD.jsonl OUTDIR [--sizes ...] [--train N] [--test N] [--gb G] [--seed S]
+      Builds a large, realistic corpus from the gold sentences (`claimtrack evaluate
+      --dump-examples`): every synthetic sentence is a real gold sentence with some of its
+      clauses swapped for clauses of other sentences with the same label, drawn with a fixed
+      seed, so vocabulary, clause structure and sentence length match real news. Writes
+        sentences_<N>.txt   N sentences, one per line (the classify input of both tools);
+        train.jsonl         labelled sentences from 80% of the gold articles;
+        test.jsonl          held-out sentences from the other 20% (gold label in "gold");
+        articles.jsonl      about G GB of JSONL articles (score/report streaming; skipped if 0).
+      Nothing of this is committed: it is third-party text.
+
+  sklearn-classify GOLD.jsonl FILE... --C C
+      Fits TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True) + LogisticRegression on the
+      gold, then times transform + predict_proba on each file's sentences (file reading and
+      fitting excluded). Prints one JSON line per file.
+
+  sklearn-train TRAIN.jsonl TEST.jsonl --C C --tol T --max-iter M
+      Times vectorize + fit (class_weight="balanced") and reports held-out accuracy. JSON.
+
+  same-optimum MATRIX.svm MODEL.json --C C --tol T --max-iter M
+      Fits scikit-learn's LogisticRegression on claimtrack's own design matrix (dumped with
+      `claimtrack evaluate --dump-features`) and compares both optima under claimtrack's
+      objective (sum of weighted log-losses + alpha/2 |W|^2, intercepts unpenalized). JSON.
+
+  accuracy TEST.jsonl PRED.jsonl
+      Accuracy of claimtrack's predictions (classify output) against the "gold" field.
+
+  plot RESULTS.json OUT.svg
+      Throughput vs input size for both tools (matplotlib, or a hand-written SVG without it).
+"""
+
+import argparse
+import json
+import random
+import re
+import sys
+import time
+
+LABELS = ["russian_claim", "us_denial", "expert_skepticism", "context"]
+
+
+def read_jsonl(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    sys.exit(f"{path}:{n}: not JSON ({e})")
+    return rows
+
+
+# ---------------------------------------------------------------------------------------
+# Corpus generation
+
+CLAUSE_SPLIT = re.compile(r"(?<=[,;:])\s+|\s+(?=[\u2014\u2013]\s)|\s+(?=(?:but|and|while|as|which|who|after|before|because)\s)")
+
+
+def clauses(text):
+    parts = [p for p in CLAUSE_SPLIT.split(text.strip()) if p]
+    return parts or [text.strip()]
+
+
+class Generator:
+    """Recombines gold sentences clause by clause (same label, same clause position)."""
+
+    def __init__(self, rows, rng):
+        self.rng = rng
+        self.rows = [r for r in rows if r["text"].strip()]
+        self.split = [clauses(r["text"]) for r in self.rows]
+        # Pools of clauses by (label, position bucket: first / middle / last).
+        self.pool = {}
+        for r, cl in zip(self.rows, self.split):
+            for i, c in enumerate(cl):
+                key = (r["label"], self.bucket(i, len(cl)))
+                self.pool.setdefault(key, []).append(c)
+        self.by_label = {}
+        for i, r in enumerate(self.rows):
+            self.by_label.setdefault(r["label"], []).append(i)
+
+    @staticmethod
+    def bucket(i, n):
+        return 0 if i == 0 else (2 if i == n - 1 else 1)
+
+    def sentence(self, label=None):
+        rng = self.rng
+        if label is None:
+            i = rng.randrange(len(self.rows))
+        else:
+            i = rng.choice(self.by_label[label])
+        r, cl = self.rows[i], self.split[i]
+        out = []
+        for j, c in enumerate(cl):
+            if len(cl) > 1 and rng.random() < 0.5:
+                c = rng.choice(self.pool[(r["label"], self.bucket(j, len(cl)))])
+            out.append(c)
+        text = " ".join(out)
+        if len(cl) == 1 and rng.random() < 0.3:
+            # Single-clause sentences: join two of the same label now and then.
+            other = self.rows[rng.choice(self.by_label[r["label"]])]["text"]
+            text = text.rstrip(".") + ", " + other[:1].lower() + other[1:]
+        return text, r["label"], r
+
+
+def gen(args):
+    import os
+
+    rng = random.Random(args.seed)
+    rows = read_jsonl(args.gold)
+    if not rows:
+        sys.exit(f"{args.gold}: no examples")
+    os.makedirs(args.out, exist_ok=True)
+    articles = sorted({r["article"] for r in rows})
+    rng.shuffle(articles)
+    n_test = max(1, len(articles) // 5)
+    test_articles = set(articles[:n_test])
+    all_gen = Generator(rows, random.Random(args.seed + 1))
+    train_gen = Generator([r for r in rows if r["article"] not in test_articles], random.Random(args.seed + 2))
+    test_gen = Generator([r for r in rows if r["article"] in test_articles], random.Random(args.seed + 3))
+
+    for n in args.sizes:
+        with open(f"{args.out}/sentences_{n}.txt", "w", encoding="utf-8") as f:
+            for _ in range(n):
+                f.write(all_gen.sentence()[0].replace("\n", " ") + "\n")
+
+    def labelled(path, g, n, prefix, field):
+        with open(path, "w", encoding="utf-8") as f:
+            for i in range(n):
+                text, label, src = g.sentence()
+                rec = {
+                    "article": f"{prefix}{i // 25}",
+                    "outlet": src["outlet"],
+                    "index": i % 25,
+                    "text": text,
+                    field: label,
+                }
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+    labelled(f"{args.out}/train.jsonl", train_gen, args.train, "train-", "label")
+    labelled(f"{args.out}/test.jsonl", test_gen, args.test, "test-", "gold")
+
+    if args.gb > 0:
+        outlets = sorted({r["outlet"] for r in rows})
+        limit = int(args.gb * (1 << 30))
+        written, k = 0, 0
+        with open(f"{args.out}/articles.jsonl", "w", encoding="utf-8") as f:
+            while written < limit:
+                n_sent = all_gen.rng.randint(12, 45)
+                sents = [all_gen.sentence()[0] for _ in range(n_sent)]
+                paras = []
+                while sents:
+                    take = all_gen.rng.randint(1, 4)
+                    paras.append(" ".join(sents[:take]))
+                    sents = sents[take:]
+                rec = {
+                    "id": f"bench-{k:07d}",
+                    "outlet": outlets[k % len(outlets)],
+                    "date": f"2024-{1 + k % 12:02d}-{1 + k % 28:02d}",
+                    "title": all_gen.sentence()[0],
+                    "text": "\n\n".join(paras),
+                }
+                line = json.dumps(rec, ensure_ascii=False) + "\n"
+                f.write(line)
+                written += len(line.encode("utf-8"))
+                k += 1
+        print(f"articles.jsonl: {k} articles, {written / (1 << 30):.2f} GiB", file=sys.stderr)
+    print(f"generated corpus in {args.out} from {len(rows)} gold sentences "
+          f"({len(articles)} articles, {n_test} held out)", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------
+# scikit-learn side
+
+
+def pipeline_parts(c, class_weight, tol, max_iter):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    clf = LogisticRegression(C=c, class_weight=class_weight, tol=tol, max_iter=max_iter)
+    return vec, clf
+
+
+def sklearn_classify(args):
+    rows = read_jsonl(args.gold)
+    vec, clf = pipeline_parts(args.C, "balanced", args.tol, args.max_iter)
+    clf.fit(vec.fit_transform([r["text"] for r in rows]), [r["label"] for r in rows])
+    for path in args.files:
+        with open(path, encoding="utf-8") as f:
+            texts = [line.rstrip("\n") for line in f if line.strip()]
+        best = None
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            probs = clf.predict_proba(vec.transform(texts))
+            dt = time.perf_counter() - start
+            best = dt if best is None else min(best, dt)
+        assert probs.shape[0] == len(texts)
+        print(json.dumps({"file": path, "sentences": len(texts), "seconds": best,
+                          "per_second": len(texts) / best}))
+
+
+def sklearn_train(args):
+    train = read_jsonl(args.train)
+    test = read_jsonl(args.test)
+    texts, labels = [r["text"] for r in train], [r["label"] for r in train]
+    vec, clf = pipeline_parts(args.C, "balanced", args.tol, args.max_iter)
+    start = time.perf_counter()
+    x = vec.fit_transform(texts)
+    clf.fit(x, labels)
+    dt = time.perf_counter() - start
+    pred = clf.predict(vec.transform([r["text"] for r in test]))
+    acc = sum(p == r["gold"] for p, r in zip(pred, test)) / len(test)
+    print(json.dumps({"examples": len(train), "features": x.shape[1], "seconds": dt,
+                      "iterations": int(max(clf.n_iter_)), "heldout_accuracy": acc}))
+
+
+def ct_objective(x, y, sw, w, b, alpha):
+    """claimtrack's objective: sum_i sw_i * logloss_i + alpha/2 |W|^2 (intercepts free)."""
+    import numpy as np
+
+    z = x @ w + b
+    m = z.max(axis=1, keepdims=True)
+    lse = (m[:, 0] + np.log(np.exp(z - m).sum(axis=1)))
+    data = float((sw * (lse - z[np.arange(len(y)), y])).sum())
+    return data + 0.5 * alpha * float((w * w).sum())
+
+
+def same_optimum(args):
+    import numpy as np
+    from sklearn.datasets import load_svmlight_file
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = load_svmlight_file(args.matrix, zero_based=True)
+    with open(args.model, encoding="utf-8") as f:
+        model = json.load(f)["content"]
+    n_feat = len(model["vocabulary"])
+    if x.shape[1] < n_feat:
+        from scipy.sparse import hstack, csr_matrix
+
+        x = hstack([x, csr_matrix((x.shape[0], n_feat - x.shape[1]))]).tocsr()
+    y = y.astype(int)
+    classes = sorted(set(y))
+    counts = np.bincount(y, minlength=4)
+    sw = len(y) / (len(classes) * counts[y])
+    alpha = 1.0 / args.C
+    w_ct = np.array(model["weights"])
+    b_ct = np.array(model["intercepts"])
+    loss_ct = ct_objective(x, y, sw, w_ct, b_ct, alpha)
+    start = time.perf_counter()
+    clf = LogisticRegression(C=args.C, class_weight="balanced", tol=args.tol,
+                             max_iter=args.max_iter).fit(x, y)
+    dt = time.perf_counter() - start
+    w_sk = np.zeros((n_feat, 4))
+    b_sk = np.zeros(4)
+    for col, c in enumerate(clf.classes_):
+        w_sk[:, c] = clf.coef_[col]
+        b_sk[c] = clf.intercept_[col]
+    loss_sk = ct_objective(x, y, sw, w_sk, b_sk, alpha)
+    agree = float((np.argmax(x @ w_ct + b_ct, axis=1) == np.argmax(x @ w_sk + b_sk, axis=1)).mean())
+    print(json.dumps({
+        "claimtrack_loss": loss_ct,
+        "sklearn_loss": loss_sk,
+        "relative_gap": (loss_ct - loss_sk) / abs(loss_sk),
+        "max_abs_weight_diff": float(np.abs(w_ct - w_sk).max()),
+        "train_prediction_agreement": agree,
+        "sklearn_fit_seconds_on_same_matrix": dt,
+        "sklearn_iterations": int(max(clf.n_iter_)),
+    }))
+
+
+def accuracy(args):
+    test = read_jsonl(args.test)
+    pred = read_jsonl(args.pred)
+    if len(test) != len(pred):
+        sys.exit(f"{len(test)} test rows but {len(pred)} predictions")
+    acc = sum(p["label"] == t["gold"] for p, t in zip(pred, test)) / len(test)
+    print(json.dumps({"heldout_accuracy": acc}))
+
+
+# ---------------------------------------------------------------------------------------
+# Plot
+
+
+def plot(args):
+    with open(args.results, encoding="utf-8") as f:
+        res = json.load(f)
+    series = [
+        ("claimtrack, 1 thread", [(r["sentences"], r["claimtrack_1t"]) for r in res["classify"]], "#1f77b4"),
+        ("claimtrack, 2 threads", [(r["sentences"], r["claimtrack_2t"]) for r in res["classify"]], "#2ca02c"),
+        ("scikit-learn, 1 core", [(r["sentences"], r["sklearn"]) for r in res["classify"]], "#d62728"),
+    ]
+    title = "classify throughput vs input size (sentences/s, log-log)"
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        plt.rcParams["svg.hashsalt"] = "claimtrack"
+        plt.rcParams["svg.fonttype"] = "none"
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        for name, pts, color in series:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label=name, color=color)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("input size (sentences)")
+        ax.set_ylabel("sentences per second")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(args.out, format="svg", metadata={"Date": None})
+    except ImportError:
+        write_svg(args.out, series, title)
+
+
+def write_svg(path, series, title):
+    import math
+
+    w, h, l, r, t, b = 700, 420, 80, 20, 40, 50
+    xs = [p[0] for _, pts, _ in series for p in pts]
+    ys = [p[1] for _, pts, _ in series for p in pts]
+    x0, x1 = math.log10(min(xs)), math.log10(max(xs))
+    y0, y1 = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
+    sx = lambda v: l + (math.log10(v) - x0) / max(x1 - x0, 1e-9) * (w - l - r)
+    sy = lambda v: h - b - (math.log10(v) - y0) / max(y1 - y0, 1e-9) * (h - t - b)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+           f'<text x="{w / 2}" y="20" text-anchor="middle">{title}</text>',
+           f'<rect x="{l}" y="{t}" width="{w - l - r}" height="{h - t - b}" fill="none" stroke="#999"/>']
+    for e in range(y0, y1 + 1):
+        y = sy(10 ** e)
+        out.append(f'<text x="{l - 6}" y="{y + 4:.1f}" text-anchor="end">1e{e}</text>')
+    for v in sorted(set(xs)):
+        out.append(f'<text x="{sx(v):.1f}" y="{h - b + 16}" text-anchor="middle">{v}</text>')
+    for i, (name, pts, color) in enumerate(series):
+        d = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts)
+        out.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="2"/>')
+        out.append(f'<text x="{l + 10}" y="{t + 16 + 16 * i}" fill="{color}">{name}</text>')
+    out.append("</svg>")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("gen")
+    g.add_argument("gold")
+    g.add_argument("out")
+    g.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000, 300000])
+    g.add_argument("--train", type=int, default=20000)
+    g.add_argument("--test", type=int, default=5000)
+    g.add_argument("--gb", type=float, default=1.0)
+    g.add_argument("--seed", type=int, default=20241122)
+    g.set_defaults(func=gen)
+    c = sub.add_parser("sklearn-classify")
+    c.add_argument("gold")
+    c.add_argument("files", nargs="+")
+    c.add_argument("--C", type=float, required=True)
+    c.add_argument("--tol", type=float, default=1e-4)
+    c.add_argument("--max-iter", type=int, default=1000)
+    c.add_argument("--repeat", type=int, default=3)
+    c.set_defaults(func=sklearn_classify)
+    t = sub.add_parser("sklearn-train")
+    t.add_argument("train")
+    t.add_argument("test")
+    t.add_argument("--C", type=float, required=True)
+    t.add_argument("--tol", type=float, default=1e-4)
+    t.add_argument("--max-iter", type=int, default=1000)
+    t.set_defaults(func=sklearn_train)
+    s = sub.add_parser("same-optimum")
+    s.add_argument("matrix")
+    s.add_argument("model")
+    s.add_argument("--C", type=float, required=True)
+    s.add_argument("--tol", type=float, default=1e-4)
+    s.add_argument("--max-iter", type=int, default=1000)
+    s.set_defaults(func=same_optimum)
+    a = sub.add_parser("accuracy")
+    a.add_argument("test")
+    a.add_argument("pred")
+    a.set_defaults(func=accuracy)
+    p = sub.add_parser("plot")
+    p.add_argument("results")
+    p.add_argument("out")
+    p.set_defaults(func=plot)
+    args = ap.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+//! The fast transform path: turns sentences into feature ids without building term strings.
+//!
+//! This module owns the speed-ups of "sentence text -> feature ids" and nothing else; the
+//! string path in the parent module stays the definition (a test checks that both give the
+//! same vectors, bit for bit). Three pieces:
+//!
+//! - a per-thread token interner ([`with_scratch`]): each distinct raw token is tokenized
+//!   and stemmed once per thread, then known by a small id (Snowball stemming was half of
+//!   the classify time); it is cleared when it grows past [`MAX_INTERNED`] tokens, so memory
+//!   stays bounded on any input;
+//! - an n-gram index ([`NgramIndex`]): every word that occurs in a vocabulary n-gram gets a
+//!   part id, and each n-gram is found by its packed part ids, so no `"a b"` string is joined
+//!   or hashed per sentence;
+//! - a small multiplicative hasher ([`FxBuild`]) for these integer and short-string keys.
+
+use rust_stemmers::Stemmer;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The Fx hash (as in rustc): fast and good enough for short keys from trusted data.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.add(u64::from_le_bytes(b));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// Builds [`FxHasher`]s.
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// A `HashMap` with the Fx hash.
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+
+/// Bits per part id in a packed n-gram key (three parts fit in 63 bits).
+const PART_BITS: u32 = 21;
+/// Largest part id + 1 that can be packed.
+const MAX_PARTS: usize = (1 << PART_BITS) - 1;
+
+/// Packs the part ids of an n-gram (n <= 3) into one key; ids are stored + 1 so that
+/// `[a]` and `[a, 0]` differ.
+#[inline]
+pub(crate) fn pack(parts: &[u32]) -> u64 {
+    let mut key = 0u64;
+    for (i, &p) in parts.iter().enumerate() {
+        key |= (u64::from(p) + 1) << (PART_BITS * i as u32);
+    }
+    key
+}
+
+/// The vocabulary's word n-grams by packed part ids.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NgramIndex {
+    /// Words found in vocabulary n-grams -> part id.
+    pub(crate) parts: FxHashMap<Box<str>, u32>,
+    /// Packed part ids -> feature index.
+    pub(crate) ngrams: FxHashMap<u64, usize>,
+    /// Unique id of this index, so per-thread caches of part ids know when to reset.
+    pub(crate) generation: u64,
+    /// False when the vocabulary has too many distinct words to pack (the string path is
+    /// used instead).
+    pub(crate) usable: bool,
+}
+
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+impl NgramIndex {
+    /// Indexes the word n-grams of a vocabulary; `is_word` tells word terms from the other
+    /// feature groups (cue terms contain `:`, which no token does).
+    pub(crate) fn new(vocabulary: &[String], is_word: impl Fn(&str) -> bool) -> NgramIndex {
+        let mut parts: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        let mut ngrams: FxHashMap<u64, usize> = FxHashMap::default();
+        let mut usable = true;
+        let mut ids: Vec<u32> = Vec::with_capacity(3);
+        for (j, term) in vocabulary.iter().enumerate() {
+            if !is_word(term) {
+                continue;
+            }
+            ids.clear();
+            let mut ok = true;
+            for w in term.split(' ') {
+                if w.is_empty() || ids.len() == 3 {
+                    // Never produced by joining tokens: unreachable by the string path too.
+                    ok = false;
+                    break;
+                }
+                let next = parts.len();
+                if next >= MAX_PARTS && !parts.contains_key(w) {
+                    usable = false;
+                    ok = false;
+                    break;
+                }
+                let id = *parts.entry(w.into()).or_insert(next as u32);
+                ids.push(id);
+            }
+            if ok {
+                ngrams.insert(pack(&ids), j);
+            }
+        }
+        NgramIndex {
+            parts,
+            ngrams,
+            generation: GENERATION.fetch_add(1, Ordering::Relaxed),
+            usable,
+        }
+    }
+}
+
+/// Per-thread tokens interned once: raw token -> local id -> (normalized token, part id).
+pub(crate) struct Scratch {
+    /// Raw (lowercased, not stemmed) token -> local id.
+    ids: FxHashMap<Box<str>, u32>,
+    /// Normalized (stemmed) token of each local id.
+    pub(crate) norm: Vec<Box<str>>,
+    /// Part id of each local id and the generation of the index it was looked up in
+    /// (`NONE`: in no vocabulary n-gram of that index).
+    part: Vec<(u64, u32)>,
+    /// Whether `norm` holds stems (the cache is reset when a caller wants the other kind).
+    stemmed: bool,
+    /// Characters of the text being tokenized (reused).
+    pub(crate) chars: Vec<char>,
+    /// The token being built (reused).
+    pub(crate) cur: String,
+}
+
+/// Part id of a token in no vocabulary n-gram.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Most distinct tokens a thread keeps interned before starting afresh.
+pub(crate) const MAX_INTERNED: usize = 1 << 18;
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
+        ids: FxHashMap::default(),
+        norm: Vec::new(),
+        part: Vec::new(),
+        stemmed: false,
+        chars: Vec::new(),
+        cur: String::new(),
+    });
+}
+
+/// Runs `f` with this thread's scratch; re-entrant calls get a fresh one.
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut s) => f(&mut s),
+        Err(_) => f(&mut Scratch {
+            ids: FxHashMap::default(),
+            norm: Vec::new(),
+            part: Vec::new(),
+            stemmed: false,
+            chars: Vec::new(),
+            cur: String::new(),
+        }),
+    })
+}
+
+impl Scratch {
+    /// Starts afresh when the cache is full or holds the other kind of tokens. Call before
+    /// interning the tokens of a text (ids stay valid until the next call).
+    pub(crate) fn prepare(&mut self, stemmed: bool) {
+        if self.stemmed != stemmed || self.norm.len() >= MAX_INTERNED {
+            self.ids.clear();
+            self.norm.clear();
+            self.part.clear();
+            self.stemmed = stemmed;
+        }
+    }
+
+    /// The local id of the raw token in `self.cur`, stemming it on first sight.
+    pub(crate) fn intern_cur(&mut self, stemmer: Option<&Stemmer>) -> u32 {
+        if let Some(&id) = self.ids.get(self.cur.as_str()) {
+            return id;
+        }
+        let raw = self.cur.as_str();
+        let norm: Box<str> = match stemmer {
+            Some(s) if raw.chars().any(char::is_alphabetic) => s.stem(raw).as_ref().into(),
+            _ => raw.into(),
+        };
+        let id = self.norm.len() as u32;
+        self.norm.push(norm);
+        self.part.push((0, NONE));
+        self.ids.insert(raw.into(), id);
+        id
+    }
+
+    /// The part id of local token `id` in `index` (`NONE` when in no n-gram).
+    #[inline]
+    pub(crate) fn part(&mut self, index: &NgramIndex, id: u32) -> u32 {
+        let (generation, part) = &mut self.part[id as usize];
+        if *generation != index.generation {
+            *generation = index.generation;
+            *part = index
+                .parts
+                .get(&*self.norm[id as usize])
+                .copied()
+                .unwrap_or(NONE);
+        }
+        *part
+    }
+}
