@@ -1,12 +1,15 @@
-//! Benchmarks of the model stage: featurizing, predicting (one sentence and a batch) and
-//! training on a synthetic corpus shaped like news sentences (a few thousand words of
-//! vocabulary, 20-30 words a sentence, `context` dominant).
+//! Benchmarks of the model stage: featurizing, classifying (one sentence, one article, a batch
+//! of 2,000 sentences on one thread and on the global pool), training on a synthetic corpus
+//! shaped like news sentences (a few thousand words of vocabulary, 20-30 words a sentence,
+//! `context` dominant), and loading the embedded default model. The side-by-side comparison
+//! with scikit-learn on real-shaped text is scripts/bench_vs_sklearn.sh (BENCHMARKS.md).
 
 use claimtrack::features::FeaturizerParams;
 use claimtrack::gold::Example;
-use claimtrack::model::ModelParams;
+use claimtrack::model::{Model, ModelParams};
 use claimtrack::{Label, Role};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use rayon::prelude::*;
 
 /// Deterministic synthetic sentences with label-specific cue words over a Zipf-like filler.
 fn corpus(n: usize) -> Vec<Example> {
@@ -98,6 +101,28 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("predict/article_25", |b| {
         b.iter(|| model.predict_article(black_box(&texts[..25])))
+    });
+    let mut group = c.benchmark_group("classify_batch_2000");
+    group.throughput(criterion::Throughput::Elements(texts.len() as u64));
+    group.bench_function("one_thread", |b| {
+        b.iter(|| {
+            black_box(&texts)
+                .chunks(25)
+                .map(|a| model.predict_article(a))
+                .count()
+        })
+    });
+    group.bench_function("global_pool", |b| {
+        b.iter(|| {
+            black_box(&texts)
+                .par_chunks(25)
+                .map(|a| model.predict_article(a))
+                .count()
+        })
+    });
+    group.finish();
+    c.bench_function("model/load_default", |b| {
+        b.iter(|| Model::default_model().expect("embedded model"))
     });
     let mut group = c.benchmark_group("train");
     group.sample_size(10);

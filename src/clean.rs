@@ -292,6 +292,11 @@ impl Cleaner {
     }
 
     fn pattern_reason(&self, line: &str) -> Option<&str> {
+        // Most lines match no rule: `is_match` answers that with the lazy DFA, much faster
+        // than collecting every match (which is only needed to pick the first rule).
+        if !self.set.is_match(line) {
+            return None;
+        }
         self.set
             .matches(line)
             .iter()

@@ -44,9 +44,17 @@ const MAX_BATCH: usize = 4096;
 /// in one parallel round (bounds memory whatever the input size).
 const CHUNK: usize = 16384;
 
+/// One input line: a JSON record whose fields pass through, or a plain-text sentence
+/// (`record` is `None`: its output `{"text": ...}` is written without building a map).
 struct Item {
-    record: Map<String, Value>,
+    record: Option<Map<String, Value>>,
     text: String,
+}
+
+impl Item {
+    fn article(&self) -> Option<&Value> {
+        self.record.as_ref().and_then(|r| r.get("article"))
+    }
 }
 
 /// Parses one non-blank input line into its record and the text to classify.
@@ -61,12 +69,13 @@ fn parse_line(name: &str, lineno: usize, trimmed: &str) -> Result<Item> {
             Some(_) => bail!("{name}:{lineno}: the \"text\" field is not a string"),
             None => bail!("{name}:{lineno}: the JSON object has no \"text\" field to classify"),
         };
-        Ok(Item { record, text })
-    } else {
-        let mut record = Map::new();
-        record.insert("text".to_string(), Value::from(trimmed));
         Ok(Item {
-            record,
+            record: Some(record),
+            text,
+        })
+    } else {
+        Ok(Item {
+            record: None,
             text: trimmed.to_string(),
         })
     }
@@ -77,15 +86,36 @@ fn render_batch(model: &Model, batch: Vec<Item>) -> Result<Vec<u8>> {
     let texts: Vec<&str> = batch.iter().map(|i| i.text.as_str()).collect();
     let probs = model.predict_article(&texts);
     let mut out = Vec::with_capacity(batch.len() * 256);
-    for (mut item, p) in batch.into_iter().zip(probs) {
-        let mut pm = Map::new();
-        for l in Label::ALL {
-            pm.insert(l.as_str().to_string(), Value::from(p[l.index()]));
+    for (item, p) in batch.into_iter().zip(probs) {
+        match item.record {
+            Some(mut record) => {
+                let mut pm = Map::new();
+                for l in Label::ALL {
+                    pm.insert(l.as_str().to_string(), Value::from(p[l.index()]));
+                }
+                record.insert("label".to_string(), Value::from(argmax_label(&p).as_str()));
+                record.insert("probs".to_string(), Value::Object(pm));
+                serde_json::to_writer(&mut out, &record)?;
+            }
+            None => {
+                // The same bytes as the map {"text", "label", "probs"} serialized above.
+                out.extend_from_slice(b"{\"text\":");
+                serde_json::to_writer(&mut out, &item.text)?;
+                out.extend_from_slice(b",\"label\":\"");
+                out.extend_from_slice(argmax_label(&p).as_str().as_bytes());
+                out.extend_from_slice(b"\",\"probs\":{");
+                for (n, l) in Label::ALL.iter().enumerate() {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    out.push(b'"');
+                    out.extend_from_slice(l.as_str().as_bytes());
+                    out.extend_from_slice(b"\":");
+                    serde_json::to_writer(&mut out, &Value::from(p[l.index()]))?;
+                }
+                out.extend_from_slice(b"}}");
+            }
         }
-        item.record
-            .insert("label".to_string(), Value::from(argmax_label(&p).as_str()));
-        item.record.insert("probs".to_string(), Value::Object(pm));
-        serde_json::to_writer(&mut out, &item.record)?;
         out.push(b'\n');
     }
     Ok(out)
@@ -115,7 +145,7 @@ struct Batcher {
 
 impl Batcher {
     fn push(&mut self, item: Item) {
-        let article = item.record.get("article").cloned();
+        let article = item.article().cloned();
         if !self.current.is_empty() && (article != self.article || self.current.len() >= MAX_BATCH)
         {
             self.finish_current();

@@ -82,6 +82,11 @@ pub struct EvaluateArgs {
     /// stop: the input of scripts/compare_sklearn.py, so both tools see the same sentences.
     #[arg(long, value_name = "FILE")]
     pub dump_examples: Option<PathBuf>,
+    /// Write the training matrix (the features `train` would fit on these examples, with the
+    /// model settings given) in SVMlight format to FILE and stop: `LABEL_INDEX j:value ...`
+    /// per example, labels in the order russian_claim, us_denial, expert_skepticism, context.
+    #[arg(long, value_name = "FILE", conflicts_with = "dump_examples")]
+    pub dump_features: Option<PathBuf>,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -103,6 +108,27 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     }
     let params = args.model.params()?;
     params.validate().context("invalid model settings")?;
+    if let Some(path) = &args.dump_features {
+        use std::fmt::Write as _;
+        let (featurizer, rows) = params.design_matrix(&examples);
+        let mut buf = String::new();
+        for (e, row) in examples.iter().zip(&rows) {
+            let _ = write!(buf, "{}", e.label.index());
+            for (j, v) in row.iter() {
+                let _ = write!(buf, " {j}:{v}");
+            }
+            buf.push('\n');
+        }
+        claimtrack::atomic::write_atomic(path, buf.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!(
+            "wrote {} rows x {} features to {}",
+            rows.len(),
+            featurizer.n_features(),
+            path.display()
+        );
+        return Ok(());
+    }
     let key: GroupKey = args.group.into();
     let scheme = match args.folds {
         Some(k) => FoldScheme::GroupKFold { key, k },

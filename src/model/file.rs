@@ -78,6 +78,19 @@ impl Model {
 
     /// Parses and checks a model from its JSON text.
     pub fn from_json_str(json: &str) -> Result<Model, ModelError> {
+        Model::from_json_checked(json, true)
+    }
+
+    /// Parses a model; `verify_checksum` false skips recomputing the checksum (only for
+    /// bytes already verified, such as the embedded default model checked at build time).
+    fn from_json_checked(json: &str, verify_checksum: bool) -> Result<Model, ModelError> {
+        // Usual case first: one typed parse. Anything unexpected goes through the slower
+        // path below, which says precisely what is wrong.
+        if let Ok(file) = serde_json::from_str::<ModelFile>(json) {
+            if (1..=FORMAT_VERSION).contains(&file.format_version) {
+                return Model::from_file(file, verify_checksum);
+            }
+        }
         let value: serde_json::Value =
             serde_json::from_str(json).map_err(|e| ModelError::Parse(format!("not JSON: {e}")))?;
         let version = value
@@ -100,12 +113,19 @@ impl Model {
         }
         let file: ModelFile =
             serde_json::from_value(value).map_err(|e| ModelError::Parse(e.to_string()))?;
-        let computed = checksum_of(&file.content)?;
-        if computed != file.checksum {
-            return Err(ModelError::Checksum {
-                stored: file.checksum,
-                computed,
-            });
+        Model::from_file(file, verify_checksum)
+    }
+
+    /// Checks a parsed model file (checksum, then shapes) and builds the model.
+    fn from_file(file: ModelFile, verify_checksum: bool) -> Result<Model, ModelError> {
+        if verify_checksum {
+            let computed = checksum_of(&file.content)?;
+            if computed != file.checksum {
+                return Err(ModelError::Checksum {
+                    stored: file.checksum,
+                    computed,
+                });
+            }
         }
         let c = file.content;
         if c.labels != Label::ALL {
@@ -178,13 +198,23 @@ impl Model {
     /// The model shipped inside the binary (`models/default.json` at build time).
     pub fn default_model() -> Result<Model, ModelError> {
         match embedded_default_json() {
-            Some(json) => Model::from_json_str(json).map_err(|e| ModelError::InFile {
-                path: "models/default.json (embedded)".into(),
-                source: Box::new(e),
-            }),
+            Some(json) => {
+                Model::from_json_checked(json, !embedded_checksum_verified()).map_err(|e| {
+                    ModelError::InFile {
+                        path: "models/default.json (embedded)".into(),
+                        source: Box::new(e),
+                    }
+                })
+            }
             None => Err(ModelError::NoDefaultModel),
         }
     }
+}
+
+/// Whether the build script verified the embedded default model's checksum (so loading it
+/// skips that step; the other checks always run).
+pub fn embedded_checksum_verified() -> bool {
+    include!(concat!(env!("OUT_DIR"), "/default_model_verified.rs"))
 }
 
 /// The JSON text of the embedded default model, when one was present at build time.

@@ -12,7 +12,7 @@
 mod file;
 mod train;
 
-pub use file::{embedded_default_json, FORMAT_VERSION};
+pub use file::{embedded_checksum_verified, embedded_default_json, FORMAT_VERSION};
 
 use crate::features::{FeatureError, Featurizer, FeaturizerParams, SparseVec};
 use crate::gold::Example;
@@ -307,6 +307,19 @@ impl ModelParams {
         Ok(())
     }
 
+    /// The featurizer fitted on `examples` and their feature rows, in the examples' order:
+    /// exactly the matrix [`ModelParams::fit`] trains on (for comparisons with other tools).
+    pub fn design_matrix(&self, examples: &[Example]) -> (Featurizer, Vec<SparseVec>) {
+        let groups = article_groups(examples);
+        let articles: Vec<Vec<&str>> = groups
+            .iter()
+            .map(|idxs| idxs.iter().map(|&i| examples[i].text.as_str()).collect())
+            .collect();
+        let featurizer = self.featurizer.fit_articles(&articles);
+        let rows = featurize_groups(&featurizer, examples, groups);
+        (featurizer, rows)
+    }
+
     /// Trains a model on labelled sentences. Deterministic: the same examples (in the same
     /// order) and settings give the same model, bit for bit.
     pub fn fit(&self, examples: &[Example]) -> Result<Model, ModelError> {
@@ -322,13 +335,7 @@ impl ModelParams {
         if found < 2 {
             return Err(ModelError::TooFewClasses { found });
         }
-        let groups = article_groups(examples);
-        let articles: Vec<Vec<&str>> = groups
-            .iter()
-            .map(|idxs| idxs.iter().map(|&i| examples[i].text.as_str()).collect())
-            .collect();
-        let featurizer = self.featurizer.fit_articles(&articles);
-        let rows = featurize_groups(&featurizer, examples, groups);
+        let (featurizer, rows) = self.design_matrix(examples);
         let y: Vec<usize> = examples.iter().map(|e| e.label.index()).collect();
         let sample_weight: Vec<f64> = match self.class_weight {
             ClassWeight::None => vec![1.0; examples.len()],

@@ -494,9 +494,13 @@ fn balanced_class_weight_lifts_rare_labels() {
 #[test]
 fn default_model_is_embedded_or_reports_its_absence() {
     match embedded_default_json() {
-        Some(_) => {
+        Some(json) => {
             let m = Model::default_model().unwrap();
             assert_eq!(m.active_labels().len(), 4);
+            // The build script's checksum check agrees with the run-time one, so loading
+            // the embedded model may skip it; and both give the same model.
+            assert!(embedded_checksum_verified());
+            assert_eq!(Model::from_json_str(json).unwrap(), m);
         }
         None => assert!(matches!(
             Model::default_model(),

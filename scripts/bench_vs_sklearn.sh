@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# claimtrack vs scikit-learn, side by side on the same files, in one run (ratios, not absolute
+# times, are what to compare: shared machines are noisy). See BENCHMARKS.md for results.
+#
+#   scripts/bench_vs_sklearn.sh [all|classify|train|stream|plot]   (default: all)
+#
+# Needs: cargo, python3 (a venv with scikit-learn==$SKLEARN is made in .venv-bench/ on first
+# use; pip must reach PyPI or a local wheel directory given in PIP_FIND_LINKS), GNU time at
+# /usr/bin/time (peak RSS). The shared material beside the repo (../shared/corpus, or
+# $CLAIMTRACK_CORPUS) gives the full gold (seeds + corpus, about 1,840 sentences); without it
+# the corpus is built from data/gold/seeds.jsonl alone (154 sentences: smaller vocabulary,
+# numbers not comparable with BENCHMARKS.md).
+#
+# Environment: BENCH_GB (size of the streaming corpus, default 1), BENCH_SIZES (classify input
+# sizes), BENCH_BOOTSTRAP (replicates in the streaming run, default 100; the framing bootstrap
+# dominates score time and does not change what is being checked: memory and identical output).
+#
+# Everything generated (corpus, outputs) goes to bench-data/ (git-ignored: it is third-party
+# text); the numbers go to bench-data/results.json and, with `plot`, docs/bench-throughput.svg.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SKLEARN=1.6.1
+MATPLOTLIB=3.9.2
+OUT=bench-data
+SIZES=${BENCH_SIZES:-"1000 10000 100000 300000"}
+GB=${BENCH_GB:-1}
+BOOT=${BENCH_BOOTSTRAP:-100}
+what=${1:-all}
+mkdir -p "$OUT"
+
+venv=.venv-bench
+if ! "$venv/bin/python" -c "import sklearn; assert sklearn.__version__ == '$SKLEARN'" 2>/dev/null; then
+  echo "== creating $venv with scikit-learn $SKLEARN" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet "scikit-learn==$SKLEARN"
+  "$venv/bin/pip" install --quiet "matplotlib==$MATPLOTLIB" \
+    || echo "note: matplotlib not installed; the plot will be written as plain SVG" >&2
+fi
+PY="$venv/bin/python"
+HELPER=scripts/bench_vs_sklearn.py
+
+cargo build --release --quiet
+# A copy, so rebuilding during a long run does not swap the binary under it.
+cp "${CARGO_TARGET_DIR:-target}/release/claimtrack" "$OUT/claimtrack"
+BIN="$OUT/claimtrack"
+
+corpus=${CLAIMTRACK_CORPUS:-../shared/corpus}
+art=()
+if [ -d "$corpus" ]; then
+  art=(--articles "$corpus")
+else
+  echo "note: $corpus not found: building the corpus from data/gold/seeds.jsonl only." >&2
+  echo "      For the full gold put the shared material beside the repo (../shared/corpus) or" >&2
+  echo "      set CLAIMTRACK_CORPUS=DIR; results are then not comparable with BENCHMARKS.md." >&2
+fi
+
+# Machine and conditions, recorded with the results.
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+echo "== machine: $(nproc) cores, $cpu; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+# Time of a command (wall seconds) and its peak RSS (KB), from GNU time.
+timed() { # timed NAME CMD... ; stdout of CMD goes to $OUT/NAME.out
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$OUT/$name.time" "$@" > "$OUT/$name.out"
+  read -r secs kb < "$OUT/$name.time"
+  echo "$secs $kb"
+}
+
+gold="$OUT/gold.jsonl"
+if [ ! -s "$OUT/train.jsonl" ] || [ ! -s "$OUT/gold.jsonl" ]; then
+  echo "== building the corpus in $OUT/ (fixed seed)" >&2
+  "$BIN" evaluate --data data/gold "${art[@]}" --dump-examples "$gold"
+  # shellcheck disable=SC2086
+  "$PY" "$HELPER" gen "$gold" "$OUT" --sizes $SIZES --gb "$GB"
+fi
+
+# claimtrack's defaults, mapped to scikit-learn's parameters (alpha = 1/C).
+# claimtrack's default alpha (ModelParams::default(), chosen in docs/MODEL.md).
+ALPHA=0.3
+C=$("$PY" -c "print(1/$ALPHA)")
+results="$OUT/results.json"
+[ -s "$results" ] || echo '{}' > "$results"
+put() { # put KEY JSON
+  "$PY" - "$results" "$1" "$2" <<'EOF'
+import json, sys
+path, key, value = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+with open(path) as f:
+    res = json.load(f)
+res[key] = value
+with open(path, "w") as f:
+    json.dump(res, f, indent=1)
+EOF
+}
+
+machine_json() {
+  printf '{"nproc": %s, "cpu": "%s", "loadavg_start": "%s", "sklearn": "%s", "date": "%s"}' \
+    "$(nproc)" "$cpu" "$(cut -d' ' -f1-3 /proc/loadavg)" "$SKLEARN" "$(date -u +%FT%TZ)"
+}
+
+if [ "$what" = all ] || [ "$what" = classify ]; then
+  echo "== classify: sentences/s, one core each, then claimtrack --threads 2" >&2
+  rows="["
+  for n in $SIZES; do
+    f="$OUT/sentences_$n.txt"
+    read -r s1 kb1 < <(timed "classify_${n}_t1" "$BIN" --threads 1 classify "$f")
+    read -r s2 kb2 < <(timed "classify_${n}_t2" "$BIN" --threads 2 classify "$f")
+    cmp -s "$OUT/classify_${n}_t1.out" "$OUT/classify_${n}_t2.out" \
+      || { echo "error: --threads 1 and 2 outputs differ for $f" >&2; exit 1; }
+    sk=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+      "$PY" "$HELPER" sklearn-classify "$gold" "$f" --C "$C")
+    row=$("$PY" -c "
+import json,sys
+sk=json.loads('''$sk''')
+n=$n; s1=$s1; s2=$s2
+print(json.dumps({'sentences':n,'claimtrack_1t':n/s1,'claimtrack_2t':n/s2,'sklearn':sk['per_second'],
+ 'ratio_1t_vs_sklearn':n/s1/sk['per_second'],'scaling_2t':s1/s2,'rss_kb_1t':$kb1,'rss_kb_2t':$kb2}))")
+    echo "$row" >&2
+    rows="$rows$row,"
+  done
+  put classify "${rows%,}]"
+  put machine_classify "$(machine_json)"
+fi
+
+if [ "$what" = all ] || [ "$what" = train ]; then
+  echo "== train: 20,000 sentences, vectorize + fit, one core each; same optimum check" >&2
+  read -r st kbt < <(timed train_t1 "$BIN" --threads 1 train --data "$OUT/train.jsonl" --out "$OUT/model.json")
+  read -r st2 kbt2 < <(timed train_t2 "$BIN" --threads 2 train --data "$OUT/train.jsonl" --out "$OUT/model2.json")
+  cmp -s "$OUT/model.json" "$OUT/model2.json" || { echo "error: models differ across thread counts" >&2; exit 1; }
+  "$BIN" classify --model "$OUT/model.json" "$OUT/test.jsonl" > "$OUT/test.pred.jsonl"
+  ct_acc=$("$PY" "$HELPER" accuracy "$OUT/test.jsonl" "$OUT/test.pred.jsonl")
+  sk=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+    "$PY" "$HELPER" sklearn-train "$OUT/train.jsonl" "$OUT/test.jsonl" --C "$C")
+  "$BIN" evaluate --data "$OUT/train.jsonl" --dump-features "$OUT/train.svm"
+  same=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$PY" "$HELPER" same-optimum "$OUT/train.svm" "$OUT/model.json" --C "$C")
+  row=$("$PY" -c "
+import json
+m=json.load(open('$OUT/model.json'))['content']['training']['convergence']
+sk=json.loads('''$sk'''); acc=json.loads('''$ct_acc'''); same=json.loads('''$same''')
+print(json.dumps({'examples':20000,'claimtrack_seconds_1t':$st,'claimtrack_seconds_2t':$st2,'sklearn_seconds':sk['seconds'],
+ 'ratio_1t_vs_sklearn':$st/sk['seconds'],'claimtrack_iterations':m['iterations'],'claimtrack_gradient_norm':m['gradient_norm'],
+ 'claimtrack_heldout_accuracy':acc['heldout_accuracy'],'sklearn_heldout_accuracy':sk['heldout_accuracy'],
+ 'sklearn_iterations':sk['iterations'],'rss_kb_1t':$kbt,'same_optimum':same}))")
+  echo "$row" >&2
+  put train "$row"
+  put machine_train "$(machine_json)"
+fi
+
+if [ "$what" = all ] || [ "$what" = stream ]; then
+  a="$OUT/articles.jsonl"
+  if [ ! -s "$a" ]; then
+    "$PY" "$HELPER" gen "$gold" "$OUT/stream" --sizes 1 --train 1 --test 1 --gb "$GB"
+    mv "$OUT/stream/articles.jsonl" "$a"
+  fi
+  bytes=$(stat -c %s "$a")
+  echo "== stream: score and report over $a ($bytes bytes), --bootstrap $BOOT" >&2
+  read -r ss kbs < <(timed score_whole "$BIN" score -q --bootstrap "$BOOT" "$a")
+  # Small batches: the same file in pieces of 2,000 articles, one process each.
+  rm -rf "$OUT/parts" && mkdir -p "$OUT/parts"
+  split -l 2000 -d -a 4 --additional-suffix=.jsonl "$a" "$OUT/parts/p"
+  for p in "$OUT"/parts/p*.jsonl; do
+    "$BIN" score -q --bootstrap "$BOOT" "$p" > "${p%.jsonl}.scores"
+  done
+  # The generated articles carry their own ids, so the outputs must match byte for byte.
+  cat "$OUT"/parts/p*.scores > "$OUT/score_parts.out"
+  same_score=false; cmp -s "$OUT/score_whole.out" "$OUT/score_parts.out" && same_score=true
+  read -r sr kbr < <(timed report_whole "$BIN" report -q --bootstrap "$BOOT" --format json --from-scores "$OUT/score_whole.out")
+  "$BIN" report -q --bootstrap "$BOOT" --format json --from-scores "$OUT"/parts/p*.scores > "$OUT/report_parts.out"
+  same_report=false; cmp -s "$OUT/report_whole.out" "$OUT/report_parts.out" && same_report=true
+  row=$("$PY" -c "
+import json
+print(json.dumps({'input_bytes':$bytes,'bootstrap':$BOOT,'score_seconds':$ss,'score_peak_rss_kb':$kbs,
+ 'score_identical_to_small_batches':$([ $same_score = true ] && echo True || echo False),
+ 'report_seconds':$sr,'report_peak_rss_kb':$kbr,
+ 'report_identical_to_small_batches':$([ $same_report = true ] && echo True || echo False)}))")
+  echo "$row" >&2
+  put stream "$row"
+  put machine_stream "$(machine_json)"
+fi
+
+if [ "$what" = all ] || [ "$what" = plot ]; then
+  "$PY" "$HELPER" plot "$results" docs/bench-throughput.svg
+  cp "$results" docs/bench-results.json
+  echo "== wrote docs/bench-throughput.svg and docs/bench-results.json" >&2
+fi
