@@ -226,7 +226,7 @@ impl FeaturizerParams {
         // are integers, so the result does not depend on the thread count.
         let stemmer = params.stem.then(|| Stemmer::create(Algorithm::English));
         let matcher = compile_cues(&params, stemmer.as_ref());
-        let per_article: Vec<Vec<HashMap<String, usize>>> = articles
+        let per_article: Vec<Vec<fast::FxHashMap<String, usize>>> = articles
             .par_iter()
             .map_init(
                 || params.stem.then(|| Stemmer::create(Algorithm::English)),
@@ -234,7 +234,8 @@ impl FeaturizerParams {
                     article_terms_with(&params, stemmer.as_ref(), matcher.as_ref(), texts)
                         .into_iter()
                         .map(|terms| {
-                            let mut counts: HashMap<String, usize> = HashMap::new();
+                            let mut counts: fast::FxHashMap<String, usize> =
+                                fast::FxHashMap::default();
                             for t in terms {
                                 *counts.entry(t).or_insert(0) += 1;
                             }
@@ -245,7 +246,8 @@ impl FeaturizerParams {
             )
             .collect();
         // term -> (document frequency, total count); sorted by term below.
-        let mut stats: HashMap<String, (usize, usize)> = HashMap::new();
+        // Integer sums, sorted by term below: the hash order does not matter.
+        let mut stats: fast::FxHashMap<String, (usize, usize)> = fast::FxHashMap::default();
         let mut n_texts = 0usize;
         for counts in per_article.into_iter().flatten() {
             n_texts += 1;

@@ -38,6 +38,8 @@ pub(crate) const K: usize = 4;
 
 /// Rows per parallel task: fixed so that results never depend on the thread count.
 const ROW_CHUNK: usize = 256;
+/// Features per parallel task in the gradient pass.
+const FEATURE_CHUNK: usize = 512;
 
 /// A compressed sparse matrix (rows of sorted `(column, value)` entries).
 #[derive(Debug, Clone)]
@@ -179,10 +181,9 @@ impl<'a> SparseProblem<'a> {
                     let i = start + r;
                     let mut z = [0f64; K];
                     z.copy_from_slice(b);
-                    for p in self.x.indptr[i]..self.x.indptr[i + 1] {
-                        let j = self.x.indices[p] as usize;
-                        let v = self.x.values[p];
-                        let row = &w[j * K..j * K + K];
+                    let (lo, hi) = (self.x.indptr[i], self.x.indptr[i + 1]);
+                    for (&j, &v) in self.x.indices[lo..hi].iter().zip(&self.x.values[lo..hi]) {
+                        let row = &w[j as usize * K..j as usize * K + K];
                         for k in 0..K {
                             z[k] += v * row[k];
                         }
@@ -201,19 +202,29 @@ impl<'a> SparseProblem<'a> {
         let data_loss: f64 = losses.iter().sum();
         let mut grad = vec![0f64; (f + 1) * K];
         let alpha = self.alpha;
+        // Features in fixed chunks (one rayon task per chunk, not per feature); inside, each
+        // feature's sum runs in the same order as before, so the result is bit-identical.
         grad[..f * K]
-            .par_chunks_mut(K)
+            .par_chunks_mut(FEATURE_CHUNK * K)
             .enumerate()
-            .for_each(|(j, g)| {
-                for p in self.xt.indptr[j]..self.xt.indptr[j + 1] {
-                    let i = self.xt.indices[p] as usize;
-                    let v = self.xt.values[p];
-                    for k in 0..K {
-                        g[k] += v * diff[i * K + k];
+            .for_each(|(c, gchunk)| {
+                let first = c * FEATURE_CHUNK;
+                for (r, g) in gchunk.chunks_exact_mut(K).enumerate() {
+                    let j = first + r;
+                    let (lo, hi) = (self.xt.indptr[j], self.xt.indptr[j + 1]);
+                    let mut acc = [0f64; K];
+                    acc.copy_from_slice(g);
+                    for (&i, &v) in self.xt.indices[lo..hi].iter().zip(&self.xt.values[lo..hi]) {
+                        let d = &diff[i as usize * K..i as usize * K + K];
+                        for k in 0..K {
+                            acc[k] += v * d[k];
+                        }
                     }
-                }
-                for k in 0..K {
-                    g[k] += alpha * w[j * K + k];
+                    let wj = &w[j * K..j * K + K];
+                    for k in 0..K {
+                        acc[k] += alpha * wj[k];
+                    }
+                    g.copy_from_slice(&acc);
                 }
             });
         for i in 0..n {
