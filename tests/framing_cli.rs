@@ -466,3 +466,42 @@ fn report_needs_inputs_or_scores_and_rejects_bad_settings() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("level"));
 }
+
+/// JSONL articles piped on stdin (after blank lines) are scored like the same file: stdin is
+/// streamed line by line once its first non-blank byte shows it is JSONL.
+#[test]
+fn jsonl_on_stdin_is_scored_like_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut jsonl = String::new();
+    for i in 0..3 {
+        jsonl.push_str(
+            &serde_json::json!({
+                "id": format!("art-{i}"), "outlet": "Example Times",
+                "text": format!("Putin signalled he is open to talks {i}.\n\nUS officials denied it. Analysts doubt the overture."),
+            })
+            .to_string(),
+        );
+        jsonl.push('\n');
+    }
+    let path = dir.path().join("articles.jsonl");
+    std::fs::write(&path, &jsonl).unwrap();
+    let from_file = Command::cargo_bin("claimtrack")
+        .unwrap()
+        .args(["score", "-q", path.to_str().unwrap()])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let from_stdin = Command::cargo_bin("claimtrack")
+        .unwrap()
+        .args(["score", "-q", "-"])
+        .write_stdin(format!("\n  \n{jsonl}"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(String::from_utf8_lossy(&from_file).lines().count(), 3);
+    assert_eq!(from_stdin, from_file);
+}

@@ -329,3 +329,69 @@ fn evaluate_by_outlet_scores_each_held_out_outlet() {
     assert!(acc.windows(2).all(|w| w[0] <= w[1]), "{acc:?}");
     assert_eq!(v["report"]["examples"], 40);
 }
+
+/// `--threads` changes nothing in the output: classify (many articles, plain and JSON lines,
+/// so the parallel chunks and the per-article batches both matter), score and train give the
+/// same bytes with one thread and with three; `--threads 0` is refused with a clear error.
+#[test]
+fn output_is_identical_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut input = String::new();
+    for i in 0..3000 {
+        if i % 7 == 0 {
+            input.push_str(&format!("Analysts doubt the overture {i} is sincere.\n"));
+        } else {
+            input.push_str(
+                &serde_json::json!({
+                    "article": format!("a{}", i / 9), "index": i % 9,
+                    "text": format!("US officials denied receiving message number {i}."),
+                })
+                .to_string(),
+            );
+            input.push('\n');
+        }
+    }
+    let run = |threads: &str, args: &[&str], stdin: Option<&str>| {
+        let mut cmd = Command::cargo_bin("claimtrack").unwrap();
+        cmd.args(["--threads", threads]).args(args);
+        if let Some(s) = stdin {
+            cmd.write_stdin(s.to_string());
+        }
+        let out = cmd.assert().success().get_output().stdout.clone();
+        assert!(!out.is_empty());
+        out
+    };
+    let one = run("1", &["classify"], Some(&input));
+    assert_eq!(one, run("3", &["classify"], Some(&input)));
+    assert_eq!(String::from_utf8(one).unwrap().lines().count(), 3000);
+    let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds");
+    assert_eq!(
+        run("1", &["score", "-q", seeds], None),
+        run("3", &["score", "-q", seeds], None)
+    );
+    let g = gold(dir.path());
+    let (m1, m3) = (dir.path().join("m1.json"), dir.path().join("m3.json"));
+    let g = g.to_str().unwrap();
+    for (t, m) in [("1", &m1), ("3", &m3)] {
+        Command::cargo_bin("claimtrack")
+            .unwrap()
+            .args([
+                "--threads",
+                t,
+                "train",
+                "--data",
+                g,
+                "--out",
+                m.to_str().unwrap(),
+            ])
+            .assert()
+            .success();
+    }
+    assert_eq!(std::fs::read(&m1).unwrap(), std::fs::read(&m3).unwrap());
+    Command::cargo_bin("claimtrack")
+        .unwrap()
+        .args(["--threads", "0", "classify"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("--threads"));
+}
