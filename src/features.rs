@@ -674,7 +674,15 @@ fn intern_tokens(
     chars.extend(text.chars().map(normalize_char));
     scratch.cur.clear();
     for (i, &c) in chars.iter().enumerate() {
-        if c.is_alphanumeric() {
+        if c.is_ascii() {
+            // ASCII fast path: the same answers as the Unicode calls below.
+            if c.is_ascii_alphanumeric() {
+                scratch
+                    .cur
+                    .push(if lowercase { c.to_ascii_lowercase() } else { c });
+                continue;
+            }
+        } else if c.is_alphanumeric() {
             if lowercase {
                 scratch.cur.extend(c.to_lowercase());
             } else {
