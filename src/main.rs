@@ -58,10 +58,27 @@ fn main() -> ExitCode {
                 // Like ripgrep: `claimtrack ... | head -1` ends quietly.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes joined with `: `, like `{:#}`, but without a cause the message
+/// before it already quotes (library errors such as `{path}: {source}` name their source).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if out.contains(&s) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&s);
+    }
+    out
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -103,7 +103,13 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         }
         let test = gold::load(test_path, args.data.articles.as_deref())
             .with_context(|| format!("cannot load test data from {}", test_path.display()))?;
-        train_test(&examples, &test.examples, &params).context("train/test evaluation failed")?
+        train_test(&examples, &test.examples, &params).with_context(|| {
+            format!(
+                "train/test evaluation on {} and {} failed",
+                args.data.data.display(),
+                test_path.display()
+            )
+        })?
     } else if args.nested {
         let class_weights = match args.model.class_weight {
             Some(c) => vec![c.into()],
@@ -120,10 +126,15 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             key,
             k: args.inner_folds,
         };
-        nested_cross_validate(&examples, &params, &grid, scheme, inner)
-            .context("nested cross-validation failed")?
+        nested_cross_validate(&examples, &params, &grid, scheme, inner).with_context(|| {
+            format!(
+                "nested cross-validation on {} failed",
+                args.data.data.display()
+            )
+        })?
     } else {
-        cross_validate(&examples, &params, scheme).context("cross-validation failed")?
+        cross_validate(&examples, &params, scheme)
+            .with_context(|| format!("cross-validation on {} failed", args.data.data.display()))?
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
