@@ -1024,3 +1024,26 @@ fn classify_input_errors_name_the_line() {
     let o = run(&["classify", p(&f)], None);
     assert_fails_naming(&o, &format!("{}:1:", p(&f)));
 }
+
+// ---------------------------------------------------------------- fuzzing regressions
+
+#[test]
+fn fuzz_crasher_menu_run_before_related_marker() {
+    // Found by `cargo fuzz run clean` (docs/RELIABILITY.md): a menu run ended by a "Related
+    // stories" marker made the cleaner panic on a stale index. Through the binary.
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("menu.txt");
+    fs::write(
+        &f,
+        "---\noutlet: X\n---\nRussia said it was open to talks.\nWorld News\nEurope Today\n\
+         Asia Pacific\nRelated stories\nKremlin denies report\nThe Kremlin said nothing new today.\n\
+         Fighting continued.\n",
+    )
+    .unwrap();
+    let r = records(&assert_ok(&run(&["sentences", p(&f)], None)));
+    let texts: Vec<&str> = r.iter().map(|s| s["text"].as_str().unwrap()).collect();
+    assert_eq!(
+        texts,
+        ["Russia said it was open to talks.", "Fighting continued."]
+    );
+}
