@@ -1,5 +1,6 @@
 //! Measuring models on gold data: metrics, grouped cross-validation, a majority-class
-//! baseline, train/test evaluation, nested cross-validation, and text/JSON reports.
+//! baseline, train/test evaluation, nested cross-validation, learning curves, and text/JSON
+//! reports.
 //!
 //! Folds are always grouped (by article by default): outlets syndicate the same wire text, so
 //! a random split would put near-copies on both sides. Metrics are pooled over the
@@ -45,6 +46,9 @@ pub enum EvalError {
     /// Training failed outside a fold (train/test evaluation).
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// A learning-curve fraction is not in (0, 1].
+    #[error("learning-curve fraction {0} is not in (0, 1]")]
+    BadFraction(f64),
 }
 
 /// Precision, recall, F1 and support of one label.
@@ -469,6 +473,84 @@ pub struct CvReport {
     pub predictions: Vec<Prediction>,
 }
 
+/// Scores of one group (outlet or article) of held-out sentences: where the model fails.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupScore {
+    /// The outlet or article.
+    pub group: String,
+    /// Held-out sentences of the group.
+    pub sentences: usize,
+    /// Share predicted correctly.
+    pub accuracy: f64,
+    /// Macro-F1 over the labels present in the group's gold or predictions.
+    pub macro_f1: f64,
+    /// The most frequent error as (gold, predicted, count), if any.
+    pub top_error: Option<(Label, Label, usize)>,
+}
+
+/// Per-group scores of a report's predictions (worst accuracy first, then by name), for
+/// error analysis: which outlets or articles the model gets wrong, and how.
+pub fn per_group(examples: &[Example], report: &CvReport, key: GroupKey) -> Vec<GroupScore> {
+    let mut groups: BTreeMap<&str, (Vec<Label>, Vec<Label>)> = BTreeMap::new();
+    for p in &report.predictions {
+        let Some(e) = examples.get(p.example) else {
+            continue;
+        };
+        let g = groups.entry(key.of(e)).or_default();
+        g.0.push(p.gold);
+        g.1.push(p.predicted);
+    }
+    let mut out: Vec<GroupScore> = groups
+        .into_iter()
+        .map(|(name, (gold, pred))| {
+            let m = Metrics::from_predictions(&gold, &pred);
+            let mut top: Option<(Label, Label, usize)> = None;
+            for g in Label::ALL {
+                for q in Label::ALL {
+                    let n = m.confusion[g.index()][q.index()];
+                    if g != q && n > 0 && top.map_or(true, |t| n > t.2) {
+                        top = Some((g, q, n));
+                    }
+                }
+            }
+            GroupScore {
+                group: name.to_string(),
+                sentences: gold.len(),
+                accuracy: m.accuracy,
+                macro_f1: m.macro_f1,
+                top_error: top,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.accuracy
+            .total_cmp(&b.accuracy)
+            .then_with(|| a.group.cmp(&b.group))
+    });
+    out
+}
+
+/// A table of [`GroupScore`]s.
+pub fn groups_to_text(key: GroupKey, groups: &[GroupScore]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "per {key} (worst first): sentences, accuracy, macro-F1, most frequent error"
+    );
+    for g in groups {
+        let err = match g.top_error {
+            Some((gold, pred, n)) => format!("{} -> {} x{n}", gold.as_str(), pred.as_str()),
+            None => "-".to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "  {:<40} {:>4} {:>6.3} {:>6.3}  {}",
+            g.group, g.sentences, g.accuracy, g.macro_f1, err
+        );
+    }
+    s
+}
+
 /// How hyper-parameters were chosen inside each outer fold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NestedInfo {
@@ -600,6 +682,162 @@ pub fn cross_validate(
         outcomes,
         None,
     ))
+}
+
+/// One point of a learning curve: models trained on a share of each fold's training
+/// articles, scored on the whole held-out fold, predictions pooled over the folds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearningPoint {
+    /// Share of each fold's training articles used.
+    pub fraction: f64,
+    /// Mean number of training sentences per fold.
+    pub train_sentences: f64,
+    /// Mean number of training articles per fold.
+    pub train_articles: f64,
+    /// Pooled held-out metrics.
+    pub model: Metrics,
+}
+
+/// Macro-F1 and per-label scores against the amount of training data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearningCurve {
+    /// The outer fold scheme.
+    pub scheme: String,
+    /// Number of folds.
+    pub folds: usize,
+    /// Settings of every model trained.
+    pub params: ModelParams,
+    /// One point per fraction, ascending.
+    pub points: Vec<LearningPoint>,
+}
+
+/// A stable pseudo-random rank of an article id: subsets are the first articles in this
+/// order, so a larger fraction contains every smaller one and the curve does not depend on
+/// file order or thread count.
+fn article_rank(article: &str) -> u64 {
+    // FNV-1a, then a splitmix64 finalizer to spread similar ids.
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in article.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58476d1ce4e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d049bb133111eb);
+    h ^ (h >> 31)
+}
+
+/// Learning curve under grouped cross-validation: for each fold and each fraction, trains on
+/// that share of the fold's training *articles* (whole articles, nested subsets) and
+/// predicts the full held-out fold. Shows whether more labelled data would still help.
+pub fn learning_curve(
+    examples: &[Example],
+    params: &ModelParams,
+    scheme: FoldScheme,
+    fractions: &[f64],
+) -> Result<LearningCurve, EvalError> {
+    params.validate()?;
+    if let Some(&bad) = fractions
+        .iter()
+        .find(|f| !f.is_finite() || **f <= 0.0 || **f > 1.0)
+    {
+        return Err(EvalError::BadFraction(bad));
+    }
+    let mut fractions: Vec<f64> = fractions.to_vec();
+    fractions.sort_by(f64::total_cmp);
+    fractions.dedup();
+    let folds = make_folds(examples, scheme)?;
+    let jobs: Vec<(usize, usize)> = (0..fractions.len())
+        .flat_map(|p| (0..folds.len()).map(move |f| (p, f)))
+        .collect();
+    // Each job: (point, predictions, training sentences, training articles).
+    type Job = (usize, Vec<Prediction>, usize, usize);
+    let results: Vec<Job> = jobs
+        .par_iter()
+        .map(|&(p, f)| {
+            let fold = &folds[f];
+            let train_idx = fold.train(examples.len());
+            let mut articles: Vec<&str> = train_idx
+                .iter()
+                .map(|&i| examples[i].article.as_str())
+                .collect();
+            articles.sort_unstable();
+            articles.dedup();
+            articles.sort_by_key(|a| (article_rank(a), *a));
+            let keep_n = ((fractions[p] * articles.len() as f64).ceil() as usize).max(1);
+            let keep: std::collections::BTreeSet<&str> =
+                articles.into_iter().take(keep_n).collect();
+            let train: Vec<Example> = train_idx
+                .iter()
+                .filter(|&&i| keep.contains(examples[i].article.as_str()))
+                .map(|&i| examples[i].clone())
+                .collect();
+            let model = params.fit(&train).map_err(|source| EvalError::Fold {
+                fold: format!("{} at fraction {}", fold.name, fractions[p]),
+                source,
+            })?;
+            let preds = predict_examples(&model, examples, &fold.test, &fold.name);
+            Ok((p, preds, train.len(), keep_n))
+        })
+        .collect::<Result<Vec<_>, EvalError>>()?;
+    let mut points = Vec::with_capacity(fractions.len());
+    for (p, &fraction) in fractions.iter().enumerate() {
+        let mut gold = Vec::new();
+        let mut pred = Vec::new();
+        let (mut sentences, mut articles) = (0usize, 0usize);
+        for (_, preds, n_sent, n_art) in results.iter().filter(|r| r.0 == p) {
+            gold.extend(preds.iter().map(|x| x.gold));
+            pred.extend(preds.iter().map(|x| x.predicted));
+            sentences += n_sent;
+            articles += n_art;
+        }
+        points.push(LearningPoint {
+            fraction,
+            train_sentences: sentences as f64 / folds.len() as f64,
+            train_articles: articles as f64 / folds.len() as f64,
+            model: Metrics::from_predictions(&gold, &pred),
+        });
+    }
+    Ok(LearningCurve {
+        scheme: scheme.describe(),
+        folds: folds.len(),
+        params: params.clone(),
+        points,
+    })
+}
+
+impl LearningCurve {
+    /// A table: fraction, mean training sentences and articles, macro-F1, per-label F1.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "learning curve, {} ({} folds): training on a share of each fold's training articles",
+            self.scheme, self.folds
+        );
+        let _ = write!(
+            s,
+            "{:>8} {:>10} {:>9} {:>9}",
+            "fraction", "sentences", "articles", "macro-F1"
+        );
+        for l in Label::ALL {
+            let _ = write!(s, " {:>17}", l.as_str());
+        }
+        let _ = writeln!(s);
+        for p in &self.points {
+            let _ = write!(
+                s,
+                "{:>8.2} {:>10.0} {:>9.1} {:>9.3}",
+                p.fraction, p.train_sentences, p.train_articles, p.model.macro_f1
+            );
+            for m in &p.model.per_label {
+                let _ = write!(s, " {:>17.3}", m.f1);
+            }
+            let _ = writeln!(s);
+        }
+        s
+    }
 }
 
 /// Pooled out-of-fold macro-F1 of each candidate under `scheme`; picks the best.
@@ -988,6 +1226,39 @@ mod tests {
             serde_json::to_string(&r2).unwrap()
         );
         assert!(r.to_text().contains("macro-F1: model 1.000"));
+    }
+
+    #[test]
+    fn learning_curve_trains_on_growing_nested_article_subsets() {
+        let data = toy_corpus();
+        let params = ModelParams {
+            alpha: 0.1,
+            ..ModelParams::default()
+        };
+        let scheme = FoldScheme::GroupKFold {
+            key: GroupKey::Outlet,
+            k: 4,
+        };
+        let c = learning_curve(&data, &params, scheme, &[1.0, 0.5, 0.34]).unwrap();
+        assert_eq!(c.folds, 4);
+        let fr: Vec<f64> = c.points.iter().map(|p| p.fraction).collect();
+        assert_eq!(fr, vec![0.34, 0.5, 1.0]);
+        // Each fold trains on 6 of 8 articles: ceil(0.34 * 6) = 3, 3, 6 articles of 5 sentences.
+        let arts: Vec<f64> = c.points.iter().map(|p| p.train_articles).collect();
+        assert_eq!(arts, vec![3.0, 3.0, 6.0]);
+        assert_eq!(c.points[2].train_sentences, 30.0);
+        // Every point scores every held-out sentence once.
+        assert!(c.points.iter().all(|p| p.model.support == 40));
+        // The full-data point is plain grouped CV.
+        let cv = cross_validate(&data, &params, scheme).unwrap();
+        assert_eq!(c.points[2].model, cv.model);
+        assert!(c.to_text().contains("macro-F1"));
+        for bad in [0.0, 1.5, f64::NAN] {
+            assert!(matches!(
+                learning_curve(&data, &params, scheme, &[bad]),
+                Err(EvalError::BadFraction(_))
+            ));
+        }
     }
 
     #[test]

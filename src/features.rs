@@ -16,12 +16,27 @@
 //! `back-channel` gives `back`, `channel`). Words are stemmed with the English Snowball
 //! stemmer, so `signalled`, `signals` and `signaling` share one feature.
 //!
-//! Feature groups: today only word n-grams. Every new group (for example cue-lexicon counts
-//! or the neighbouring sentence's words) gets its own flag in [`FeaturizerParams`] that is
-//! off when absent from a saved model (`#[serde(default)]`), its own term prefix (such as
-//! `cue:`), and reads neighbours through [`Featurizer::transform_article`]; old models then
-//! keep producing exactly the features they were trained with.
+//! Feature groups. All groups produce *terms* that share one vocabulary, one idf table and
+//! one L2 normalization, so the model weighs them against each other on the same footing:
+//!
+//! - word n-grams (always);
+//! - cue classes (`cues`, a lexicon carried in the settings, see [`cues`]): each phrase match
+//!   adds `cue:<class>` (`cue:doubt` for "ploy", "bluff", "trial balloon" alike), plus the
+//!   quote shapes `cue:quote` (the sentence holds a double quote) and `cue:quote_open` (an
+//!   odd number of them: a quote that runs on into the next sentence);
+//! - neighbours (`neighbours`): the distinct cue classes of the previous and the next
+//!   sentence of the same article, as `prev:cue:<class>` and `next:cue:<class>`, so a
+//!   piece of a quote split over sentences still sees its speaker. Neighbours need the
+//!   article, so they come from [`Featurizer::transform_article`]; a sentence given alone
+//!   to [`Featurizer::transform`] has none.
+//!
+//! Each group has its own setting that is off when absent from a saved model
+//! (`#[serde(default)]`), so older models keep producing exactly the features they were
+//! trained with.
 
+pub mod cues;
+
+use cues::{CueEntry, CueMatcher};
 use rayon::prelude::*;
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
@@ -73,6 +88,31 @@ pub struct FeaturizerParams {
     /// Keep at most this many terms (the most frequent over the training texts; ties broken
     /// by term order). `None` keeps all.
     pub max_features: Option<usize>,
+    /// Cue lexicon: each phrase match adds the term `cue:<class>`, and quotes add
+    /// `cue:quote` / `cue:quote_open`. Empty = no cue features.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cues: Vec<CueEntry>,
+    /// Add the previous and next sentences' cue classes (`prev:cue:*`, `next:cue:*`).
+    /// Needs a non-empty `cues`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub neighbours: bool,
+    /// Factor on the TF-IDF value of cue and neighbour terms before L2 normalization
+    /// (1 = weighed like a word).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub cue_weight: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
+}
+
+/// True for the terms of the cue and neighbour groups (scaled by `cue_weight`).
+pub fn is_cue_term(term: &str) -> bool {
+    term.starts_with("cue:") || term.starts_with("prev:cue:") || term.starts_with("next:cue:")
 }
 
 impl Default for FeaturizerParams {
@@ -84,6 +124,9 @@ impl Default for FeaturizerParams {
             sublinear_tf: true,
             min_df: 1,
             max_features: None,
+            cues: cues::builtin(),
+            neighbours: false,
+            cue_weight: 1.0,
         }
     }
 }
@@ -118,6 +161,21 @@ impl FeaturizerParams {
                 "max_features must be at least 1 when given".to_string(),
             ));
         }
+        if !self.cue_weight.is_finite() || self.cue_weight <= 0.0 {
+            return Err(FeatureError::InvalidParams(format!(
+                "cue_weight must be a finite number > 0 (got {})",
+                self.cue_weight
+            )));
+        }
+        for e in &self.cues {
+            cues::check_entry(e).map_err(FeatureError::InvalidParams)?;
+        }
+        if self.neighbours && self.cues.is_empty() {
+            return Err(FeatureError::InvalidParams(
+                "neighbour features need a cue lexicon (they are the neighbours' cue classes)"
+                    .to_string(),
+            ));
+        }
         Ok(())
     }
 
@@ -127,39 +185,68 @@ impl FeaturizerParams {
         tokens_with(self, stemmer.as_ref(), text)
     }
 
-    /// All terms (n-grams, and later other feature groups) of one text, with repeats.
+    /// All terms of one text taken alone (n-grams and cue classes; no neighbours), with
+    /// repeats.
     pub fn terms(&self, text: &str) -> Vec<String> {
         let stemmer = self.stem.then(|| Stemmer::create(Algorithm::English));
-        terms_with(self, stemmer.as_ref(), text)
+        let matcher = compile_cues(self, stemmer.as_ref());
+        article_terms_with(self, stemmer.as_ref(), matcher.as_ref(), &[text])
+            .pop()
+            .unwrap_or_default()
     }
 
-    /// Learns the vocabulary and idf from training texts. Settings must be valid
-    /// (see [`FeaturizerParams::validate`]); invalid ones are clamped to the nearest valid value.
+    /// Learns the vocabulary and idf from training texts, each taken as an article of one
+    /// sentence (so without neighbour features; see [`FeaturizerParams::fit_articles`]).
     pub fn fit<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Featurizer {
+        let articles: Vec<Vec<&str>> = texts.iter().map(|t| vec![t.as_ref()]).collect();
+        self.fit_articles(&articles)
+    }
+
+    /// Learns the vocabulary and idf from training articles (each a list of sentences in
+    /// order; idf counts sentences). Settings must be valid (see
+    /// [`FeaturizerParams::validate`]); invalid ones are clamped to the nearest valid value
+    /// (and neighbour features are dropped without a lexicon).
+    pub fn fit_articles(&self, articles: &[Vec<&str>]) -> Featurizer {
         let mut params = self.clone();
         params.ngram_max = params.ngram_max.clamp(1, 3);
         params.min_df = params.min_df.max(1);
         if params.max_features == Some(0) {
             params.max_features = None;
         }
-        // Per-text term counts in parallel (each text on its own), merged in text order;
-        // counts are integers, so the result does not depend on the thread count.
-        let per_text: Vec<HashMap<String, usize>> = texts
+        params.cues.retain(|e| cues::check_entry(e).is_ok());
+        if params.cues.is_empty() {
+            params.neighbours = false;
+        }
+        if !params.cue_weight.is_finite() || params.cue_weight <= 0.0 {
+            params.cue_weight = 1.0;
+        }
+        // Per-sentence term counts, article by article in parallel, merged in order; counts
+        // are integers, so the result does not depend on the thread count.
+        let stemmer = params.stem.then(|| Stemmer::create(Algorithm::English));
+        let matcher = compile_cues(&params, stemmer.as_ref());
+        let per_article: Vec<Vec<HashMap<String, usize>>> = articles
             .par_iter()
             .map_init(
                 || params.stem.then(|| Stemmer::create(Algorithm::English)),
-                |stemmer, text| {
-                    let mut counts: HashMap<String, usize> = HashMap::new();
-                    for t in terms_with(&params, stemmer.as_ref(), text.as_ref()) {
-                        *counts.entry(t).or_insert(0) += 1;
-                    }
-                    counts
+                |stemmer, texts| {
+                    article_terms_with(&params, stemmer.as_ref(), matcher.as_ref(), texts)
+                        .into_iter()
+                        .map(|terms| {
+                            let mut counts: HashMap<String, usize> = HashMap::new();
+                            for t in terms {
+                                *counts.entry(t).or_insert(0) += 1;
+                            }
+                            counts
+                        })
+                        .collect()
                 },
             )
             .collect();
         // term -> (document frequency, total count); sorted by term below.
         let mut stats: HashMap<String, (usize, usize)> = HashMap::new();
-        for counts in per_text {
+        let mut n_texts = 0usize;
+        for counts in per_article.into_iter().flatten() {
+            n_texts += 1;
             for (t, c) in counts {
                 let e = stats.entry(t).or_insert((0, 0));
                 e.0 += 1;
@@ -181,7 +268,7 @@ impl FeaturizerParams {
                 kept.sort_by(|a, b| a.0.cmp(&b.0));
             }
         }
-        let n = texts.len() as f64;
+        let n = n_texts as f64;
         let idf = kept
             .iter()
             .map(|(_, df, _)| ((1.0 + n) / (1.0 + *df as f64)).ln() + 1.0)
@@ -199,6 +286,9 @@ pub struct Featurizer {
     idf: Vec<f64>,
     index: HashMap<String, usize>,
     stemmer: Option<StemmerBox>,
+    cues: Option<CueMatcher>,
+    /// Per-term factor: `cue_weight` for cue and neighbour terms, 1 for words.
+    scale: Vec<f64>,
 }
 
 /// Wrapper so `Featurizer` can derive `Debug` and `Clone` around the stemmer.
@@ -232,12 +322,25 @@ impl Featurizer {
         let stemmer = params
             .stem
             .then(|| StemmerBox(Stemmer::create(Algorithm::English)));
+        let cues = compile_cues(&params, stemmer.as_ref().map(|s| &s.0));
+        let scale = vocabulary
+            .iter()
+            .map(|t| {
+                if is_cue_term(t) {
+                    params.cue_weight
+                } else {
+                    1.0
+                }
+            })
+            .collect();
         Featurizer {
+            scale,
             params,
             vocabulary,
             idf,
             index,
             stemmer,
+            cues,
         }
     }
 
@@ -300,14 +403,29 @@ impl Featurizer {
         self.index.get(term).copied()
     }
 
-    fn terms(&self, text: &str) -> Vec<String> {
-        terms_with(&self.params, self.stemmer.as_ref().map(|s| &s.0), text)
+    /// The TF-IDF vector of one sentence taken alone, without neighbours (unit L2 norm unless
+    /// no term is known).
+    pub fn transform(&self, text: &str) -> SparseVec {
+        self.transform_article(&[text]).pop().unwrap_or_default()
     }
 
-    /// The TF-IDF vector of one sentence (unit L2 norm unless no term is known).
-    pub fn transform(&self, text: &str) -> SparseVec {
-        let mut ids: Vec<usize> = self
-            .terms(text)
+    /// The feature vectors of one article's sentences, given in order (neighbour features
+    /// look at the previous and next sentence).
+    pub fn transform_article(&self, texts: &[&str]) -> Vec<SparseVec> {
+        article_terms_with(
+            &self.params,
+            self.stemmer.as_ref().map(|s| &s.0),
+            self.cues.as_ref(),
+            texts,
+        )
+        .iter()
+        .map(|terms| self.vectorize(terms))
+        .collect()
+    }
+
+    /// TF-IDF weighting and L2 normalization of one sentence's terms.
+    fn vectorize(&self, terms: &[String]) -> SparseVec {
+        let mut ids: Vec<usize> = terms
             .iter()
             .filter_map(|t| self.index.get(t).copied())
             .collect();
@@ -327,7 +445,7 @@ impl Featurizer {
                 } else {
                     c as f64
                 };
-                (i, tf * self.idf[i])
+                (i, tf * self.idf[i] * self.scale[i])
             })
             .collect();
         let norm = entries.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
@@ -338,12 +456,73 @@ impl Featurizer {
         }
         SparseVec(entries)
     }
+}
 
-    /// The feature vectors of one article's sentences, in order. Today each sentence is
-    /// featurized alone; feature groups that look at neighbouring sentences plug in here.
-    pub fn transform_article(&self, texts: &[&str]) -> Vec<SparseVec> {
-        texts.iter().map(|t| self.transform(t)).collect()
+/// Compiles the settings' cue lexicon with the featurizer's own tokenizer (None when empty).
+fn compile_cues(params: &FeaturizerParams, stemmer: Option<&Stemmer>) -> Option<CueMatcher> {
+    if params.cues.is_empty() {
+        return None;
     }
+    Some(CueMatcher::new(&params.cues, |w| {
+        tokens_with(params, stemmer, w)
+    }))
+}
+
+/// All terms of each sentence of an article, in order, with repeats: word n-grams, then
+/// cue classes and quote shapes, then the neighbours' cue classes.
+fn article_terms_with(
+    params: &FeaturizerParams,
+    stemmer: Option<&Stemmer>,
+    matcher: Option<&CueMatcher>,
+    texts: &[&str],
+) -> Vec<Vec<String>> {
+    let mut all: Vec<Vec<String>> = Vec::with_capacity(texts.len());
+    // Distinct cue terms of each sentence (for the neighbours).
+    let mut cue_sets: Vec<Vec<String>> = Vec::with_capacity(texts.len());
+    for text in texts {
+        let tokens = tokens_with(params, stemmer, text);
+        let mut terms = ngrams(&tokens, params.ngram_max);
+        let mut distinct = Vec::new();
+        if let Some(m) = matcher {
+            for (class, &c) in m.classes().iter().zip(&m.count(&tokens)) {
+                if c > 0 {
+                    let term = format!("cue:{class}");
+                    terms.extend(std::iter::repeat(term.clone()).take(c));
+                    distinct.push(term);
+                }
+            }
+            let quotes = text.chars().filter(|&c| normalize_char(c) == '"').count();
+            if quotes > 0 {
+                terms.push("cue:quote".to_string());
+                distinct.push("cue:quote".to_string());
+            }
+            if quotes % 2 == 1 {
+                terms.push("cue:quote_open".to_string());
+                distinct.push("cue:quote_open".to_string());
+            }
+        }
+        all.push(terms);
+        cue_sets.push(distinct);
+    }
+    if params.neighbours && matcher.is_some() {
+        for i in 0..all.len() {
+            if i > 0 {
+                let prev: Vec<String> = cue_sets[i - 1]
+                    .iter()
+                    .map(|t| format!("prev:{t}"))
+                    .collect();
+                all[i].extend(prev);
+            }
+            if i + 1 < cue_sets.len() {
+                let next: Vec<String> = cue_sets[i + 1]
+                    .iter()
+                    .map(|t| format!("next:{t}"))
+                    .collect();
+                all[i].extend(next);
+            }
+        }
+    }
+    all
 }
 
 /// Tokens of a text per `params`, stemmed with `stemmer` when given.
@@ -357,11 +536,10 @@ fn tokens_with(params: &FeaturizerParams, stemmer: Option<&Stemmer>, text: &str)
         .collect()
 }
 
-/// Word n-gram terms (1..=ngram_max) of a text, in order, with repeats.
-fn terms_with(params: &FeaturizerParams, stemmer: Option<&Stemmer>, text: &str) -> Vec<String> {
-    let tokens = tokens_with(params, stemmer, text);
-    let mut out = Vec::with_capacity(tokens.len() * params.ngram_max);
-    for n in 1..=params.ngram_max {
+/// Word n-gram terms (1..=ngram_max) of a token sequence, in order, with repeats.
+fn ngrams(tokens: &[String], ngram_max: usize) -> Vec<String> {
+    let mut out = Vec::with_capacity(tokens.len() * ngram_max + 8);
+    for n in 1..=ngram_max {
         for w in tokens.windows(n) {
             out.push(w.join(" "));
         }
@@ -437,6 +615,71 @@ mod tests {
             ngram_max: 1,
             ..FeaturizerParams::default()
         }
+    }
+
+    #[test]
+    fn cue_classes_pool_synonyms_and_quotes_are_marked() {
+        let p = FeaturizerParams::default();
+        let terms = p.terms("Analysts called it a \"bluff\" and a smokescreen.");
+        let cue_doubt = terms.iter().filter(|t| *t == "cue:doubt").count();
+        assert_eq!(cue_doubt, 2, "{terms:?}");
+        assert!(terms.iter().any(|t| t == "cue:expert"));
+        assert!(terms.iter().any(|t| t == "cue:quote"));
+        assert!(!terms.iter().any(|t| t == "cue:quote_open"));
+        let open = p.terms("\"We are not aware of any such message,");
+        assert!(open.iter().any(|t| t == "cue:quote_open"), "{open:?}");
+        assert!(open.iter().any(|t| t == "cue:denial"), "{open:?}");
+        // Without a lexicon, only word n-grams.
+        let words_only = FeaturizerParams {
+            cues: Vec::new(),
+            neighbours: false,
+            ..FeaturizerParams::default()
+        };
+        assert!(!words_only
+            .terms("Analysts called it a bluff")
+            .iter()
+            .any(|t| t.contains(':')));
+    }
+
+    #[test]
+    fn neighbours_come_from_the_article_and_idf_counts_sentences() {
+        let p = FeaturizerParams {
+            neighbours: true,
+            ..FeaturizerParams::default()
+        };
+        let article = vec![
+            "Officials denied it.",
+            "The war goes on.",
+            "Troops advanced.",
+        ];
+        let f = p.fit_articles(std::slice::from_ref(&article));
+        let n = 3.0_f64;
+        // `war` occurs in one of three sentences.
+        let j = f.index_of("war").unwrap();
+        assert!((f.idf()[j] - (((1.0 + n) / 2.0).ln() + 1.0)).abs() < 1e-12);
+        let rows = f.transform_article(&article);
+        let has = |row: &SparseVec, t: &str| f.index_of(t).is_some_and(|j| row.get(j) > 0.0);
+        assert!(has(&rows[1], "prev:cue:denial"));
+        assert!(!has(&rows[0], "prev:cue:denial"));
+        assert!(!has(&rows[2], "prev:cue:denial"));
+        // Alone, the middle sentence has no neighbour terms.
+        let alone = f.transform(article[1]);
+        assert!(!has(&alone, "prev:cue:denial"));
+    }
+
+    #[test]
+    fn settings_saved_before_cue_features_load_without_them() {
+        let old = r#"{"lowercase":true,"stem":true,"ngram_max":2,"sublinear_tf":true,"min_df":1,"max_features":null}"#;
+        let p: FeaturizerParams = serde_json::from_str(old).unwrap();
+        assert!(p.cues.is_empty() && !p.neighbours && p.cue_weight == 1.0);
+        // And words-only settings serialize without the new fields (same bytes as before).
+        assert_eq!(serde_json::to_string(&p).unwrap(), old);
+        let bad = FeaturizerParams {
+            cues: Vec::new(),
+            neighbours: true,
+            ..FeaturizerParams::default()
+        };
+        assert!(bad.validate().is_err(), "neighbours without a lexicon");
     }
 
     #[test]

@@ -199,3 +199,133 @@ fn explain_and_evaluate_report_on_the_fixture() {
         "{text}"
     );
 }
+
+#[test]
+fn learning_curve_reports_one_point_per_fraction() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gold(dir.path());
+    let out = claimtrack()
+        .args([
+            "evaluate",
+            "--group",
+            "outlet",
+            "--folds",
+            "4",
+            "--learning-curve",
+            "1,0.5",
+            "--json",
+            "--data",
+        ])
+        .arg(&g)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    // Sorted by fraction; each fold trains on 6 of 8 articles, or 3 at one half.
+    assert_eq!(points[0]["fraction"], 0.5);
+    assert_eq!(points[0]["train_articles"], 3.0);
+    assert_eq!(points[1]["train_articles"], 6.0);
+    assert_eq!(points[1]["train_sentences"], 30.0);
+    for p in points {
+        assert_eq!(p["model"]["support"], 40);
+    }
+    // A fraction out of range is refused with a clear message.
+    let err = claimtrack()
+        .args(["evaluate", "--learning-curve", "0", "--data"])
+        .arg(&g)
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(err.contains("fraction 0 is not in (0, 1]"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_custom_cue_lexicon_is_stored_in_the_model_and_bad_lines_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gold(dir.path());
+    let lex = dir.path().join("lex.tsv");
+    std::fs::write(&lex, "# mine\nmycue\tdoubt\nmycue\tsincere\n").unwrap();
+    let m = dir.path().join("m.json");
+    claimtrack()
+        .args(["train", "--data"])
+        .arg(&g)
+        .arg("--cues")
+        .arg(&lex)
+        .arg("--out")
+        .arg(&m)
+        .assert()
+        .success();
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+    let content = &model["content"];
+    assert_eq!(content["featurizer"]["cues"][1]["phrase"], "sincere");
+    let vocab: Vec<&str> = content["vocabulary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(vocab.contains(&"cue:mycue"));
+    assert!(
+        !vocab.contains(&"cue:denial"),
+        "only the given lexicon is used"
+    );
+
+    std::fs::write(&lex, "mycue\tdoubt\nno tab on this line\n").unwrap();
+    let err = claimtrack()
+        .args(["train", "--data"])
+        .arg(&g)
+        .arg("--cues")
+        .arg(&lex)
+        .arg("--out")
+        .arg(dir.path().join("m2.json"))
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(err.contains("lex.tsv:2"), "{err}");
+    assert!(!dir.path().join("m2.json").exists());
+}
+
+#[test]
+fn evaluate_by_outlet_scores_each_held_out_outlet() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gold(dir.path());
+    let out = claimtrack()
+        .args([
+            "evaluate", "--group", "outlet", "--by", "outlet", "--json", "--data",
+        ])
+        .arg(&g)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let groups = v["groups"].as_array().unwrap();
+    let names: Vec<&str> = groups
+        .iter()
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["outlet0", "outlet1", "outlet2", "outlet3"]);
+    assert!(groups.iter().all(|g| g["sentences"] == 10));
+    // Worst first.
+    let acc: Vec<f64> = groups
+        .iter()
+        .map(|g| g["accuracy"].as_f64().unwrap())
+        .collect();
+    assert!(acc.windows(2).all(|w| w[0] <= w[1]), "{acc:?}");
+    assert_eq!(v["report"]["examples"], 40);
+}

@@ -4,7 +4,8 @@
 use super::train::{DataArgs, ModelArgs};
 use anyhow::{bail, Context, Result};
 use claimtrack::evaluate::{
-    cross_validate, nested_cross_validate, train_test, FoldScheme, GroupKey, ParamGrid,
+    cross_validate, groups_to_text, learning_curve, nested_cross_validate, per_group, train_test,
+    FoldScheme, GroupKey, ParamGrid,
 };
 use claimtrack::gold;
 use claimtrack::model::ClassWeight;
@@ -35,6 +36,7 @@ impl From<GroupArg> for GroupKey {
 claimtrack evaluate --data data/gold --articles ../shared/corpus          # leave-one-article-out\n  \
 claimtrack evaluate --data data/gold --group outlet                       # leave-one-outlet-out\n  \
 claimtrack evaluate --data data/gold --nested --folds 10                  # honest tuning estimate\n  \
+claimtrack evaluate --data data/gold --group outlet --folds 10 --learning-curve 0.1,0.25,0.5,1\n  \
 claimtrack evaluate --data data/gold --test data/held-out.jsonl --json    # train/test\n  \
 claimtrack evaluate --data data/gold --dump-examples target/examples.jsonl\n\n\
 Cross-validation is always grouped: by article by default, because outlets syndicate the\n\
@@ -64,6 +66,15 @@ pub struct EvaluateArgs {
     /// Alphas tried in --nested mode (comma-separated).
     #[arg(long, value_name = "LIST", value_delimiter = ',', default_values_t = ParamGrid::default().alphas)]
     pub grid_alpha: Vec<f64>,
+    /// Learning curve: for each fraction (comma-separated, in (0, 1]), train on that share
+    /// of each fold's training articles and score the whole held-out fold. Combine with
+    /// --group and --folds (leave-one-group-out also works but trains many models).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', conflicts_with_all = ["test", "nested"])]
+    pub learning_curve: Option<Vec<f64>>,
+    /// Error analysis: after the report, score each outlet (or article) separately, worst
+    /// first, with its most frequent confusion. Value: the grouping (default: outlet).
+    #[arg(long, value_enum, value_name = "GROUP", num_args = 0..=1, default_missing_value = "outlet")]
+    pub by: Option<GroupArg>,
     /// Print the report as JSON (with every held-out prediction) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -90,26 +101,45 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         eprintln!("wrote {} examples to {}", examples.len(), path.display());
         return Ok(());
     }
-    let params = args.model.params();
+    let params = args.model.params()?;
     params.validate().context("invalid model settings")?;
     let key: GroupKey = args.group.into();
     let scheme = match args.folds {
         Some(k) => FoldScheme::GroupKFold { key, k },
         None => FoldScheme::LeaveOneGroupOut(key),
     };
+    if let Some(fractions) = &args.learning_curve {
+        let curve = learning_curve(&examples, &params, scheme, fractions)
+            .context("learning curve failed")?;
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        if args.json {
+            serde_json::to_writer_pretty(&mut out, &curve)?;
+            writeln!(out)?;
+        } else {
+            write!(out, "{}", curve.to_text())?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
+    // The examples the report's predictions refer to (the test set with --test).
+    let mut scored = examples.clone();
     let report = if let Some(test_path) = &args.test {
         if args.nested {
             bail!("--nested and --test do not go together: tune with --nested, or hold out --test");
         }
         let test = gold::load(test_path, args.data.articles.as_deref())
             .with_context(|| format!("cannot load test data from {}", test_path.display()))?;
-        train_test(&examples, &test.examples, &params).with_context(|| {
+        let report = train_test(&examples, &test.examples, &params).with_context(|| {
             format!(
                 "train/test evaluation on {} and {} failed",
                 args.data.data.display(),
                 test_path.display()
             )
-        })?
+        })?;
+        // Predictions index the test examples from here on.
+        scored = test.examples;
+        report
     } else if args.nested {
         let class_weights = match args.model.class_weight {
             Some(c) => vec![c.into()],
@@ -139,10 +169,26 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
+        match args.by {
+            Some(by) => {
+                let groups = per_group(&scored, &report, by.into());
+                let v = serde_json::json!({ "report": report, "groups": groups });
+                serde_json::to_writer_pretty(&mut out, &v)?;
+            }
+            None => serde_json::to_writer_pretty(&mut out, &report)?,
+        }
         writeln!(out)?;
     } else {
         write!(out, "{}", report.to_text())?;
+        if let Some(by) = args.by {
+            let key: GroupKey = by.into();
+            writeln!(out)?;
+            write!(
+                out,
+                "{}",
+                groups_to_text(key, &per_group(&scored, &report, key))
+            )?;
+        }
     }
     out.flush()?;
     Ok(())

@@ -88,6 +88,25 @@ pub struct ModelArgs {
     /// Do not stem words (by default English Snowball stems are used).
     #[arg(long, help_heading = "Model")]
     pub no_stem: bool,
+    /// Cue lexicon (CLASS<TAB>PHRASE lines; see data/cues.tsv, the built-in default). Each
+    /// phrase match becomes the feature `cue:CLASS`; the lexicon is stored in the model.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Model",
+        conflicts_with = "no_cues"
+    )]
+    pub cues: Option<PathBuf>,
+    /// No cue-lexicon features (word n-grams only).
+    #[arg(long, help_heading = "Model")]
+    pub no_cues: bool,
+    /// Add neighbour features: the previous and next sentences' cue classes (off by default:
+    /// they did not help on the development outlets, see docs/MODEL.md).
+    #[arg(long, help_heading = "Model", conflicts_with = "no_cues")]
+    pub neighbours: bool,
+    /// Factor on cue and neighbour features against words (1 = same footing).
+    #[arg(long, value_name = "F", help_heading = "Model")]
+    pub cue_weight: Option<f64>,
     /// Most optimizer iterations.
     #[arg(long, value_name = "N", help_heading = "Model")]
     pub max_iterations: Option<u64>,
@@ -104,10 +123,21 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     /// The training settings: defaults overridden by the options given.
-    pub fn params(&self) -> ModelParams {
+    pub fn params(&self) -> Result<ModelParams> {
         let d = ModelParams::default();
         let fd = FeaturizerParams::default();
-        ModelParams {
+        let cues = if self.no_cues {
+            Vec::new()
+        } else if let Some(path) = &self.cues {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the cue lexicon {}", path.display()))?;
+            claimtrack::features::cues::parse(&text, &path.display().to_string())
+                .context("fix the cue lexicon (format: see data/cues.tsv)")?
+        } else {
+            fd.cues.clone()
+        };
+        let neighbours = (fd.neighbours || self.neighbours) && !cues.is_empty();
+        Ok(ModelParams {
             alpha: self.alpha.unwrap_or(d.alpha),
             class_weight: self.class_weight.map(Into::into).unwrap_or(d.class_weight),
             max_iterations: self.max_iterations.unwrap_or(d.max_iterations),
@@ -123,10 +153,13 @@ impl ModelArgs {
                 max_features: self.max_features.or(fd.max_features),
                 ngram_max: self.ngram_max.unwrap_or(fd.ngram_max),
                 stem: !self.no_stem && fd.stem,
+                cues,
+                neighbours,
+                cue_weight: self.cue_weight.unwrap_or(fd.cue_weight),
                 ..fd
             },
             ..d
-        }
+        })
     }
 }
 
@@ -161,7 +194,7 @@ pub struct TrainArgs {
 /// Runs the command.
 pub fn run(args: TrainArgs) -> Result<()> {
     let set = args.data.load()?;
-    let mut params = args.model.params();
+    let mut params = args.model.params()?;
     params.validate().context("invalid training settings")?;
     if args.tune {
         let grid = ParamGrid::default();

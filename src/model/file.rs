@@ -1,9 +1,10 @@
 //! The model file: a JSON document that carries everything needed to use a model.
 //!
-//! Layout (format version 1):
+//! Layout (format version 2; version 1 files, written before the cue and neighbour feature
+//! groups existed, still load: their featurizer settings simply lack those groups):
 //!
 //! ```text
-//! { "format_version": 1,
+//! { "format_version": 2,
 //!   "checksum": "sha256:<hex of the compact JSON of `content`>",
 //!   "content": { "labels", "active_labels", "featurizer", "vocabulary", "idf",
 //!                "weights" (one [4] row per vocabulary term), "intercepts", "training" } }
@@ -21,7 +22,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// The newest model file format this build reads and the one it writes.
-pub const FORMAT_VERSION: u64 = 1;
+pub const FORMAT_VERSION: u64 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -322,9 +322,13 @@ impl ModelParams {
         if found < 2 {
             return Err(ModelError::TooFewClasses { found });
         }
-        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-        let featurizer = self.featurizer.fit(&texts);
-        let rows = featurize_examples(&featurizer, examples);
+        let groups = article_groups(examples);
+        let articles: Vec<Vec<&str>> = groups
+            .iter()
+            .map(|idxs| idxs.iter().map(|&i| examples[i].text.as_str()).collect())
+            .collect();
+        let featurizer = self.featurizer.fit_articles(&articles);
+        let rows = featurize_groups(&featurizer, examples, groups);
         let y: Vec<usize> = examples.iter().map(|e| e.label.index()).collect();
         let sample_weight: Vec<f64> = match self.class_weight {
             ClassWeight::None => vec![1.0; examples.len()],
@@ -406,21 +410,34 @@ impl ModelParams {
     }
 }
 
-/// Feature rows of examples, in the examples' order. Sentences are featurized article by
-/// article (ordered by index), so neighbour-aware feature groups see each sentence's
-/// neighbours.
-fn featurize_examples(featurizer: &Featurizer, examples: &[Example]) -> Vec<SparseVec> {
+/// Positions of the examples grouped by article (articles sorted by id), each group in
+/// sentence order: the unit that neighbour-aware feature groups look at.
+fn article_groups(examples: &[Example]) -> Vec<Vec<usize>> {
     let mut by_article: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, e) in examples.iter().enumerate() {
         by_article.entry(e.article.as_str()).or_default().push(i);
     }
-    let groups: Vec<Vec<usize>> = by_article.into_values().collect();
+    by_article
+        .into_values()
+        .map(|mut idxs| {
+            idxs.sort_by_key(|&i| (examples[i].index, i));
+            idxs
+        })
+        .collect()
+}
+
+/// Feature rows of examples, in the examples' order, featurized article by article (see
+/// [`article_groups`]) so each sentence sees its neighbours.
+fn featurize_groups(
+    featurizer: &Featurizer,
+    examples: &[Example],
+    groups: Vec<Vec<usize>>,
+) -> Vec<SparseVec> {
     // Articles in parallel; each row lands at its example's position, so the order of
     // completion does not matter.
     let featurized: Vec<(Vec<usize>, Vec<SparseVec>)> = groups
         .into_par_iter()
-        .map(|mut idxs| {
-            idxs.sort_by_key(|&i| (examples[i].index, i));
+        .map(|idxs| {
             let texts: Vec<&str> = idxs.iter().map(|&i| examples[i].text.as_str()).collect();
             let rows = featurizer.transform_article(&texts);
             (idxs, rows)

@@ -123,13 +123,10 @@ fn recovers_a_separable_problem() {
 }
 
 #[test]
-fn predict_article_matches_per_sentence_prediction() {
+fn predict_article_matches_per_sentence_prediction_without_neighbours() {
     let model = ModelParams::default().fit(&toy()).unwrap();
-    let texts = [
-        "Kremlin signals talks",
-        "Fighting continued",
-        "nothing known here",
-    ];
+    assert!(!model.featurizer().params().neighbours);
+    let texts = ["Kremlin signals talks", "Fighting continued", "zzz qqq"];
     let batch = model.predict_article(&texts);
     for (t, p) in texts.iter().zip(&batch) {
         assert_eq!(*p, model.predict_proba(t));
@@ -137,6 +134,30 @@ fn predict_article_matches_per_sentence_prediction() {
     // A sentence with no known term gets the intercept-only (prior) probabilities.
     let prior = train::softmax_masked(&model.intercepts(), &[true; 4]);
     assert_eq!(batch[2], prior);
+}
+
+#[test]
+fn neighbour_features_see_the_adjacent_sentences() {
+    let mut params = ModelParams::default();
+    params.featurizer.neighbours = true;
+    let model = params.fit(&toy()).unwrap();
+    // A sentence alone equals an article of one sentence.
+    let alone = "Fighting continued";
+    assert_eq!(
+        model.predict_article(&[alone])[0],
+        model.predict_proba(alone)
+    );
+    // Next to a denial, the same sentence gets `prev:`/`next:` cue terms and so other
+    // probabilities; the features name the neighbour's cue classes.
+    let texts = ["US officials denied receiving any message", alone];
+    let rows = model.featurizer().transform_article(&texts);
+    let terms: Vec<&str> = rows[1]
+        .iter()
+        .filter_map(|&(j, _)| model.featurizer().term(j))
+        .collect();
+    assert!(terms.contains(&"prev:cue:denial"), "{terms:?}");
+    assert!(!terms.iter().any(|t| t.starts_with("next:")), "{terms:?}");
+    assert_ne!(model.predict_article(&texts)[1], model.predict_proba(alone));
 }
 
 /// The sparse trainer and linfa-logistic minimize the same objective, so on small dense data
@@ -282,13 +303,13 @@ fn load_rejects_tampering_versions_and_bad_shapes() {
     let err = Model::from_json_str(&tampered).unwrap_err();
     assert!(matches!(err, ModelError::Checksum { .. }), "{err}");
 
-    let newer = json.replacen("\"format_version\": 1", "\"format_version\": 7", 1);
+    let newer = json.replacen("\"format_version\": 2", "\"format_version\": 7", 1);
     let err = Model::from_json_str(&newer).unwrap_err();
     assert!(matches!(
         err,
         ModelError::UnsupportedVersion {
             found: 7,
-            supported: 1
+            supported: 2
         }
     ));
     assert!(err.to_string().contains("upgrade claimtrack"));
@@ -482,4 +503,24 @@ fn default_model_is_embedded_or_reports_its_absence() {
             Err(ModelError::NoDefaultModel)
         )),
     }
+}
+
+#[test]
+fn format_version_1_files_without_cue_features_still_load() {
+    let mut params = ModelParams::default();
+    params.featurizer.cues = Vec::new();
+    params.featurizer.neighbours = false;
+    let model = params.fit(&toy()).unwrap();
+    let json = model.to_json_string().unwrap();
+    assert!(
+        !json.contains("\"cues\""),
+        "words-only settings keep the version 1 layout"
+    );
+    let v1 = json.replacen("\"format_version\": 2", "\"format_version\": 1", 1);
+    assert_ne!(v1, json);
+    let loaded = Model::from_json_str(&v1).unwrap();
+    assert_eq!(
+        loaded.predict_proba("Kremlin signals talks"),
+        model.predict_proba("Kremlin signals talks")
+    );
 }

@@ -5,13 +5,16 @@ use super::{interval_text, signed, Report};
 use crate::label::Label;
 use std::fmt::Write;
 
-/// Escapes text for a Markdown table cell or list item: `|` and Markdown-active characters get
-/// a backslash, `<`, `>` and `&` become entities, line breaks become spaces.
+/// Escapes text for a Markdown table cell or list item: `|` and the characters that can start
+/// markup (emphasis, code, links, images, headings, strike-through) get a backslash, `<`, `>`
+/// and `&` become entities, line breaks become spaces. Parentheses and braces stay as they
+/// are: with `[` and `]` escaped they cannot form a link, and escaping them only made the
+/// raw report harder to read.
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '#' | '~' | '!' | '(' | ')' | '{' | '}' => {
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '#' | '~' | '!' => {
                 out.push('\\');
                 out.push(c);
             }

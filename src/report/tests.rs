@@ -232,6 +232,11 @@ fn markdown_escapes_pipes_and_markup() {
     );
     assert_eq!(article_rows.len(), 2 + 6);
     assert_eq!(escape_markdown("x|y\nz"), "x\\|y z");
+    // Links and images cannot form; plain parentheses stay readable.
+    assert_eq!(
+        escape_markdown("![x](javascript:alert(1)) (sha256 ab)"),
+        "\\!\\[x\\](javascript:alert(1)) (sha256 ab)"
+    );
 }
 
 #[test]

@@ -1,0 +1,247 @@
+//! The cue lexicon: phrases grouped into classes (attribution, overture, denial, doubt,
+//! hedge, speaker roles, negation), read from `data/cues.tsv` or a user file, and matched
+//! on a sentence's stemmed tokens.
+//!
+//! This module owns parsing the lexicon and finding which classes a sentence contains. The
+//! featurizer (the parent module) turns the classes into `cue:` / `prev:cue:` / `next:cue:`
+//! terms. The lexicon travels inside the model file (in the featurizer settings), so a model
+//! keeps matching the phrases it was trained with even when `data/cues.tsv` changes.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The built-in lexicon, compiled into the binary from `data/cues.tsv`.
+pub const BUILTIN_CUES: &str = include_str!("../../data/cues.tsv");
+
+/// One lexicon line: a phrase and the class it signals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CueEntry {
+    /// Class name: lowercase ASCII letters, digits and `_` (becomes the term `cue:<class>`).
+    pub class: String,
+    /// Plain words; `*` stands for any one word (not first, not last).
+    pub phrase: String,
+}
+
+/// A lexicon line that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}:{line}: {message}")]
+pub struct CueError {
+    /// Where the lexicon came from (a file path or `built-in`).
+    pub origin: String,
+    /// 1-based line number (0 when the entry did not come from a file line).
+    pub line: usize,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// Parses a lexicon in the `CLASS<TAB>PHRASE` format (see `data/cues.tsv`); `origin` names
+/// the source in errors.
+pub fn parse(text: &str, origin: &str) -> Result<Vec<CueEntry>, CueError> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim_end_matches('\r');
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let err = |message: String| CueError {
+            origin: origin.to_string(),
+            line: i + 1,
+            message,
+        };
+        let (class, phrase) = line.split_once('\t').ok_or_else(|| {
+            err("expected `CLASS<TAB>PHRASE` (separate the class and the phrase with a tab)".into())
+        })?;
+        let entry = CueEntry {
+            class: class.trim().to_string(),
+            phrase: phrase.trim().to_string(),
+        };
+        check_entry(&entry).map_err(err)?;
+        out.push(entry);
+    }
+    if out.is_empty() {
+        return Err(CueError {
+            origin: origin.to_string(),
+            line: 0,
+            message: "the lexicon has no entries".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// The built-in lexicon.
+pub fn builtin() -> Vec<CueEntry> {
+    // The file is part of the source tree; a unit test checks it parses.
+    parse(BUILTIN_CUES, "data/cues.tsv").unwrap_or_default()
+}
+
+/// Checks one entry: a well-formed class name and a phrase with at least one word.
+pub fn check_entry(e: &CueEntry) -> Result<(), String> {
+    if e.class.is_empty()
+        || !e
+            .class
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(format!(
+            "class `{}` must be lowercase ASCII letters, digits or `_`",
+            e.class
+        ));
+    }
+    let words: Vec<&str> = e.phrase.split_whitespace().collect();
+    if words.is_empty() || words.iter().all(|w| *w == "*") {
+        return Err(format!("phrase `{}` has no word", e.phrase));
+    }
+    if words.first() == Some(&"*") || words.last() == Some(&"*") {
+        return Err(format!(
+            "phrase `{}`: `*` may only stand between words",
+            e.phrase
+        ));
+    }
+    Ok(())
+}
+
+/// One compiled phrase: normalized words (`None` = any one word) and its class id.
+#[derive(Debug, Clone)]
+struct Pattern {
+    words: Vec<Option<String>>,
+    class: usize,
+}
+
+/// A compiled lexicon: finds the classes present in a token sequence.
+#[derive(Debug, Clone)]
+pub struct CueMatcher {
+    classes: Vec<String>,
+    by_first: HashMap<String, Vec<Pattern>>,
+}
+
+/// Reads contracted and fused negations as `not`, so phrases can be written once.
+pub fn normalize_negation(token: &str) -> &str {
+    if token.ends_with("n't") || token == "cannot" {
+        "not"
+    } else {
+        token
+    }
+}
+
+impl CueMatcher {
+    /// Compiles entries; `tokenize` must be the featurizer's own tokenizer (lowercase, stem),
+    /// so phrases are normalized exactly like sentence text.
+    pub fn new(entries: &[CueEntry], tokenize: impl Fn(&str) -> Vec<String>) -> CueMatcher {
+        let mut classes: Vec<String> = entries.iter().map(|e| e.class.clone()).collect();
+        classes.sort();
+        classes.dedup();
+        let mut by_first: HashMap<String, Vec<Pattern>> = HashMap::new();
+        for e in entries {
+            let class = classes.binary_search(&e.class).unwrap_or(0);
+            let mut words: Vec<Option<String>> = Vec::new();
+            for w in e.phrase.split_whitespace() {
+                if w == "*" {
+                    words.push(None);
+                } else {
+                    // A written word may tokenize into several tokens (`back-channel`).
+                    for t in tokenize(w) {
+                        words.push(Some(normalize_negation(&t).to_string()));
+                    }
+                }
+            }
+            let Some(Some(first)) = words.first().cloned() else {
+                continue;
+            };
+            if words.iter().all(Option::is_none) {
+                continue;
+            }
+            by_first
+                .entry(first)
+                .or_default()
+                .push(Pattern { words, class });
+        }
+        CueMatcher { classes, by_first }
+    }
+
+    /// Class names, sorted; a class id indexes this list.
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// For each class, how many phrase matches the tokens contain (overlapping matches of
+    /// different phrases all count).
+    pub fn count(&self, tokens: &[String]) -> Vec<usize> {
+        let mut counts = vec![0; self.classes.len()];
+        if self.by_first.is_empty() {
+            return counts;
+        }
+        let norm: Vec<&str> = tokens.iter().map(|t| normalize_negation(t)).collect();
+        for start in 0..norm.len() {
+            let Some(patterns) = self.by_first.get(norm[start]) else {
+                continue;
+            };
+            for p in patterns {
+                let end = start + p.words.len();
+                if end > norm.len() {
+                    continue;
+                }
+                let hit = p
+                    .words
+                    .iter()
+                    .zip(&norm[start..end])
+                    .all(|(w, t)| w.as_deref().map_or(true, |w| w == *t));
+                if hit {
+                    counts[p.class] += 1;
+                }
+            }
+        }
+        counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_lowercase).collect()
+    }
+
+    #[test]
+    fn builtin_lexicon_parses_and_has_the_documented_classes() {
+        let entries = parse(BUILTIN_CUES, "data/cues.tsv").expect("built-in lexicon parses");
+        let m = CueMatcher::new(&entries, words);
+        for c in ["attrib", "denial", "doubt", "expert", "hedge", "overture"] {
+            assert!(m.classes().iter().any(|k| k == c), "missing class {c}");
+        }
+        assert_eq!(builtin(), entries);
+    }
+
+    #[test]
+    fn matches_phrases_wildcards_and_contracted_negation() {
+        let entries = parse(
+            "denial\tnot aware\ndenial\tnot * aware\ndoubt\ttrial balloon\n",
+            "test",
+        )
+        .unwrap();
+        let m = CueMatcher::new(&entries, words);
+        let denial = m.classes().iter().position(|c| c == "denial").unwrap();
+        let doubt = m.classes().iter().position(|c| c == "doubt").unwrap();
+        assert_eq!(m.count(&words("we are not aware of it"))[denial], 1);
+        assert_eq!(m.count(&words("we were not immediately aware"))[denial], 1);
+        assert_eq!(m.count(&words("officials aren't aware"))[denial], 1);
+        assert_eq!(m.count(&words("we are aware"))[denial], 0);
+        assert_eq!(
+            m.count(&words("a trial balloon or a trial balloon"))[doubt],
+            2
+        );
+        assert_eq!(m.count(&words("a trial"))[doubt], 0);
+    }
+
+    #[test]
+    fn bad_lines_are_reported_with_origin_and_line() {
+        let e = parse("# c\ndoubt\tploy\nno tab here\n", "my.tsv").unwrap_err();
+        assert_eq!((e.origin.as_str(), e.line), ("my.tsv", 3));
+        let e = parse("Doubt\tploy\n", "x").unwrap_err();
+        assert!(e.message.contains("lowercase"), "{e}");
+        let e = parse("doubt\t* ploy\n", "x").unwrap_err();
+        assert!(e.message.contains("between words"), "{e}");
+        assert!(parse("# only comments\n", "x").is_err());
+    }
+}
