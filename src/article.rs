@@ -224,8 +224,9 @@ fn is_jsonl_path(path: &Path) -> bool {
 }
 
 /// Reads every article from `inputs` (see [`expand_inputs`]), calling `sink` for each
-/// in input order. Stops at the first error. JSONL files are streamed line by line, so
-/// memory stays bounded by the largest single article.
+/// in input order. Stops at the first error. Articles without text (an empty file, a header
+/// without a body, an empty JSONL `text`) are skipped with a warning. JSONL files are
+/// streamed line by line, so memory stays bounded by the largest single article.
 pub fn for_each_article<P, F>(
     inputs: &[P],
     opts: &IngestOptions,
@@ -287,7 +288,7 @@ where
                 source: e,
             })?;
             let article = parse_text_article(&bytes, &name, &file_stem(path), opts, warnings)?;
-            sink(article)
+            deliver(article, warnings, sink)
         }
         Source::Stdin => {
             let io_err = |e| IngestError::Io {
@@ -330,10 +331,30 @@ where
                 let mut bytes = head;
                 stdin.read_to_end(&mut bytes).map_err(io_err)?;
                 let article = parse_text_article(&bytes, &name, "stdin", opts, warnings)?;
-                sink(article)
+                deliver(article, warnings, sink)
             }
         }
     }
+}
+
+/// Hands `article` to `sink`, unless it has no text: an empty file (or a header without a
+/// body, or an empty JSONL `text`) is skipped with a warning naming its source.
+fn deliver<F>(
+    article: Article,
+    warnings: &mut Vec<Warning>,
+    sink: &mut F,
+) -> Result<(), IngestError>
+where
+    F: FnMut(Article) -> Result<(), IngestError>,
+{
+    if article.text.trim().is_empty() {
+        warnings.push(Warning {
+            source: article.source,
+            message: "no text (empty file or empty `text`); skipped".to_string(),
+        });
+        return Ok(());
+    }
+    sink(article)
 }
 
 fn file_stem(path: &Path) -> String {
@@ -489,6 +510,10 @@ fn build_article(
     let outlet = known_or_none(fields.remove("outlet"))
         .or_else(|| opts.default_outlet.clone())
         .unwrap_or_else(|| {
+            if text.trim().is_empty() {
+                // Skipped as empty (see `deliver`): one warning is enough.
+                return UNKNOWN_OUTLET.to_string();
+            }
             warnings.push(Warning {
                 source: source.to_string(),
                 message: format!(
@@ -596,7 +621,11 @@ where
         let id = id
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| format!("{stem}:{lineno}"));
-        sink(build_article(id, fields, text, &at, opts, warnings))?;
+        deliver(
+            build_article(id, fields, text, &at, opts, warnings),
+            warnings,
+            sink,
+        )?;
     }
     Ok(())
 }

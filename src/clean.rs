@@ -218,6 +218,10 @@ impl Cleaner {
                 if reason == "related-marker" {
                     in_related = true;
                     after_teaser = false;
+                    // The marker ends a menu run; settle it before the teaser check below
+                    // takes a line off the end (found by fuzzing: a stale run index
+                    // panicked when the popped line was part of the run).
+                    self.flush_menu_run(&mut out, &mut run);
                     // A headline-shaped line just before the marker is a teaser too.
                     if let Some(last) = out.lines.last() {
                         if out.lines.len() > 1 && is_heading_shaped(&last.text) {
@@ -278,8 +282,10 @@ impl Cleaner {
         if run.len() >= 3 {
             // Runs are contiguous at the end of `out.lines` at flush time only if no other
             // line came between; we flush on the first non-menu line, so they are.
-            let start = run[0];
-            let removed: Vec<KeptLine> = out.lines.drain(start..start + run.len()).collect();
+            // Clamped so that a broken invariant can never panic on user input.
+            let end = (run[0] + run.len()).min(out.lines.len());
+            let start = run[0].min(end);
+            let removed: Vec<KeptLine> = out.lines.drain(start..end).collect();
             for l in removed {
                 out.dropped.push(Dropped {
                     number: l.number,
@@ -596,6 +602,35 @@ mod tests {
         let kept: Vec<&str> = r.lines.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(kept, ["Headline here", "The story begins here."]);
         assert_eq!(r.dropped.len(), 4);
+    }
+
+    #[test]
+    fn menu_run_ended_by_a_related_marker_does_not_panic() {
+        // Regression test for a crash found by `cargo fuzz run clean`: a menu run ended by a
+        // "Related stories" marker, whose teaser check popped the run's last line, left a
+        // stale index and `drain` panicked (range end out of bounds).
+        let c = Cleaner::default();
+        let t = "Russia said it was open to talks.\nWorld News\nEurope Today\nAsia Pacific\n\
+                 Related stories\nKremlin denies report\nThe Kremlin said nothing new today.\n\
+                 Fighting continued.\n";
+        let r = c.clean(t, None);
+        let kept: Vec<&str> = r.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(
+            kept,
+            ["Russia said it was open to talks.", "Fighting continued."]
+        );
+        let reasons: Vec<&str> = r.dropped.iter().map(|d| d.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "menu-run",
+                "menu-run",
+                "menu-run",
+                "related-marker",
+                "teaser-headline",
+                "teaser-summary"
+            ]
+        );
     }
 
     #[test]

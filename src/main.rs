@@ -66,7 +66,7 @@ fn main() -> ExitCode {
                 // Like ripgrep: `claimtrack ... | head -1` ends quietly.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             ExitCode::from(2)
         }
     }
@@ -84,6 +84,23 @@ fn init_threads(threads: Option<u16>) -> anyhow::Result<()> {
         .num_threads(n)
         .build_global()
         .map_err(|e| anyhow::anyhow!("cannot start {n} worker threads: {e}"))
+}
+
+/// The error and its causes joined with `: `, like `{:#}`, but without a cause the message
+/// before it already quotes (library errors such as `{path}: {source}` name their source).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if out.contains(&s) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&s);
+    }
+    out
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

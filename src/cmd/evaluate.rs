@@ -156,8 +156,13 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         }
         let test = gold::load(test_path, args.data.articles.as_deref())
             .with_context(|| format!("cannot load test data from {}", test_path.display()))?;
-        let report = train_test(&examples, &test.examples, &params)
-            .context("train/test evaluation failed")?;
+        let report = train_test(&examples, &test.examples, &params).with_context(|| {
+            format!(
+                "train/test evaluation on {} and {} failed",
+                args.data.data.display(),
+                test_path.display()
+            )
+        })?;
         // Predictions index the test examples from here on.
         scored = test.examples;
         report
@@ -177,10 +182,15 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             key,
             k: args.inner_folds,
         };
-        nested_cross_validate(&examples, &params, &grid, scheme, inner)
-            .context("nested cross-validation failed")?
+        nested_cross_validate(&examples, &params, &grid, scheme, inner).with_context(|| {
+            format!(
+                "nested cross-validation on {} failed",
+                args.data.data.display()
+            )
+        })?
     } else {
-        cross_validate(&examples, &params, scheme).context("cross-validation failed")?
+        cross_validate(&examples, &params, scheme)
+            .with_context(|| format!("cross-validation on {} failed", args.data.data.display()))?
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -6,7 +6,7 @@ use super::common::InputArgs;
 use super::score::{load_model, progress, score_inputs, FramingArgs, BATCH};
 use anyhow::{bail, Context, Result};
 use claimtrack::atomic::write_atomic;
-use claimtrack::report::{render, Format, RenderOptions, ReportBuilder};
+use claimtrack::report::{outlet_file_stem, render, Format, RenderOptions, ReportBuilder};
 use claimtrack::scored::{read_scores, ScoredArticle};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -46,8 +46,13 @@ pub struct ReportArgs {
     #[arg(long, short, value_name = "FORMAT", default_value = "md", value_parser = ["md", "json", "csv", "html"])]
     pub format: String,
     /// Write to FILE (atomically) instead of stdout.
-    #[arg(long, short, value_name = "FILE")]
+    #[arg(long, short, value_name = "FILE", conflicts_with = "per_outlet")]
     pub out: Option<PathBuf>,
+    /// Write one report per outlet into DIR (created if missing) instead, named from a safe
+    /// slug of the outlet plus a hash (`le-monde-1a2b3c4d.html`): outlet names never become
+    /// raw path components. Each file is written atomically.
+    #[arg(long, value_name = "DIR")]
+    pub per_outlet: Option<PathBuf>,
     /// CSV: one row per article instead of one per outlet.
     #[arg(long)]
     pub per_article: bool,
@@ -115,6 +120,34 @@ pub fn run(args: ReportArgs) -> Result<()> {
         bail!("no articles found in the inputs; give article files or directories (or --from-scores FILE)");
     }
     let report = builder.finish();
+    if let Some(dir) = &args.per_outlet {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+        for o in &report.outlets {
+            let path = dir.join(format!(
+                "{}.{}",
+                outlet_file_stem(&o.outlet),
+                format.extension()
+            ));
+            let text = render(
+                &report.for_outlet(&o.outlet),
+                format,
+                RenderOptions {
+                    per_article: args.per_article,
+                },
+            )?;
+            write_atomic(&path, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if !args.quiet {
+            eprintln!(
+                "wrote {} per-outlet reports in {}",
+                report.outlets.len(),
+                dir.display()
+            );
+        }
+        return Ok(());
+    }
     let text = render(
         &report,
         format,

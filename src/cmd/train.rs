@@ -202,8 +202,13 @@ pub fn run(args: TrainArgs) -> Result<()> {
             key: GroupKey::Article,
             k: 5,
         };
-        let sel = select_params(&set.examples, &grid.candidates(&params), scheme)
-            .context("hyper-parameter search failed")?;
+        let sel =
+            select_params(&set.examples, &grid.candidates(&params), scheme).with_context(|| {
+                format!(
+                    "hyper-parameter search on {} failed",
+                    args.data.data.display()
+                )
+            })?;
         eprintln!("tuning by {}:", sel.scheme);
         for s in &sel.scores {
             eprintln!(
@@ -229,7 +234,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .collect();
     let model = params
         .fit(&set.examples)
-        .context("training failed")?
+        .with_context(|| format!("training on {} failed", args.data.data.display()))?
         .with_data_files(files, set.articles.clone());
     let t = model.training();
     if !t.convergence.converged {

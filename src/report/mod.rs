@@ -332,6 +332,72 @@ impl ReportBuilder {
     }
 }
 
+impl Report {
+    /// The report restricted to one outlet (its row and its articles), for per-outlet files.
+    pub fn for_outlet(&self, outlet: &str) -> Report {
+        Report {
+            tool: self.tool.clone(),
+            models: self.models.clone(),
+            settings: self.settings.clone(),
+            outlets: self
+                .outlets
+                .iter()
+                .filter(|o| o.outlet == outlet)
+                .cloned()
+                .collect(),
+            articles: self
+                .articles
+                .iter()
+                .filter(|a| a.outlet == outlet)
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+impl Format {
+    /// The file extension of the format (`md`, `json`, `csv`, `html`).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Md => "md",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Html => "html",
+        }
+    }
+}
+
+/// A safe file stem for an outlet's own report file. Outlet names come from scraped input and
+/// must never become raw path components: the stem keeps ASCII letters and digits (lower-cased),
+/// turns every other run of characters into one `-`, is at most 48 characters long, and ends in
+/// 8 hex digits of the name's SHA-256, so distinct outlets never share a file (`A/B` and `A B`)
+/// and no stem is empty, hidden, `..`, a path or a reserved device name.
+pub fn outlet_file_stem(outlet: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut slug = String::new();
+    for c in outlet.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.len() >= 48 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    let hash: String = Sha256::digest(outlet.as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if slug.is_empty() {
+        format!("outlet-{hash}")
+    } else {
+        format!("{slug}-{hash}")
+    }
+}
+
 fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_string()

@@ -349,3 +349,38 @@ fn format_names_parse() {
     assert_eq!("HTML".parse::<Format>().unwrap(), Format::Html);
     assert!("pdf".parse::<Format>().is_err());
 }
+
+#[test]
+fn outlet_file_stems_are_safe_and_distinct() {
+    let hostile = [
+        "../../etc/passwd",
+        "..",
+        ".",
+        "",
+        "/abs/path",
+        "C:\\Windows\\system32",
+        "CON",
+        ".hidden",
+        "A/B",
+        "A B",
+        "a\0b",
+        "Le Monde diplomatique",
+        "Новая газета",
+        &"x".repeat(500),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for name in hostile {
+        let stem = outlet_file_stem(name);
+        assert!(
+            stem.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{name:?} -> {stem:?}"
+        );
+        assert!(!stem.starts_with('-') && !stem.starts_with('.'), "{stem}");
+        assert!(stem.len() <= 48 + 9, "{stem}");
+        assert!(seen.insert(stem.clone()), "{name:?} collides: {stem}");
+        assert_eq!(stem, outlet_file_stem(name), "deterministic");
+    }
+    assert!(outlet_file_stem("Le Monde diplomatique").starts_with("le-monde-diplomatique-"));
+    assert!(outlet_file_stem("../../etc/passwd").starts_with("etc-passwd-"));
+}
