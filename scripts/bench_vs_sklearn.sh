@@ -62,9 +62,12 @@ echo "== machine: $(nproc) cores, $cpu; load average $(cut -d' ' -f1-3 /proc/loa
 # Time of a command (wall seconds) and its peak RSS (KB), from GNU time.
 timed() { # timed NAME CMD... ; stdout of CMD goes to $OUT/NAME.out
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$OUT/$name.time" "$@" > "$OUT/$name.out"
-  read -r secs kb < "$OUT/$name.time"
-  echo "$secs $kb"
+  local t0 t1 kb
+  t0=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$OUT/$name.time" "$@" > "$OUT/$name.out"
+  t1=$(date +%s.%N)
+  kb=$(tail -1 "$OUT/$name.time")
+  awk -v a="$t0" -v b="$t1" -v kb="$kb" 'BEGIN { printf "%.4f %s\n", b - a, kb }' 
 }
 
 gold="$OUT/gold.jsonl"
@@ -93,13 +96,15 @@ with open(path, "w") as f:
 EOF
 }
 
-machine_json() {
-  printf '{"nproc": %s, "cpu": "%s", "loadavg_start": "%s", "sklearn": "%s", "date": "%s"}' \
-    "$(nproc)" "$cpu" "$(cut -d' ' -f1-3 /proc/loadavg)" "$SKLEARN" "$(date -u +%FT%TZ)"
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+machine_json() { # machine_json LOAD_AT_START
+  printf '{"nproc": %s, "cpu": "%s", "loadavg_start": "%s", "loadavg_end": "%s", "sklearn": "%s", "date": "%s"}' \
+    "$(nproc)" "$cpu" "$1" "$(load)" "$SKLEARN" "$(date -u +%FT%TZ)"
 }
 
 if [ "$what" = all ] || [ "$what" = classify ]; then
   echo "== classify: sentences/s, one core each, then claimtrack --threads 2" >&2
+  l0=$(load)
   rows="["
   for n in $SIZES; do
     f="$OUT/sentences_$n.txt"
@@ -119,11 +124,12 @@ print(json.dumps({'sentences':n,'claimtrack_1t':n/s1,'claimtrack_2t':n/s2,'sklea
     rows="$rows$row,"
   done
   put classify "${rows%,}]"
-  put machine_classify "$(machine_json)"
+  put machine_classify "$(machine_json "$l0")"
 fi
 
 if [ "$what" = all ] || [ "$what" = train ]; then
   echo "== train: 20,000 sentences, vectorize + fit, one core each; same optimum check" >&2
+  l0=$(load)
   read -r st kbt < <(timed train_t1 "$BIN" --threads 1 train --data "$OUT/train.jsonl" --out "$OUT/model.json")
   read -r st2 kbt2 < <(timed train_t2 "$BIN" --threads 2 train --data "$OUT/train.jsonl" --out "$OUT/model2.json")
   cmp -s "$OUT/model.json" "$OUT/model2.json" || { echo "error: models differ across thread counts" >&2; exit 1; }
@@ -143,7 +149,7 @@ print(json.dumps({'examples':20000,'claimtrack_seconds_1t':$st,'claimtrack_secon
  'sklearn_iterations':sk['iterations'],'rss_kb_1t':$kbt,'same_optimum':same}))")
   echo "$row" >&2
   put train "$row"
-  put machine_train "$(machine_json)"
+  put machine_train "$(machine_json "$l0")"
 fi
 
 if [ "$what" = all ] || [ "$what" = stream ]; then
@@ -154,6 +160,7 @@ if [ "$what" = all ] || [ "$what" = stream ]; then
   fi
   bytes=$(stat -c %s "$a")
   echo "== stream: score and report over $a ($bytes bytes), --bootstrap $BOOT" >&2
+  l0=$(load)
   read -r ss kbs < <(timed score_whole "$BIN" score -q --bootstrap "$BOOT" "$a")
   # Small batches: the same file in pieces of 2,000 articles, one process each.
   rm -rf "$OUT/parts" && mkdir -p "$OUT/parts"
@@ -175,7 +182,7 @@ print(json.dumps({'input_bytes':$bytes,'bootstrap':$BOOT,'score_seconds':$ss,'sc
  'report_identical_to_small_batches':$([ $same_report = true ] && echo True || echo False)}))")
   echo "$row" >&2
   put stream "$row"
-  put machine_stream "$(machine_json)"
+  put machine_stream "$(machine_json "$l0")"
 fi
 
 if [ "$what" = all ] || [ "$what" = plot ]; then
