@@ -845,6 +845,11 @@ fn a_png_or_a_directory_as_model_is_refused() {
     let d = tempfile::tempdir().unwrap();
     let (m, o) = classify_with(d.path(), "model.png", b"\x89PNG\r\n\x1a\n\0\0\xff\xfe");
     assert_fails_naming(&o, p(&m));
+    assert!(
+        stderr(&o).contains("not a claimtrack model file: binary data"),
+        "{}",
+        stderr(&o)
+    );
     let a = d.path().join("a.txt");
     fs::write(&a, GOOD_ARTICLE).unwrap();
     let o = run(&["report", "--quiet", "--model", p(d.path()), p(&a)], None);

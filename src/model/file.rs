@@ -176,9 +176,20 @@ impl Model {
 
     /// Reads a model file; errors name the file.
     pub fn load(path: &Path) -> Result<Model, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+        let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
             path: path.to_path_buf(),
             source,
+        })?;
+        let in_file = |e: ModelError| ModelError::InFile {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            in_file(ModelError::Parse(format!(
+                "not a claimtrack model file: binary data, not UTF-8 JSON text (byte {}); \
+                 give a file written by `claimtrack train`",
+                e.utf8_error().valid_up_to()
+            )))
         })?;
         Model::from_json_str(&text).map_err(|e| ModelError::InFile {
             path: path.to_path_buf(),
