@@ -43,6 +43,19 @@ fn claimtrack() -> Command {
     Command::cargo_bin("claimtrack").unwrap()
 }
 
+/// Runs `claimtrack ARGS... FILE`, expects success and parses stdout as JSON.
+fn json_of(args: &[&str], file: &Path) -> serde_json::Value {
+    let out = claimtrack()
+        .args(args)
+        .arg(file)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
 fn train(dir: &Path, out: &str) -> PathBuf {
     let g = gold(dir);
     let m = dir.join(out);
@@ -173,15 +186,7 @@ fn explain_and_evaluate_report_on_the_fixture() {
     assert!(text.contains("deni"), "{text}");
 
     let g = gold(dir.path());
-    let out = claimtrack()
-        .args(["evaluate", "--alpha", "0.1", "--json", "--data"])
-        .arg(&g)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = json_of(&["evaluate", "--alpha", "0.1", "--json", "--data"], &g);
     assert_eq!(v["folds"], 8);
     assert_eq!(v["model"]["accuracy"], 1.0);
     assert!(v["baseline"]["macro_f1"].as_f64().unwrap() < 0.2);
@@ -204,8 +209,8 @@ fn explain_and_evaluate_report_on_the_fixture() {
 fn learning_curve_reports_one_point_per_fraction() {
     let dir = tempfile::tempdir().unwrap();
     let g = gold(dir.path());
-    let out = claimtrack()
-        .args([
+    let v = json_of(
+        &[
             "evaluate",
             "--group",
             "outlet",
@@ -215,14 +220,9 @@ fn learning_curve_reports_one_point_per_fraction() {
             "1,0.5",
             "--json",
             "--data",
-        ])
-        .arg(&g)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        ],
+        &g,
+    );
     let points = v["points"].as_array().unwrap();
     assert_eq!(points.len(), 2);
     // Sorted by fraction; each fold trains on 6 of 8 articles, or 3 at one half.
@@ -301,17 +301,12 @@ fn a_custom_cue_lexicon_is_stored_in_the_model_and_bad_lines_are_named() {
 fn evaluate_by_outlet_scores_each_held_out_outlet() {
     let dir = tempfile::tempdir().unwrap();
     let g = gold(dir.path());
-    let out = claimtrack()
-        .args([
+    let v = json_of(
+        &[
             "evaluate", "--group", "outlet", "--by", "outlet", "--json", "--data",
-        ])
-        .arg(&g)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        ],
+        &g,
+    );
     let groups = v["groups"].as_array().unwrap();
     let names: Vec<&str> = groups
         .iter()

@@ -158,6 +158,7 @@ impl NgramIndex {
 }
 
 /// Per-thread tokens interned once: raw token -> local id -> (normalized token, part id).
+#[derive(Default)]
 pub(crate) struct Scratch {
     /// Raw (lowercased, not stemmed) token -> local id.
     ids: FxHashMap<Box<str>, u32>,
@@ -181,28 +182,14 @@ pub(crate) const NONE: u32 = u32::MAX;
 pub(crate) const MAX_INTERNED: usize = 1 << 18;
 
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
-        ids: FxHashMap::default(),
-        norm: Vec::new(),
-        part: Vec::new(),
-        stemmed: false,
-        chars: Vec::new(),
-        cur: String::new(),
-    });
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// Runs `f` with this thread's scratch; re-entrant calls get a fresh one.
 pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut s) => f(&mut s),
-        Err(_) => f(&mut Scratch {
-            ids: FxHashMap::default(),
-            norm: Vec::new(),
-            part: Vec::new(),
-            stemmed: false,
-            chars: Vec::new(),
-            cur: String::new(),
-        }),
+        Err(_) => f(&mut Scratch::default()),
     })
 }
 
