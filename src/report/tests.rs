@@ -2,7 +2,8 @@
 //! order/split independence of the aggregation.
 
 use super::*;
-use crate::scored::ArticleMeta;
+use crate::framing::Hedges;
+use crate::scored::{ArticleMeta, ScoredArticle};
 use crate::sentence::{Role, Sentence};
 
 const XSS: [&str; 3] = [
