@@ -1,8 +1,11 @@
-//! Per-outlet aggregation: compact per-article digests (a few numbers per stance sentence and
-//! the top evidence, not the article text) and the [`OutletReport`] built from them.
+//! Per-outlet aggregation: per-article digests (a few numbers per stance sentence and the top
+//! evidence, not the article text), the [`OutletReport`] built from them, and the choice of an
+//! outlet's evidence sentences.
 //!
-//! Digests are what a report keeps in memory while streaming scored articles, so memory grows
-//! with the number of stance sentences, not with the size of the input text.
+//! [`aggregate_outlet`] aggregates full digests; [`aggregate_articles`] does the same from
+//! borrowed [`OutletArticle`]s and any set of evidence candidates that still holds the ones
+//! [`select_evidence`] shows, such as an [`EvidencePool`]'s: that is how a report over millions
+//! of articles keeps evidence text for a few sentences per outlet only.
 
 use super::{
     bootstrap_mean, frame_units, influences, outlet_seed, stance_units, ArticleFraming,

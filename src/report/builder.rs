@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 type ArticleKey = (String, String, String);
@@ -58,6 +59,12 @@ struct Prepared {
     strip: Option<Vec<StripCell>>,
 }
 
+fn id_hash(id: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
 fn evidence_fingerprint(evidence: &[Evidence]) -> [u8; 16] {
     let mut h = Sha256::new();
     let text = |h: &mut Sha256, s: &str| {
@@ -92,8 +99,9 @@ pub struct ReportBuilder {
     rows: Vec<ArticleSummary>,
     /// Beside each row, what only the aggregation needs.
     kept: Vec<Kept>,
-    /// Position of each article id in `rows`.
-    by_id: HashMap<Box<str>, usize>,
+    /// Position of each article in `rows`, hashed by its id ([`id_hash`]): the id itself is
+    /// stored once, in the row.
+    by_id: hashbrown::HashTable<usize>,
     /// Per outlet, the evidence candidates that can still be shown.
     pools: HashMap<Arc<str>, EvidencePool>,
     /// Outlet and model names, shared by all rows that carry them.
@@ -117,7 +125,7 @@ impl ReportBuilder {
             strip_chars: 240,
             rows: Vec::new(),
             kept: Vec::new(),
-            by_id: HashMap::new(),
+            by_id: hashbrown::HashTable::new(),
             pools: HashMap::new(),
             names: HashSet::new(),
             strips: BTreeMap::new(),
@@ -210,7 +218,9 @@ impl ReportBuilder {
         kept: Kept,
         strip: Option<Vec<StripCell>>,
     ) -> Result<bool, ReportError> {
-        if let Some(&at) = self.by_id.get(row.id.as_str()) {
+        let hash = id_hash(&row.id);
+        let rows = &self.rows;
+        if let Some(&at) = self.by_id.find(hash, |&i| rows[i].id == row.id) {
             return if self.rows[at] == row && self.kept[at] == kept {
                 Ok(false)
             } else {
@@ -226,7 +236,9 @@ impl ReportBuilder {
                 self.strips.pop_last();
             }
         }
-        self.by_id.insert(row.id.as_str().into(), self.rows.len());
+        let rows = &self.rows;
+        self.by_id
+            .insert_unique(hash, rows.len(), |&i| id_hash(&rows[i].id));
         self.rows.push(row);
         self.kept.push(kept);
         Ok(true)
