@@ -5,11 +5,13 @@
 use super::common::InputArgs;
 use super::score::{load_model, progress, score_inputs, FramingArgs, BATCH};
 use anyhow::{bail, Context, Result};
-use claimtrack::atomic::write_atomic;
-use claimtrack::report::{outlet_file_stem, render, Format, RenderOptions, ReportBuilder};
+use claimtrack::atomic::AtomicFile;
+use claimtrack::report::{
+    outlet_file_stem, render_to, Format, RenderOptions, Report, ReportBuilder,
+};
 use claimtrack::scored::{read_scores, ScoredArticle};
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `claimtrack report`.
 #[derive(Debug, clap::Args)]
@@ -120,6 +122,9 @@ pub fn run(args: ReportArgs) -> Result<()> {
         bail!("no articles found in the inputs; give article files or directories (or --from-scores FILE)");
     }
     let report = builder.finish();
+    let opts = RenderOptions {
+        per_article: args.per_article,
+    };
     if let Some(dir) = &args.per_outlet {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
@@ -129,15 +134,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
                 outlet_file_stem(&o.outlet),
                 format.extension()
             ));
-            let text = render(
-                &report.for_outlet(&o.outlet),
-                format,
-                RenderOptions {
-                    per_article: args.per_article,
-                },
-            )?;
-            write_atomic(&path, text.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            write_report(&path, &report.for_outlet(&o.outlet), format, opts)?;
         }
         if !args.quiet {
             eprintln!(
@@ -148,17 +145,9 @@ pub fn run(args: ReportArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let text = render(
-        &report,
-        format,
-        RenderOptions {
-            per_article: args.per_article,
-        },
-    )?;
     match &args.out {
         Some(path) => {
-            write_atomic(path, text.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            write_report(path, &report, format, opts)?;
             if !args.quiet {
                 eprintln!(
                     "wrote {} ({} outlets, {} articles)",
@@ -170,10 +159,18 @@ pub fn run(args: ReportArgs) -> Result<()> {
         }
         None => {
             let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            out.write_all(text.as_bytes())?;
+            let mut out = BufWriter::new(stdout.lock());
+            render_to(&report, format, opts, &mut out)?;
             out.flush()?;
         }
     }
     Ok(())
+}
+
+/// Renders `report` straight into `path`, atomically (nothing appears there on failure).
+fn write_report(path: &Path, report: &Report, format: Format, opts: RenderOptions) -> Result<()> {
+    let cannot = || format!("cannot write {}", path.display());
+    let mut file = AtomicFile::create(path).with_context(cannot)?;
+    render_to(report, format, opts, &mut file).with_context(cannot)?;
+    file.commit().with_context(cannot)
 }

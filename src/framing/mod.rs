@@ -4,15 +4,21 @@
 //! This module owns the formula (documented with its rationale in `docs/FRAMING.md`):
 //! per-sentence stance units from label probabilities and hedging, prominence weights,
 //! the balance and primacy components, shrinkage toward 0 for thin evidence, leave-one-out
-//! evidence, and the seeded Bayesian bootstrap. [`outlet`] aggregates articles per outlet.
+//! evidence, and the seeded Bayesian bootstrap. [`outlet`] aggregates articles per outlet;
+//! [`packed`] stores stance units compactly for reports over many articles.
 //! Nothing here reads files or prints.
 
 pub mod hedge;
 pub mod outlet;
+pub mod packed;
 pub mod rng;
 
 pub use hedge::{HedgeAssessment, Hedges};
-pub use outlet::{aggregate_outlet, ArticleDigest, Evidence, OutletReport};
+pub use outlet::{
+    aggregate_articles, aggregate_outlet, select_evidence, ArticleDigest, Evidence, EvidencePool,
+    OutletArticle, OutletReport,
+};
+pub use packed::PackedUnits;
 
 use crate::label::Label;
 use crate::scored::ScoredSentence;

@@ -1,8 +1,11 @@
-//! Per-outlet aggregation: compact per-article digests (a few numbers per stance sentence and
-//! the top evidence, not the article text) and the [`OutletReport`] built from them.
+//! Per-outlet aggregation: per-article digests (a few numbers per stance sentence and the top
+//! evidence, not the article text), the [`OutletReport`] built from them, and the choice of an
+//! outlet's evidence sentences.
 //!
-//! Digests are what a report keeps in memory while streaming scored articles, so memory grows
-//! with the number of stance sentences, not with the size of the input text.
+//! [`aggregate_outlet`] aggregates full digests; [`aggregate_articles`] does the same from
+//! borrowed [`OutletArticle`]s and any set of evidence candidates that still holds the ones
+//! [`select_evidence`] shows, such as an [`EvidencePool`]'s: that is how a report over millions
+//! of articles keeps evidence text for a few sentences per outlet only.
 
 use super::{
     bootstrap_mean, frame_units, influences, outlet_seed, stance_units, ArticleFraming,
@@ -159,15 +162,61 @@ pub struct OutletReport {
     pub evidence: Vec<Evidence>,
 }
 
-/// Aggregates one outlet's article digests (any order: they are sorted by id here).
+/// One article as the outlet aggregation reads it: counts, framing and stance units, no text.
+#[derive(Debug, Clone, Copy)]
+pub struct OutletArticle<'a> {
+    /// Article id (articles are aggregated in id order).
+    pub id: &'a str,
+    /// Number of sentences.
+    pub sentences: usize,
+    /// Sentences per most probable label, in [`Label::ALL`] order.
+    pub label_counts: [usize; 4],
+    /// Sum of probabilities per label over the sentences.
+    pub prob_sums: [f64; 4],
+    /// The stance units.
+    pub units: &'a [StanceUnit],
+    /// The article's framing.
+    pub framing: &'a ArticleFraming,
+}
+
+impl ArticleDigest {
+    /// The digest as the outlet aggregation reads it.
+    pub fn outlet_article(&self) -> OutletArticle<'_> {
+        OutletArticle {
+            id: &self.id,
+            sentences: self.sentences,
+            label_counts: self.label_counts,
+            prob_sums: self.prob_sums,
+            units: &self.units,
+            framing: &self.framing,
+        }
+    }
+}
+
+/// Aggregates one outlet's article digests (any order: they are sorted by id here), with every
+/// article's evidence as candidates.
 pub fn aggregate_outlet(
     outlet: &str,
     digests: &[&ArticleDigest],
     p: &FramingParams,
 ) -> OutletReport {
-    let mut ds: Vec<&ArticleDigest> = digests.to_vec();
-    ds.sort_by(|a, b| a.id.cmp(&b.id));
-    let stance: Vec<&ArticleDigest> = ds.iter().copied().filter(|d| !d.units.is_empty()).collect();
+    let articles: Vec<OutletArticle> = digests.iter().map(|d| d.outlet_article()).collect();
+    let candidates = digests.iter().flat_map(|d| d.evidence.iter().cloned());
+    aggregate_articles(outlet, &articles, candidates, p)
+}
+
+/// Aggregates one outlet's articles (any order: they are sorted by id here). `candidates` are
+/// the outlet's evidence candidates: every article's own evidence, or what an
+/// [`EvidencePool`] fed with it kept (the result is the same).
+pub fn aggregate_articles(
+    outlet: &str,
+    articles: &[OutletArticle],
+    candidates: impl IntoIterator<Item = Evidence>,
+    p: &FramingParams,
+) -> OutletReport {
+    let mut ds: Vec<&OutletArticle> = articles.iter().collect();
+    ds.sort_by(|a, b| a.id.cmp(b.id));
+    let stance: Vec<&OutletArticle> = ds.iter().copied().filter(|d| !d.units.is_empty()).collect();
     let n = stance.len();
     let sentences: usize = ds.iter().map(|d| d.sentences).sum();
     let mut label_counts = [0usize; 4];
@@ -186,7 +235,7 @@ pub fn aggregate_outlet(
         }
     });
     let (mut hn, mut hd) = (0.0, 0.0);
-    for u in stance.iter().flat_map(|d| &d.units) {
+    for u in stance.iter().flat_map(|d| d.units) {
         hn += u.mass * u.claim * u.hedge;
         hd += u.mass * u.claim;
     }
@@ -201,23 +250,7 @@ pub fn aggregate_outlet(
             ))
         })
         .collect();
-    let units: Vec<&[StanceUnit]> = stance.iter().map(|d| d.units.as_slice()).collect();
-    let mut evidence: Vec<Evidence> = stance
-        .iter()
-        .flat_map(|d| d.evidence.iter().cloned())
-        .map(|mut e| {
-            e.shift = e.article_shift / n as f64;
-            e
-        })
-        .collect();
-    evidence.sort_by(|a, b| {
-        b.shift
-            .abs()
-            .total_cmp(&a.shift.abs())
-            .then_with(|| a.article.cmp(&b.article))
-            .then(a.index.cmp(&b.index))
-    });
-    evidence.truncate(p.evidence);
+    let units: Vec<&[StanceUnit]> = stance.iter().map(|d| d.units).collect();
     OutletReport {
         outlet: outlet.to_string(),
         articles: ds.len(),
@@ -230,6 +263,141 @@ pub fn aggregate_outlet(
         claim_first_share: mean(&claim_first),
         score: mean(&scores).unwrap_or(0.0),
         interval: bootstrap_mean(&units, p, outlet_seed(p, outlet)),
-        evidence,
+        evidence: select_evidence(candidates, n, p.evidence),
+    }
+}
+
+/// An outlet's evidence list: each candidate's shift becomes its article shift divided by the
+/// `stance_articles` the outlet score averages; then the `keep` largest absolute shifts (ties
+/// by article id, then sentence index).
+pub fn select_evidence(
+    candidates: impl IntoIterator<Item = Evidence>,
+    stance_articles: usize,
+    keep: usize,
+) -> Vec<Evidence> {
+    let mut evidence: Vec<Evidence> = candidates
+        .into_iter()
+        .map(|mut e| {
+            e.shift = e.article_shift / stance_articles as f64;
+            e
+        })
+        .collect();
+    evidence.sort_by(|a, b| {
+        b.shift
+            .abs()
+            .total_cmp(&a.shift.abs())
+            .then_with(|| a.article.cmp(&b.article))
+            .then(a.index.cmp(&b.index))
+    });
+    evidence.truncate(keep);
+    evidence
+}
+
+/// Smallest article shift that still counts as "surely larger" (see [`surely_precedes`]):
+/// divided by any article count up to 2^64 it stays a normal number.
+const SHIFT_FLOOR: f64 = 1e-250;
+
+/// True when `d` comes before `c` in [`select_evidence`]'s order whatever the number of stance
+/// articles `n`. The order compares `|article_shift| / n` rounded to f64, which is monotone in
+/// the shift but can turn two close shifts into a tie (then the article id and index decide).
+/// So `d` surely precedes `c` when its shift is at least as large and it wins the tie-break,
+/// or when its shift is larger by a relative margin (2^-50) that no rounding of the division
+/// (relative error at most 2^-53) can close.
+fn surely_precedes(d: &Evidence, c: &Evidence) -> bool {
+    let (x, y) = (c.article_shift.abs(), d.article_shift.abs());
+    if !(x.is_finite() && y.is_finite()) {
+        return false;
+    }
+    // x * (1 + 2^-49), rounded, is at least x * (1 + 2^-50).
+    let clearly_larger = y >= SHIFT_FLOOR && y > x * (1.0 + f64::powi(2.0, -49));
+    clearly_larger || (y >= x && (d.article.as_str(), d.index) < (c.article.as_str(), c.index))
+}
+
+/// A running set of an outlet's evidence candidates, bounded in size, that always still holds
+/// the ones [`select_evidence`] would pick from all candidates offered so far, whatever the
+/// final number of stance articles. A candidate is dropped only once `keep` others surely
+/// precede it (see [`surely_precedes`]): it can then never be among the `keep` shown. This is
+/// what lets a report over millions of articles keep evidence text for a few sentences per
+/// outlet instead of every article's.
+#[derive(Debug, Clone, Default)]
+pub struct EvidencePool {
+    keep: usize,
+    limit: usize,
+    items: Vec<Evidence>,
+}
+
+impl EvidencePool {
+    /// An empty pool for an outlet list of `keep` evidence sentences.
+    pub fn new(keep: usize) -> EvidencePool {
+        EvidencePool {
+            keep,
+            limit: Self::min_limit(keep),
+            items: Vec::new(),
+        }
+    }
+
+    fn min_limit(keep: usize) -> usize {
+        (4 * keep).max(16)
+    }
+
+    /// Offers a candidate (an article's evidence sentence with its article shift). Each
+    /// sentence must be offered once.
+    pub fn offer(&mut self, e: Evidence) {
+        if self.keep == 0 {
+            return;
+        }
+        self.items.push(e);
+        if self.items.len() > self.limit {
+            self.prune();
+            // Amortised: many survivors (near-ties) double the room before the next pruning.
+            self.limit = Self::min_limit(self.keep).max(2 * self.items.len());
+        }
+    }
+
+    /// Drops every candidate that `keep` others surely precede.
+    fn prune(&mut self) {
+        self.items.sort_by(|a, b| {
+            b.article_shift
+                .abs()
+                .total_cmp(&a.article_shift.abs())
+                .then_with(|| a.article.cmp(&b.article))
+                .then(a.index.cmp(&b.index))
+        });
+        let keep = self.keep;
+        // Only candidates with an absolute shift at least as large (earlier in this order) can
+        // surely precede one.
+        let dropped: Vec<bool> = (0..self.items.len())
+            .map(|i| {
+                let c = &self.items[i];
+                self.items[..i]
+                    .iter()
+                    .filter(|d| surely_precedes(d, c))
+                    .take(keep)
+                    .count()
+                    >= keep
+            })
+            .collect();
+        let mut flags = dropped.into_iter();
+        self.items.retain(|_| !flags.next().unwrap_or(false));
+    }
+
+    /// Number of candidates held.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when no candidate is held.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The candidates held, for [`select_evidence`] or [`aggregate_articles`].
+    pub fn into_candidates(self) -> Vec<Evidence> {
+        self.items
+    }
+
+    /// The candidates held.
+    pub fn candidates(&self) -> &[Evidence] {
+        &self.items
     }
 }

@@ -355,3 +355,96 @@ fn one_claim_sentence_gets_a_wide_interval_not_a_point() {
     assert!(i.lo < 0.2 && i.hi > 0.7, "{i:?}");
     assert!(i.lo <= f.score && f.score <= i.hi);
 }
+
+fn candidate(article: &str, index: usize, article_shift: f64) -> Evidence {
+    Evidence {
+        article: article.to_string(),
+        outlet: "O".to_string(),
+        index,
+        role: Role::Body,
+        label: Label::RussianClaim,
+        probs: CLAIM,
+        hedge: 0.0,
+        text: format!("sentence {index} of {article}"),
+        article_shift,
+        shift: article_shift,
+    }
+}
+
+#[test]
+fn evidence_pool_keeps_what_selection_over_all_candidates_shows() {
+    // Shifts are drawn from a few base values, their neighbouring floats (which the division
+    // by the number of stance articles can round into ties), their negatives, zeros, tiny
+    // values and fresh random values; articles come from a small set so that ties go to the
+    // id and index tie-breaks. Whatever the final number of stance articles, the pool's
+    // survivors must give exactly the list that selection over every candidate gives.
+    let mut rng = rng::Rng::new(11);
+    let mut pick = |k: usize| (rng.uniform() * k as f64) as usize % k;
+    for keep in [1usize, 3, 5, 8] {
+        for round in 0..12 {
+            // The largest base is 0.1 plus 2 ulps, which divided by 3 ties with its upper
+            // neighbour.
+            let base: Vec<f64> = (0..4)
+                .map(|i| (i as f64 + 1.0) * 0.013 + round as f64 * 1e-4)
+                .chain([f64::from_bits(0.1f64.to_bits() + 2)])
+                .collect();
+            let mut all = Vec::new();
+            let mut pool = EvidencePool::new(keep);
+            for index in 0..600 {
+                let b = base[pick(base.len())];
+                let shift = match pick(8) {
+                    0 | 1 => b,
+                    2 => f64::from_bits(b.to_bits() + 1 + pick(3) as u64),
+                    3 => f64::from_bits(b.to_bits() - 1 - pick(3) as u64),
+                    4 => -b,
+                    5 => 0.0,
+                    6 => 1e-300 * pick(3) as f64,
+                    _ => (pick(1000) as f64 / 1000.0 - 0.5) * 0.1,
+                };
+                let e = candidate(&format!("art-{:02}", pick(12)), index, shift);
+                all.push(e.clone());
+                pool.offer(e);
+            }
+            assert!(
+                pool.len() < all.len() / 4,
+                "keep {keep}: {} of {} candidates kept",
+                pool.len(),
+                all.len()
+            );
+            for n in [1usize, 2, 3, 7, 10, 97, 1000, 65_537, 1 << 40] {
+                assert_eq!(
+                    select_evidence(pool.candidates().to_vec(), n, keep),
+                    select_evidence(all.clone(), n, keep),
+                    "keep {keep}, round {round}, {n} stance articles"
+                );
+            }
+        }
+    }
+    let mut none = EvidencePool::new(0);
+    none.offer(candidate("a", 0, 0.5));
+    assert!(none.is_empty());
+}
+
+#[test]
+fn near_ties_survive_pruning_in_the_pool() {
+    // Two shifts one float apart can become equal once divided by the article count, and then
+    // the article id decides: the smaller shift of article "a" must outrank "b" for n = 3.
+    let x = f64::from_bits(0.1f64.to_bits() + 2);
+    let y = f64::from_bits(x.to_bits() + 1);
+    assert_eq!(
+        x / 3.0,
+        y / 3.0,
+        "the division rounds the two shifts together"
+    );
+    let mut pool = EvidencePool::new(1);
+    pool.offer(candidate("a", 0, x));
+    for i in 0..40 {
+        pool.offer(candidate("b", i, y));
+    }
+    let all: Vec<Evidence> = std::iter::once(candidate("a", 0, x))
+        .chain((0..40).map(|i| candidate("b", i, y)))
+        .collect();
+    let shown = select_evidence(pool.into_candidates(), 3, 1);
+    assert_eq!(shown, select_evidence(all, 3, 1));
+    assert_eq!(shown[0].article, "a");
+}

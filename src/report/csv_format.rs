@@ -3,6 +3,7 @@
 
 use super::{Report, ReportError};
 use crate::framing::Interval;
+use std::io;
 
 /// Neutralises a text cell a spreadsheet could run as a formula: a cell beginning with `=`,
 /// `+`, `-`, `@`, tab or carriage return gets a leading `'`. Applied to every text cell that
@@ -36,16 +37,14 @@ fn bounds(i: Option<Interval>) -> [String; 2] {
     }
 }
 
-fn finish(w: csv::Writer<Vec<u8>>) -> Result<String, ReportError> {
-    let bytes = w
-        .into_inner()
-        .map_err(|e| ReportError::Csv(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| ReportError::Csv(e.to_string()))
+fn finish(mut w: csv::Writer<&mut dyn io::Write>) -> Result<(), ReportError> {
+    w.flush()?;
+    Ok(())
 }
 
-/// One row per outlet, in report order.
-pub fn render_outlets(r: &Report) -> Result<String, ReportError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+/// One row per outlet, in report order, written to `out`.
+pub fn render_outlets(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportError> {
+    let mut w = csv::Writer::from_writer(out);
     let err = |e: csv::Error| ReportError::Csv(e.to_string());
     w.write_record([
         "rank",
@@ -99,9 +98,9 @@ pub fn render_outlets(r: &Report) -> Result<String, ReportError> {
     finish(w)
 }
 
-/// One row per article, in report order.
-pub fn render_articles(r: &Report) -> Result<String, ReportError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+/// One row per article, in report order, written to `out`.
+pub fn render_articles(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportError> {
+    let mut w = csv::Writer::from_writer(out);
     let err = |e: csv::Error| ReportError::Csv(e.to_string());
     w.write_record([
         "outlet",

@@ -3,7 +3,7 @@
 
 use super::{interval_text, signed, Report};
 use crate::label::Label;
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 /// Escapes text for a Markdown table cell or list item: `|` and the characters that can start
 /// markup (emphasis, code, links, images, headings, strike-through) get a backslash, `<`, `>`
@@ -37,22 +37,21 @@ fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
 }
 
 /// Renders the report as Markdown.
-pub fn render(r: &Report) -> String {
-    let mut s = String::new();
+pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
     let level = pct(r.settings.framing.level);
-    let _ = writeln!(s, "# Credibility framing report\n");
-    let _ = writeln!(
+    writeln!(s, "# Credibility framing report\n")?;
+    writeln!(
         s,
         "Score from -1 (the back channel is framed as not credible) to +1 (framed as credible); 0 is balanced. \
          Intervals are {level} Bayesian-bootstrap intervals over articles and sentences; `n/a` means the outlet \
          carries no claim-related sentence. See docs/FRAMING.md for the formula.\n"
-    );
+    )?;
     let models = if r.models.is_empty() {
         "unknown".to_string()
     } else {
         r.models.join(", ")
     };
-    let _ = writeln!(
+    writeln!(
         s,
         "{} articles, {} outlets. Model: {}. Hedge list: {} ({}). Tool: {}.\n",
         r.articles.len(),
@@ -61,18 +60,18 @@ pub fn render(r: &Report) -> String {
         escape_markdown(&r.settings.hedges_source),
         r.settings.hedges_fingerprint,
         r.tool
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         s,
         "| # | Outlet | Score | {level} interval | Articles | Sentences | Claim | Denial | Skepticism | Context | Hedge rate | Headline | Claim first |"
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         s,
         "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    );
+    )?;
     for (i, o) in r.outlets.iter().enumerate() {
         let sh = o.label_shares;
-        let _ = writeln!(
+        writeln!(
             s,
             "| {} | {} | {} | {} | {} ({} with stance) | {} | {} | {} | {} | {} | {} | {} | {} |",
             i + 1,
@@ -89,27 +88,27 @@ pub fn render(r: &Report) -> String {
             opt(o.hedge_rate, pct),
             opt(o.headline_framing, signed),
             opt(o.claim_first_share, pct),
-        );
+        )?;
     }
-    let _ = writeln!(s, "\n## Evidence\n");
-    let _ = writeln!(
+    writeln!(s, "\n## Evidence\n")?;
+    writeln!(
         s,
         "The sentences that moved each outlet's score most: the shift is how far the outlet score \
          would move without the sentence (positive: toward credible).\n"
-    );
+    )?;
     for o in &r.outlets {
-        let _ = writeln!(
+        writeln!(
             s,
             "### {} ({})\n",
             escape_markdown(&o.outlet),
             signed(o.score)
-        );
+        )?;
         if o.evidence.is_empty() {
-            let _ = writeln!(s, "No claim-related sentences.\n");
+            writeln!(s, "No claim-related sentences.\n")?;
             continue;
         }
         for e in &o.evidence {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "- **{}** article {} sentence {} ({}, {} p={:.2}{}): {}",
                 format_args!("{:+.3}", e.shift),
@@ -124,16 +123,16 @@ pub fn render(r: &Report) -> String {
                     String::new()
                 },
                 escape_markdown(&e.text)
-            );
+            )?;
         }
-        s.push('\n');
+        s.write_char('\n')?;
     }
-    let _ = writeln!(s, "## Articles\n");
-    let _ = writeln!(s, "| Outlet | Date | Article | Title | Score | {level} interval | Sentences | Claim | Denial | Skepticism | Context |");
-    let _ = writeln!(s, "|---|---|---|---|---:|---|---:|---:|---:|---:|---:|");
+    writeln!(s, "## Articles\n")?;
+    writeln!(s, "| Outlet | Date | Article | Title | Score | {level} interval | Sentences | Claim | Denial | Skepticism | Context |")?;
+    writeln!(s, "|---|---|---|---|---:|---|---:|---:|---:|---:|---:|")?;
     for a in &r.articles {
         let c = a.label_counts;
-        let _ = writeln!(
+        writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             escape_markdown(&a.outlet),
@@ -147,7 +146,7 @@ pub fn render(r: &Report) -> String {
             c[Label::UsDenial.index()],
             c[Label::ExpertSkepticism.index()],
             c[Label::Context.index()],
-        );
+        )?;
     }
-    s
+    Ok(())
 }

@@ -2,29 +2,28 @@
 //! [`OutletReport`]s plus per-article summaries) and its rendering as Markdown, JSON, CSV or a
 //! self-contained HTML page.
 //!
-//! [`ReportBuilder`] takes scored articles one at a time and keeps only compact digests, so a
-//! report can be built from scored JSONL far larger than memory holds as text, and from many
-//! scoring jobs' outputs: the result does not depend on how the input was split or ordered.
+//! [`ReportBuilder`] (in `builder`) takes scored articles one at a time and keeps only compact
+//! digests, so a report can be built from scored JSONL far larger than memory holds as text,
+//! and from many scoring jobs' outputs: the result does not depend on how the input was split
+//! or ordered. [`render_to`] writes a report straight to a file or stream.
 
+mod builder;
 mod csv_format;
 mod html;
 mod markdown;
 
+pub use builder::ReportBuilder;
 pub use csv_format::neutralise_cell;
 pub use html::escape_html;
 pub use markdown::escape_markdown;
 
-use crate::framing::{
-    aggregate_outlet, ArticleDigest, ArticleFraming, FramingError, FramingParams, Hedges,
-    OutletReport,
-};
+use crate::framing::{ArticleFraming, FramingError, FramingParams, OutletReport};
 use crate::label::Label;
-use crate::scored::{argmax_label, ScoredArticle};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::io;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Errors building or rendering a report.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +37,9 @@ pub enum ReportError {
     /// CSV writing failed.
     #[error("writing CSV: {0}")]
     Csv(String),
+    /// Writing the rendered report failed.
+    #[error("writing the report: {0}")]
+    Io(#[from] io::Error),
 }
 
 /// Output format of a report.
@@ -98,16 +100,16 @@ pub struct StripCell {
 pub struct ArticleSummary {
     /// Article id.
     pub id: String,
-    /// Outlet.
-    pub outlet: String,
+    /// Outlet (one shared string per outlet).
+    pub outlet: Arc<str>,
     /// Publication date as given.
     pub date: Option<String>,
     /// Source URL.
     pub url: Option<String>,
     /// Title.
     pub title: Option<String>,
-    /// Model that scored it.
-    pub model: Option<String>,
+    /// Model that scored it (one shared string per model).
+    pub model: Option<Arc<str>>,
     /// Number of sentences.
     pub sentences: usize,
     /// Sentences per most probable label, in [`Label::ALL`] order.
@@ -147,191 +149,6 @@ pub struct Report {
     pub articles: Vec<ArticleSummary>,
 }
 
-type ArticleKey = (String, String, String);
-
-fn key(outlet: &str, date: Option<&str>, id: &str) -> ArticleKey {
-    (
-        outlet.to_string(),
-        date.unwrap_or("").to_string(),
-        id.to_string(),
-    )
-}
-
-/// Streams scored articles into a [`Report`], holding compact digests only.
-#[derive(Debug, Clone)]
-pub struct ReportBuilder {
-    params: FramingParams,
-    hedges: Hedges,
-    max_strips: usize,
-    strip_chars: usize,
-    digests: BTreeMap<String, ArticleDigest>,
-    strips: BTreeMap<ArticleKey, Vec<StripCell>>,
-    models: BTreeSet<String>,
-}
-
-impl ReportBuilder {
-    /// A builder with the formula's constants and hedge list. `max_strips` bounds how many
-    /// articles keep their sentence strip (the first ones in report order, whatever the input order).
-    pub fn new(
-        params: FramingParams,
-        hedges: Hedges,
-        max_strips: usize,
-    ) -> Result<ReportBuilder, ReportError> {
-        params.validate()?;
-        Ok(ReportBuilder {
-            params,
-            hedges,
-            max_strips,
-            strip_chars: 240,
-            digests: BTreeMap::new(),
-            strips: BTreeMap::new(),
-            models: BTreeSet::new(),
-        })
-    }
-
-    /// Number of articles added so far.
-    pub fn len(&self) -> usize {
-        self.digests.len()
-    }
-
-    /// True when no article was added.
-    pub fn is_empty(&self) -> bool {
-        self.digests.is_empty()
-    }
-
-    /// Adds one scored article. Adding an identical article twice is a no-op; two different
-    /// articles with one id are an error.
-    pub fn add(&mut self, a: &ScoredArticle) -> Result<(), ReportError> {
-        let (digest, strip) = self.prepare(a)?;
-        self.insert(digest, strip)
-    }
-
-    /// Adds a batch of scored articles, digesting them in parallel (the result is the same as
-    /// adding them one by one).
-    pub fn add_batch(&mut self, articles: &[ScoredArticle]) -> Result<(), ReportError> {
-        let prepared: Vec<_> = articles
-            .par_iter()
-            .map(|a| self.prepare(a))
-            .collect::<Result<_, _>>()?;
-        for (digest, strip) in prepared {
-            self.insert(digest, strip)?;
-        }
-        Ok(())
-    }
-
-    fn prepare(
-        &self,
-        a: &ScoredArticle,
-    ) -> Result<(ArticleDigest, Option<Vec<StripCell>>), ReportError> {
-        let digest = ArticleDigest::from_scored(a, &self.params, &self.hedges)?;
-        let strip = (self.max_strips > 0).then(|| {
-            a.sentences
-                .iter()
-                .map(|s| {
-                    let label = argmax_label(&s.probs);
-                    StripCell {
-                        index: s.index,
-                        label,
-                        confidence: s.probs[label.index()],
-                        text: cut(&s.text, self.strip_chars),
-                    }
-                })
-                .collect()
-        });
-        Ok((digest, strip))
-    }
-
-    fn insert(
-        &mut self,
-        digest: ArticleDigest,
-        strip: Option<Vec<StripCell>>,
-    ) -> Result<(), ReportError> {
-        if let Some(old) = self.digests.get(&digest.id) {
-            return if *old == digest {
-                Ok(())
-            } else {
-                Err(ReportError::DuplicateArticle(digest.id))
-            };
-        }
-        if let Some(m) = &digest.model {
-            self.models.insert(m.clone());
-        }
-        if let Some(strip) = strip {
-            self.strips.insert(
-                key(&digest.outlet, digest.date.as_deref(), &digest.id),
-                strip,
-            );
-            while self.strips.len() > self.max_strips {
-                self.strips.pop_last();
-            }
-        }
-        self.digests.insert(digest.id.clone(), digest);
-        Ok(())
-    }
-
-    /// Merges another builder's articles (e.g. from a parallel job) into this one.
-    pub fn merge(&mut self, other: ReportBuilder) -> Result<(), ReportError> {
-        let mut strips = other.strips;
-        for (_, d) in other.digests {
-            let strip = strips.remove(&key(&d.outlet, d.date.as_deref(), &d.id));
-            self.insert(d, strip)?;
-        }
-        Ok(())
-    }
-
-    /// Aggregates per outlet (outlets in parallel, each with its own seed) and builds the report.
-    pub fn finish(mut self) -> Report {
-        let mut by_outlet: BTreeMap<&str, Vec<&ArticleDigest>> = BTreeMap::new();
-        for d in self.digests.values() {
-            by_outlet.entry(d.outlet.as_str()).or_default().push(d);
-        }
-        let groups: Vec<(&str, Vec<&ArticleDigest>)> = by_outlet.into_iter().collect();
-        let params = &self.params;
-        let mut outlets: Vec<OutletReport> = groups
-            .par_iter()
-            .map(|(name, ds)| aggregate_outlet(name, ds, params))
-            .collect();
-        outlets.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.outlet.cmp(&b.outlet))
-        });
-        let mut articles: Vec<ArticleSummary> = self
-            .digests
-            .values()
-            .map(|d| ArticleSummary {
-                id: d.id.clone(),
-                outlet: d.outlet.clone(),
-                date: d.date.clone(),
-                url: d.url.clone(),
-                title: d.title.clone(),
-                model: d.model.clone(),
-                sentences: d.sentences,
-                label_counts: d.label_counts,
-                framing: d.framing.clone(),
-                strip: self
-                    .strips
-                    .remove(&key(&d.outlet, d.date.as_deref(), &d.id)),
-            })
-            .collect();
-        articles.sort_by(|a, b| {
-            key(&a.outlet, a.date.as_deref(), &a.id).cmp(&key(&b.outlet, b.date.as_deref(), &b.id))
-        });
-        Report {
-            tool: format!("claimtrack {}", env!("CARGO_PKG_VERSION")),
-            models: self.models.into_iter().collect(),
-            settings: Settings {
-                framing: self.params.clone(),
-                hedges_source: self.hedges.source().to_string(),
-                hedges_fingerprint: self.hedges.fingerprint().to_string(),
-                max_strips: self.max_strips,
-            },
-            outlets,
-            articles,
-        }
-    }
-}
-
 impl Report {
     /// The report restricted to one outlet (its row and its articles), for per-outlet files.
     pub fn for_outlet(&self, outlet: &str) -> Report {
@@ -348,7 +165,7 @@ impl Report {
             articles: self
                 .articles
                 .iter()
-                .filter(|a| a.outlet == outlet)
+                .filter(|a| &*a.outlet == outlet)
                 .cloned()
                 .collect(),
         }
@@ -398,7 +215,7 @@ pub fn outlet_file_stem(outlet: &str) -> String {
     }
 }
 
-fn cut(text: &str, max: usize) -> String {
+pub(crate) fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_string()
     } else {
@@ -415,24 +232,69 @@ pub struct RenderOptions {
     pub per_article: bool,
 }
 
-/// Renders a report in a format.
+/// Renders a report in a format, as one string (see [`render_to`] for large reports).
 pub fn render(report: &Report, format: Format, opts: RenderOptions) -> Result<String, ReportError> {
-    Ok(match format {
+    let mut bytes = Vec::new();
+    render_to(report, format, opts, &mut bytes)?;
+    String::from_utf8(bytes).map_err(|e| ReportError::Io(io::Error::other(e)))
+}
+
+/// Renders a report in a format straight into `out` (a buffered file or stream): the document
+/// is never held in memory as a whole. The bytes are those of [`render`].
+pub fn render_to(
+    report: &Report,
+    format: Format,
+    opts: RenderOptions,
+    out: &mut dyn io::Write,
+) -> Result<(), ReportError> {
+    match format {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(report).expect("a report serialises");
-            s.push('\n');
-            s
+            serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
         }
-        Format::Md => markdown::render(report),
+        Format::Md => FmtSink::run(out, |s| markdown::render(report, s))?,
         Format::Csv => {
             if opts.per_article {
-                csv_format::render_articles(report)?
+                csv_format::render_articles(report, out)?
             } else {
-                csv_format::render_outlets(report)?
+                csv_format::render_outlets(report, out)?
             }
         }
-        Format::Html => html::render(report),
-    })
+        Format::Html => FmtSink::run(out, |s| html::render(report, s))?,
+    }
+    Ok(())
+}
+
+/// Lets the text renderers (written against [`fmt::Write`]) write into an [`io::Write`],
+/// keeping the first I/O error (which `fmt::Error` cannot carry).
+struct FmtSink<'a> {
+    out: &'a mut dyn io::Write,
+    error: Option<io::Error>,
+}
+
+impl FmtSink<'_> {
+    fn run(
+        out: &mut dyn io::Write,
+        render: impl FnOnce(&mut FmtSink) -> fmt::Result,
+    ) -> io::Result<()> {
+        let mut sink = FmtSink { out, error: None };
+        match render(&mut sink) {
+            Ok(()) => Ok(()),
+            Err(fmt::Error) => Err(sink
+                .error
+                .take()
+                .unwrap_or_else(|| io::Error::other("formatting the report failed"))),
+        }
+    }
+}
+
+impl fmt::Write for FmtSink<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.out.write_all(s.as_bytes()).map_err(|e| {
+            self.error = Some(e);
+            fmt::Error
+        })
+    }
 }
 
 /// Formats a signed score with two decimals (`+0.25`, `-0.10`).

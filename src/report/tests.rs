@@ -2,7 +2,8 @@
 //! order/split independence of the aggregation.
 
 use super::*;
-use crate::scored::ArticleMeta;
+use crate::framing::Hedges;
+use crate::scored::{ArticleMeta, ScoredArticle};
 use crate::sentence::{Role, Sentence};
 
 const XSS: [&str; 3] = [
@@ -383,4 +384,118 @@ fn outlet_file_stems_are_safe_and_distinct() {
     }
     assert!(outlet_file_stem("Le Monde diplomatique").starts_with("le-monde-diplomatique-"));
     assert!(outlet_file_stem("../../etc/passwd").starts_with("etc-passwd-"));
+}
+
+/// `outlets` outlets of `per_outlet` articles each, with varied stance mixes; every seventh
+/// article repeats an earlier one's sentences (so article shifts tie exactly) and some
+/// sentences are hedged.
+fn many_articles(outlets: usize, per_outlet: usize, seed: u64) -> Vec<ScoredArticle> {
+    let mut rng = crate::framing::rng::Rng::new(seed);
+    let texts = [
+        "Putin may be open to talks",
+        "Officials deny any back channel.",
+        "Analysts doubt the overture is sincere.",
+        "Putin signalled openness, sources said.",
+        "Fighting continues in the east.",
+    ];
+    let mut bodies: Vec<Vec<(&str, [f64; 4])>> = Vec::new();
+    let mut arts = Vec::new();
+    for o in 0..outlets {
+        for a in 0..per_outlet {
+            let body = if a % 7 == 6 {
+                bodies[bodies.len() - 3].clone()
+            } else {
+                let n = 3 + (rng.uniform() * 6.0) as usize;
+                (0..n)
+                    .map(|_| {
+                        let raw: [f64; 4] = std::array::from_fn(|_| rng.uniform().powi(3));
+                        let sum: f64 = raw.iter().sum();
+                        let text = texts[(rng.uniform() * texts.len() as f64) as usize];
+                        (text, raw.map(|x| x / sum))
+                    })
+                    .collect()
+            };
+            bodies.push(body.clone());
+            arts.push(article(
+                &format!("o{o}-{a:03}"),
+                &format!("Outlet {o}"),
+                Some(&format!("2024-{:02}-01", 1 + a % 12)),
+                &body,
+            ));
+        }
+    }
+    arts
+}
+
+/// The report the straightforward way: every article's full digest (evidence text included),
+/// aggregated per outlet over all evidence candidates.
+fn outlets_from_full_digests(arts: &[ScoredArticle], p: &FramingParams) -> Vec<OutletReport> {
+    use crate::framing::{aggregate_outlet, ArticleDigest};
+    let digests: Vec<ArticleDigest> = arts
+        .iter()
+        .map(|a| ArticleDigest::from_scored(a, p, &Hedges::default()).unwrap())
+        .collect();
+    let mut by_outlet: std::collections::BTreeMap<&str, Vec<&ArticleDigest>> =
+        std::collections::BTreeMap::new();
+    for d in &digests {
+        by_outlet.entry(&d.outlet).or_default().push(d);
+    }
+    let mut outlets: Vec<OutletReport> = by_outlet
+        .iter()
+        .map(|(name, ds)| aggregate_outlet(name, ds, p))
+        .collect();
+    outlets.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.outlet.cmp(&b.outlet))
+    });
+    outlets
+}
+
+#[test]
+fn pooled_evidence_gives_the_report_of_all_candidates() {
+    for keep in [1usize, 2, 5] {
+        let p = FramingParams {
+            evidence: keep,
+            bootstrap: 50,
+            ..FramingParams::default()
+        };
+        let arts = many_articles(3, 150, keep as u64);
+        let candidates: usize = arts
+            .iter()
+            .map(|a| {
+                crate::framing::ArticleDigest::from_scored(a, &p, &Hedges::default())
+                    .unwrap()
+                    .evidence
+                    .len()
+            })
+            .sum();
+        assert!(candidates > 100 * keep, "{candidates} candidates");
+        let expected = outlets_from_full_digests(&arts, &p);
+        assert!(expected.iter().all(|o| o.evidence.len() == keep));
+        // One batch, one by one in reverse, and merged parts: all equal the straightforward
+        // outlets, evidence included.
+        let mut batch = ReportBuilder::new(p.clone(), Hedges::default(), 3).unwrap();
+        batch.add_batch(&arts).unwrap();
+        let batch = batch.finish();
+        assert_eq!(batch.outlets, expected, "keep {keep}");
+        let mut single = ReportBuilder::new(p.clone(), Hedges::default(), 3).unwrap();
+        for a in arts.iter().rev() {
+            single.add(a).unwrap();
+        }
+        assert_eq!(single.finish(), batch);
+        let mut left = ReportBuilder::new(p.clone(), Hedges::default(), 3).unwrap();
+        let mut right = ReportBuilder::new(p.clone(), Hedges::default(), 3).unwrap();
+        for (i, a) in arts.iter().enumerate() {
+            // The overlap (every fifth article in both parts) must not count twice.
+            if i % 2 == 0 || i % 5 == 0 {
+                left.add(a).unwrap();
+            }
+            if i % 2 == 1 || i % 5 == 0 {
+                right.add(a).unwrap();
+            }
+        }
+        right.merge(left).unwrap();
+        assert_eq!(right.finish(), batch);
+    }
 }

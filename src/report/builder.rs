@@ -1,0 +1,361 @@
+//! [`ReportBuilder`]: streams scored articles into a [`Report`] in memory that grows by a few
+//! hundred bytes per article, whatever the length of the article texts.
+//!
+//! Per article it keeps the report row ([`ArticleSummary`], outlet and model names shared
+//! between articles), and beside it what only the outlet aggregation needs: probability sums,
+//! the stance units packed exactly ([`PackedUnits`]) and a fingerprint of the article's
+//! evidence. Evidence sentences, with their text, are kept per outlet in an [`EvidencePool`]
+//! that holds only the candidates that can still be shown. The report is the one the
+//! straightforward path (every digest in full, [`aggregate_outlet`](crate::framing::aggregate_outlet))
+//! gives, byte for byte.
+
+use super::{ArticleSummary, Report, ReportError, Settings, StripCell};
+use crate::framing::{
+    aggregate_articles, ArticleDigest, Evidence, EvidencePool, FramingParams, Hedges,
+    OutletArticle, OutletReport, PackedUnits, StanceUnit,
+};
+use crate::scored::{argmax_label, ScoredArticle};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+
+type ArticleKey = (String, String, String);
+
+fn key(outlet: &str, date: Option<&str>, id: &str) -> ArticleKey {
+    (
+        outlet.to_string(),
+        date.unwrap_or("").to_string(),
+        id.to_string(),
+    )
+}
+
+/// Report order of articles: outlet, date (missing first), id.
+fn report_order(a: &ArticleSummary, b: &ArticleSummary) -> Ordering {
+    (&*a.outlet, a.date.as_deref().unwrap_or(""), a.id.as_str()).cmp(&(
+        &*b.outlet,
+        b.date.as_deref().unwrap_or(""),
+        b.id.as_str(),
+    ))
+}
+
+/// What the builder keeps of an article beside its report row, for the outlet aggregation and
+/// for telling an identical duplicate from a different article with the same id.
+#[derive(Debug, Clone, PartialEq)]
+struct Kept {
+    prob_sums: [f64; 4],
+    units: PackedUnits,
+    /// SHA-256 (first 16 bytes) of the article's evidence list, texts included.
+    evidence: [u8; 16],
+}
+
+/// One article digested (in parallel), ready to insert.
+struct Prepared {
+    row: ArticleSummary,
+    kept: Kept,
+    evidence: Vec<Evidence>,
+    strip: Option<Vec<StripCell>>,
+}
+
+fn id_hash(id: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+fn evidence_fingerprint(evidence: &[Evidence]) -> [u8; 16] {
+    let mut h = Sha256::new();
+    let text = |h: &mut Sha256, s: &str| {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    for e in evidence {
+        text(&mut h, &e.article);
+        text(&mut h, &e.outlet);
+        text(&mut h, &e.text);
+        text(&mut h, e.role.as_str());
+        h.update((e.index as u64).to_le_bytes());
+        h.update([e.label.index() as u8]);
+        // `+ 0.0` turns -0.0 into +0.0: the fingerprint agrees with `==` on floats.
+        for x in e.probs.iter().chain([&e.hedge, &e.article_shift, &e.shift]) {
+            h.update((x + 0.0).to_bits().to_le_bytes());
+        }
+    }
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&h.finalize()[..16]);
+    out
+}
+
+/// Streams scored articles into a [`Report`], holding compact digests only.
+#[derive(Debug, Clone)]
+pub struct ReportBuilder {
+    params: FramingParams,
+    hedges: Hedges,
+    max_strips: usize,
+    strip_chars: usize,
+    /// Report rows in arrival order; strips are attached by [`ReportBuilder::finish`].
+    rows: Vec<ArticleSummary>,
+    /// Beside each row, what only the aggregation needs.
+    kept: Vec<Kept>,
+    /// Position of each article in `rows`, hashed by its id ([`id_hash`]): the id itself is
+    /// stored once, in the row.
+    by_id: hashbrown::HashTable<usize>,
+    /// Per outlet, the evidence candidates that can still be shown.
+    pools: HashMap<Arc<str>, EvidencePool>,
+    /// Outlet and model names, shared by all rows that carry them.
+    names: HashSet<Arc<str>>,
+    strips: BTreeMap<ArticleKey, Vec<StripCell>>,
+}
+
+impl ReportBuilder {
+    /// A builder with the formula's constants and hedge list. `max_strips` bounds how many
+    /// articles keep their sentence strip (the first ones in report order, whatever the input order).
+    pub fn new(
+        params: FramingParams,
+        hedges: Hedges,
+        max_strips: usize,
+    ) -> Result<ReportBuilder, ReportError> {
+        params.validate()?;
+        Ok(ReportBuilder {
+            params,
+            hedges,
+            max_strips,
+            strip_chars: 240,
+            rows: Vec::new(),
+            kept: Vec::new(),
+            by_id: hashbrown::HashTable::new(),
+            pools: HashMap::new(),
+            names: HashSet::new(),
+            strips: BTreeMap::new(),
+        })
+    }
+
+    /// Number of articles added so far.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when no article was added.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Adds one scored article. Adding an identical article twice is a no-op; two different
+    /// articles with one id are an error.
+    pub fn add(&mut self, a: &ScoredArticle) -> Result<(), ReportError> {
+        let prepared = self.prepare(a)?;
+        self.insert(prepared)
+    }
+
+    /// Adds a batch of scored articles, digesting them in parallel (the result is the same as
+    /// adding them one by one).
+    pub fn add_batch(&mut self, articles: &[ScoredArticle]) -> Result<(), ReportError> {
+        let prepared: Vec<Prepared> = articles
+            .par_iter()
+            .map(|a| self.prepare(a))
+            .collect::<Result<_, _>>()?;
+        for p in prepared {
+            self.insert(p)?;
+        }
+        Ok(())
+    }
+
+    fn prepare(&self, a: &ScoredArticle) -> Result<Prepared, ReportError> {
+        let d = ArticleDigest::from_scored(a, &self.params, &self.hedges)?;
+        let strip = (self.max_strips > 0).then(|| {
+            a.sentences
+                .iter()
+                .map(|s| {
+                    let label = argmax_label(&s.probs);
+                    StripCell {
+                        index: s.index,
+                        label,
+                        confidence: s.probs[label.index()],
+                        text: super::cut(&s.text, self.strip_chars),
+                    }
+                })
+                .collect()
+        });
+        let kept = Kept {
+            prob_sums: d.prob_sums,
+            units: PackedUnits::pack(&d.units, d.sentences, &self.params),
+            evidence: evidence_fingerprint(&d.evidence),
+        };
+        let row = ArticleSummary {
+            id: d.id,
+            outlet: d.outlet.into(),
+            date: d.date,
+            url: d.url,
+            title: d.title,
+            model: d.model.map(Arc::from),
+            sentences: d.sentences,
+            label_counts: d.label_counts,
+            framing: d.framing,
+            strip: None,
+        };
+        Ok(Prepared {
+            row,
+            kept,
+            evidence: d.evidence,
+            strip,
+        })
+    }
+
+    fn intern(&mut self, name: &Arc<str>) -> Arc<str> {
+        if let Some(shared) = self.names.get(name) {
+            return Arc::clone(shared);
+        }
+        self.names.insert(Arc::clone(name));
+        Arc::clone(name)
+    }
+
+    /// Inserts a digested article; `Ok(false)` when an identical copy was already there.
+    fn insert_row(
+        &mut self,
+        mut row: ArticleSummary,
+        kept: Kept,
+        strip: Option<Vec<StripCell>>,
+    ) -> Result<bool, ReportError> {
+        let hash = id_hash(&row.id);
+        let rows = &self.rows;
+        if let Some(&at) = self.by_id.find(hash, |&i| rows[i].id == row.id) {
+            return if self.rows[at] == row && self.kept[at] == kept {
+                Ok(false)
+            } else {
+                Err(ReportError::DuplicateArticle(row.id))
+            };
+        }
+        row.outlet = self.intern(&row.outlet);
+        row.model = row.model.as_ref().map(|m| self.intern(m));
+        if let Some(strip) = strip {
+            self.strips
+                .insert(key(&row.outlet, row.date.as_deref(), &row.id), strip);
+            while self.strips.len() > self.max_strips {
+                self.strips.pop_last();
+            }
+        }
+        let rows = &self.rows;
+        self.by_id
+            .insert_unique(hash, rows.len(), |&i| id_hash(&rows[i].id));
+        self.rows.push(row);
+        self.kept.push(kept);
+        Ok(true)
+    }
+
+    fn pool(&mut self, outlet: &Arc<str>) -> &mut EvidencePool {
+        let keep = self.params.evidence;
+        self.pools
+            .entry(Arc::clone(outlet))
+            .or_insert_with(|| EvidencePool::new(keep))
+    }
+
+    fn insert(&mut self, p: Prepared) -> Result<(), ReportError> {
+        let outlet = Arc::clone(&p.row.outlet);
+        if self.insert_row(p.row, p.kept, p.strip)? {
+            let pool = self.pool(&outlet);
+            for e in p.evidence {
+                pool.offer(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Merges another builder's articles (e.g. from a parallel job) into this one.
+    pub fn merge(&mut self, other: ReportBuilder) -> Result<(), ReportError> {
+        let mut strips = other.strips;
+        let mut copies: HashSet<String> = HashSet::new();
+        for (row, kept) in other.rows.into_iter().zip(other.kept) {
+            let strip = strips.remove(&key(&row.outlet, row.date.as_deref(), &row.id));
+            let id = row.id.clone();
+            if !self.insert_row(row, kept, strip)? {
+                copies.insert(id);
+            }
+        }
+        // Candidates of articles this builder already had are already offered here (or were
+        // dropped here for good reason); every other candidate is offered once.
+        for (outlet, pool) in other.pools {
+            let outlet = self.intern(&outlet);
+            let mine = self.pool(&outlet);
+            for e in pool.into_candidates() {
+                if !copies.contains(&e.article) {
+                    mine.offer(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Aggregates per outlet (outlets in parallel, each with its own seed) and builds the report.
+    pub fn finish(self) -> Report {
+        let ReportBuilder {
+            params,
+            hedges,
+            max_strips,
+            mut rows,
+            kept,
+            mut pools,
+            mut strips,
+            ..
+        } = self;
+        let mut outlets = {
+            let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            for (i, r) in rows.iter().enumerate() {
+                groups.entry(&*r.outlet).or_default().push(i);
+            }
+            let jobs: Vec<(&str, Vec<usize>, EvidencePool)> = groups
+                .into_iter()
+                .map(|(name, at)| (name, at, pools.remove(name).unwrap_or_default()))
+                .collect();
+            let (rows, kept, params) = (&rows, &kept, &params);
+            jobs.into_par_iter()
+                .map(|(name, at, pool)| {
+                    let units: Vec<Vec<StanceUnit>> = at
+                        .iter()
+                        .map(|&i| kept[i].units.unpack(rows[i].sentences, params))
+                        .collect();
+                    let articles: Vec<OutletArticle> = at
+                        .iter()
+                        .zip(&units)
+                        .map(|(&i, units)| OutletArticle {
+                            id: &rows[i].id,
+                            sentences: rows[i].sentences,
+                            label_counts: rows[i].label_counts,
+                            prob_sums: kept[i].prob_sums,
+                            units,
+                            framing: &rows[i].framing,
+                        })
+                        .collect();
+                    aggregate_articles(name, &articles, pool.into_candidates(), params)
+                })
+                .collect::<Vec<OutletReport>>()
+        };
+        drop(kept);
+        outlets.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.outlet.cmp(&b.outlet))
+        });
+        if !strips.is_empty() {
+            for r in &mut rows {
+                r.strip = strips.remove(&key(&r.outlet, r.date.as_deref(), &r.id));
+            }
+        }
+        // Keys are unique (one row per id), so an unstable sort gives the one order.
+        rows.sort_unstable_by(report_order);
+        let models: BTreeSet<&str> = rows.iter().filter_map(|r| r.model.as_deref()).collect();
+        Report {
+            tool: format!("claimtrack {}", env!("CARGO_PKG_VERSION")),
+            models: models.into_iter().map(String::from).collect(),
+            settings: Settings {
+                framing: params,
+                hedges_source: hedges.source().to_string(),
+                hedges_fingerprint: hedges.fingerprint().to_string(),
+                max_strips,
+            },
+            outlets,
+            articles: rows,
+        }
+    }
+}
