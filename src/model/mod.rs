@@ -39,7 +39,7 @@ pub enum ClassWeight {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Solver {
-    /// L-BFGS (argmin) on the sparse matrix: fast, memory `O(non-zeros)`, reports convergence.
+    /// L-BFGS (claimtrack's own) on the sparse matrix: fast, memory `O(non-zeros)`, reports convergence.
     #[default]
     Sparse,
     /// linfa-logistic's `MultiLogisticRegression` on a dense copy of the matrix: the reference
@@ -177,6 +177,10 @@ pub struct Convergence {
     pub converged: bool,
     /// Iterations run (`None` for the linfa solver, which does not report them).
     pub iterations: Option<u64>,
+    /// Loss-and-gradient evaluations (`None` for the linfa solver and for models trained
+    /// before claimtrack recorded them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluations: Option<u64>,
     /// Final objective value (summed loss plus penalty).
     pub loss: f64,
     /// Final L2 norm of the mean-loss gradient.
@@ -191,7 +195,7 @@ impl std::fmt::Display for Convergence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} after {} iterations (mean-loss gradient norm {:.3e}, tolerance {:.1e}; {})",
+            "{} after {} iterations{} (mean-loss gradient norm {:.3e}, tolerance {:.1e}; {})",
             if self.converged {
                 "converged"
             } else {
@@ -200,6 +204,9 @@ impl std::fmt::Display for Convergence {
             self.iterations
                 .map(|i| i.to_string())
                 .unwrap_or_else(|| "?".into()),
+            self.evaluations
+                .map(|e| format!(", {e} evaluations"))
+                .unwrap_or_default(),
             self.gradient_norm,
             self.tolerance,
             self.reason
@@ -359,6 +366,7 @@ impl ModelParams {
                 let conv = Convergence {
                     converged: gn <= self.tolerance,
                     iterations: Some(sol.iterations),
+                    evaluations: Some(sol.evaluations),
                     loss: sol.loss,
                     gradient_norm: gn,
                     tolerance: self.tolerance,
@@ -373,6 +381,7 @@ impl ModelParams {
                 let conv = Convergence {
                     converged: gn <= self.tolerance,
                     iterations: None,
+                    evaluations: None,
                     loss,
                     gradient_norm: gn,
                     tolerance: self.tolerance,
