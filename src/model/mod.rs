@@ -177,17 +177,14 @@ pub struct Convergence {
     pub converged: bool,
     /// Iterations run (`None` for the linfa solver, which does not report them).
     pub iterations: Option<u64>,
-    /// Loss-and-gradient evaluations (`None` for the linfa solver and for models trained
-    /// before claimtrack recorded them).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evaluations: Option<u64>,
     /// Final objective value (summed loss plus penalty).
     pub loss: f64,
     /// Final L2 norm of the mean-loss gradient.
     pub gradient_norm: f64,
     /// The tolerance it was compared with.
     pub tolerance: f64,
-    /// Why the optimizer stopped.
+    /// Why the optimizer stopped (the sparse solver adds how many loss-and-gradient
+    /// evaluations it made).
     pub reason: String,
 }
 
@@ -195,7 +192,7 @@ impl std::fmt::Display for Convergence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} after {} iterations{} (mean-loss gradient norm {:.3e}, tolerance {:.1e}; {})",
+            "{} after {} iterations (mean-loss gradient norm {:.3e}, tolerance {:.1e}; {})",
             if self.converged {
                 "converged"
             } else {
@@ -204,9 +201,6 @@ impl std::fmt::Display for Convergence {
             self.iterations
                 .map(|i| i.to_string())
                 .unwrap_or_else(|| "?".into()),
-            self.evaluations
-                .map(|e| format!(", {e} evaluations"))
-                .unwrap_or_default(),
             self.gradient_norm,
             self.tolerance,
             self.reason
@@ -366,7 +360,6 @@ impl ModelParams {
                 let conv = Convergence {
                     converged: gn <= self.tolerance,
                     iterations: Some(sol.iterations),
-                    evaluations: Some(sol.evaluations),
                     loss: sol.loss,
                     gradient_norm: gn,
                     tolerance: self.tolerance,
@@ -381,7 +374,6 @@ impl ModelParams {
                 let conv = Convergence {
                     converged: gn <= self.tolerance,
                     iterations: None,
-                    evaluations: None,
                     loss,
                     gradient_norm: gn,
                     tolerance: self.tolerance,

@@ -598,7 +598,6 @@ impl Lbfgs<'_, '_> {
 pub(crate) struct Solution {
     pub(crate) params: Vec<f64>,
     pub(crate) iterations: u64,
-    pub(crate) evaluations: u64,
     pub(crate) loss: f64,
     /// L2 norm of the summed-loss gradient.
     pub(crate) gradient_norm: f64,
@@ -684,10 +683,14 @@ fn run_lbfgs(problem: &SparseProblem<'_>, max_iterations: u64, grad_tol: f64) ->
         iterations += 1;
         gnorm = norm(&opt.cur.g);
     };
+    // The evaluation count goes into the reason, so the model file's format is unchanged.
+    let reason = format!(
+        "{reason}; {} loss-and-gradient evaluations",
+        opt.evaluations
+    );
     Solution {
         params: opt.cur.x,
         iterations,
-        evaluations: opt.evaluations,
         loss: opt.cur.f,
         gradient_norm: gnorm,
         reason,
@@ -782,7 +785,7 @@ mod tests {
                     .collect();
                 let (l, g) = prob.loss_grad(&w);
                 let sol = minimize(&prob, 30, 1e-6).unwrap();
-                (l.to_bits(), g, sol.params, sol.iterations, sol.evaluations)
+                (l.to_bits(), g, sol.params, sol.iterations, sol.reason)
             })
         };
         let (a, b) = (run(1), run(3));
@@ -797,7 +800,7 @@ mod tests {
             .iter()
             .zip(&b.2)
             .all(|(p, q)| p.to_bits() == q.to_bits()));
-        assert_eq!((a.3, a.4), (b.3, b.4));
+        assert_eq!((a.3, &a.4), (b.3, &b.4));
     }
 
     #[test]
