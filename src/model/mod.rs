@@ -39,7 +39,7 @@ pub enum ClassWeight {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Solver {
-    /// L-BFGS (argmin) on the sparse matrix: fast, memory `O(non-zeros)`, reports convergence.
+    /// L-BFGS (claimtrack's own) on the sparse matrix: fast, memory `O(non-zeros)`, reports convergence.
     #[default]
     Sparse,
     /// linfa-logistic's `MultiLogisticRegression` on a dense copy of the matrix: the reference
@@ -183,7 +183,8 @@ pub struct Convergence {
     pub gradient_norm: f64,
     /// The tolerance it was compared with.
     pub tolerance: f64,
-    /// Why the optimizer stopped.
+    /// Why the optimizer stopped (the sparse solver adds how many loss-and-gradient
+    /// evaluations it made).
     pub reason: String,
 }
 

@@ -18,20 +18,24 @@
 //! the summed loss, and it has no sample weights. Here the loss and gradient cost
 //! `O(nnz x classes)`; the gradient is computed in a fixed order (rows in parallel for the
 //! scores, then columns in parallel for `X^T (P - Y)`, each column summed in row order), so
-//! the result is byte-for-byte the same whatever the number of threads; argmin's L-BFGS with
-//! the More-Thuente line search (linfa's own choice, memory 10) drives it; convergence is
-//! judged on the gradient of the *mean* loss and reported, never hidden; and any panic inside
-//! the optimizer is caught and returned as an error.
+//! the result is byte-for-byte the same whatever the number of threads.
+//!
+//! The optimizer is L-BFGS (memory 10, as linfa and scikit-learn) written here on plain
+//! `Vec<f64>`s, updated in place: the two-loop recursion (each pass over the direction also
+//! takes the next dot product), and a line search for the strong Wolfe conditions
+//! (Nocedal & Wright, algorithms 3.5 and 3.6, cubic interpolation) that tries the unit step
+//! first, so most iterations cost one loss-and-gradient evaluation (the loss and gradient
+//! are always computed together). If the search fails, the memory is dropped and the
+//! steepest descent is tried; if that fails too the optimizer stops and says why. All vector
+//! algebra runs on one thread in a fixed order, so it adds nothing thread-dependent.
+//! Convergence is judged on the gradient of the *mean* loss and reported, never hidden; any
+//! panic inside the optimizer is caught and returned as an error.
 //!
 //! [`Solver::Linfa`]: super::Solver::Linfa
 
 use crate::features::SparseVec;
-use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
-use ndarray::Array1;
 use rayon::prelude::*;
-use std::sync::Mutex;
+use std::collections::VecDeque;
 
 /// Number of classes (the four labels).
 pub(crate) const K: usize = 4;
@@ -107,10 +111,8 @@ impl Csr {
     }
 }
 
-/// A cached evaluation: parameters, loss, gradient.
-type Evaluation = (Vec<f64>, f64, Vec<f64>);
-
-/// The training problem handed to argmin.
+/// The training problem: the matrix, its transpose (for the gradient pass), labels, sample
+/// weights and L2 strength.
 pub(crate) struct SparseProblem<'a> {
     x: &'a Csr,
     xt: Csr,
@@ -118,7 +120,15 @@ pub(crate) struct SparseProblem<'a> {
     sample_weight: &'a [f64],
     alpha: f64,
     active: [bool; K],
-    cache: Mutex<Option<Evaluation>>,
+}
+
+/// Buffers one loss-and-gradient evaluation needs, kept between evaluations.
+#[derive(Debug, Default)]
+pub(crate) struct EvalBuffers {
+    /// Per row and class: weighted `P - Y`.
+    diff: Vec<f64>,
+    /// Per row: weighted log-loss.
+    losses: Vec<f64>,
 }
 
 impl<'a> SparseProblem<'a> {
@@ -137,7 +147,6 @@ impl<'a> SparseProblem<'a> {
             sample_weight,
             alpha,
             active,
-            cache: Mutex::new(None),
         }
     }
 
@@ -151,59 +160,73 @@ impl<'a> SparseProblem<'a> {
 
     /// Loss and gradient at `w` (layout: (f + 1) x K row-major, intercepts last).
     pub(crate) fn loss_grad(&self, w: &[f64]) -> (f64, Vec<f64>) {
-        if let Ok(guard) = self.cache.lock() {
-            if let Some((cw, l, g)) = guard.as_ref() {
-                if cw.as_slice() == w {
-                    return (*l, g.clone());
-                }
-            }
-        }
-        let (l, g) = self.compute(w);
-        if let Ok(mut guard) = self.cache.lock() {
-            *guard = Some((w.to_vec(), l, g.clone()));
-        }
-        (l, g)
+        let mut grad = vec![0f64; w.len()];
+        let loss = self.loss_grad_into(w, &mut grad, &mut EvalBuffers::default());
+        (loss, grad)
     }
 
-    fn compute(&self, w: &[f64]) -> (f64, Vec<f64>) {
+    /// Loss at `w`; the gradient is written into `grad` (same length as `w`). Rows are
+    /// scored in fixed chunks, then each feature's gradient is summed over its column in
+    /// row order, so the result does not depend on the number of threads.
+    pub(crate) fn loss_grad_into(&self, w: &[f64], grad: &mut [f64], buf: &mut EvalBuffers) -> f64 {
         let f = self.x.n_cols;
         let n = self.x.n_rows();
-        let b = &w[f * K..];
-        // Per row: (weighted loss, weighted P - Y), rows in fixed chunks.
-        let mut diff = vec![0f64; n * K];
-        let mut losses = vec![0f64; n];
-        diff.par_chunks_mut(ROW_CHUNK * K)
-            .zip(losses.par_chunks_mut(ROW_CHUNK))
+        let mut b = [0f64; K];
+        b.copy_from_slice(&w[f * K..]);
+        buf.diff.resize(n * K, 0.0);
+        buf.losses.resize(n, 0.0);
+        let active = self.active;
+        // Per row: weighted loss and weighted P - Y (one exp per active class).
+        buf.diff
+            .par_chunks_mut(ROW_CHUNK * K)
+            .zip(buf.losses.par_chunks_mut(ROW_CHUNK))
             .enumerate()
             .for_each(|(c, (dchunk, lchunk))| {
                 let start = c * ROW_CHUNK;
-                for (r, loss) in lchunk.iter_mut().enumerate() {
+                for (r, (loss, d)) in lchunk
+                    .iter_mut()
+                    .zip(dchunk.chunks_exact_mut(K))
+                    .enumerate()
+                {
                     let i = start + r;
-                    let mut z = [0f64; K];
-                    z.copy_from_slice(b);
+                    let mut z = b;
                     let (lo, hi) = (self.x.indptr[i], self.x.indptr[i + 1]);
                     for (&j, &v) in self.x.indices[lo..hi].iter().zip(&self.x.values[lo..hi]) {
-                        let row = &w[j as usize * K..j as usize * K + K];
+                        let j = j as usize * K;
+                        let row: &[f64; K] = w[j..j + K].try_into().expect("K weights");
                         for k in 0..K {
                             z[k] += v * row[k];
                         }
                     }
-                    let probs = softmax_masked(&z, &self.active);
-                    let lse = log_sum_exp_masked(&z, &self.active);
+                    let mut m = f64::NEG_INFINITY;
+                    for k in 0..K {
+                        if active[k] {
+                            m = m.max(z[k]);
+                        }
+                    }
+                    let mut e = [0f64; K];
+                    let mut sum = 0.0;
+                    for k in 0..K {
+                        if active[k] {
+                            // exp(0) is exactly 1: the largest score needs no exp call.
+                            e[k] = if z[k] == m { 1.0 } else { (z[k] - m).exp() };
+                            sum += e[k];
+                        }
+                    }
                     let s = self.sample_weight[i];
                     let yi = self.y[i];
-                    *loss = s * (lse - z[yi]);
+                    *loss = s * (m + sum.ln() - z[yi]);
                     for k in 0..K {
                         let t = if k == yi { 1.0 } else { 0.0 };
-                        dchunk[r * K + k] = s * (probs[k] - t);
+                        d[k] = s * (e[k] / sum - t);
                     }
                 }
             });
-        let data_loss: f64 = losses.iter().sum();
-        let mut grad = vec![0f64; (f + 1) * K];
+        let diff = &buf.diff;
+        let data_loss: f64 = buf.losses.iter().sum();
         let alpha = self.alpha;
-        // Features in fixed chunks (one rayon task per chunk, not per feature); inside, each
-        // feature's sum runs in the same order as before, so the result is bit-identical.
+        // Features in fixed chunks (one rayon task per chunk); each feature's sum runs over
+        // its column in row order.
         grad[..f * K]
             .par_chunks_mut(FEATURE_CHUNK * K)
             .enumerate()
@@ -213,27 +236,28 @@ impl<'a> SparseProblem<'a> {
                     let j = first + r;
                     let (lo, hi) = (self.xt.indptr[j], self.xt.indptr[j + 1]);
                     let mut acc = [0f64; K];
-                    acc.copy_from_slice(g);
                     for (&i, &v) in self.xt.indices[lo..hi].iter().zip(&self.xt.values[lo..hi]) {
-                        let d = &diff[i as usize * K..i as usize * K + K];
+                        let i = i as usize * K;
+                        let d: &[f64; K] = diff[i..i + K].try_into().expect("K classes");
                         for k in 0..K {
                             acc[k] += v * d[k];
                         }
                     }
                     let wj = &w[j * K..j * K + K];
                     for k in 0..K {
-                        acc[k] += alpha * wj[k];
+                        g[k] = acc[k] + alpha * wj[k];
                     }
-                    g.copy_from_slice(&acc);
                 }
             });
-        for i in 0..n {
+        let mut gb = [0f64; K];
+        for d in diff.chunks_exact(K) {
             for k in 0..K {
-                grad[f * K + k] += diff[i * K + k];
+                gb[k] += d[k];
             }
         }
-        let penalty: f64 = w[..f * K].iter().map(|v| v * v).sum::<f64>() * 0.5 * alpha;
-        (data_loss + penalty, grad)
+        grad[f * K..].copy_from_slice(&gb);
+        let penalty: f64 = dot(&w[..f * K], &w[..f * K]) * 0.5 * alpha;
+        data_loss + penalty
     }
 }
 
@@ -257,39 +281,315 @@ pub(crate) fn softmax_masked(z: &[f64; K], active: &[bool; K]) -> [f64; K] {
     p
 }
 
-fn log_sum_exp_masked(z: &[f64; K], active: &[bool; K]) -> f64 {
-    let m = (0..K)
-        .filter(|&k| active[k])
-        .map(|k| z[k])
-        .fold(f64::NEG_INFINITY, f64::max);
-    let s: f64 = (0..K)
-        .filter(|&k| active[k])
-        .map(|k| (z[k] - m).exp())
-        .sum();
-    m + s.ln()
+/// Dot product, summed in a fixed order (two interleaved partial sums, then combined).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0f64; 2];
+    let mut ca = a.chunks_exact(2);
+    let mut cb = b.chunks_exact(2);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        acc[0] += x[0] * y[0];
+        acc[1] += x[1] * y[1];
+    }
+    let mut tail = 0.0;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail += x * y;
+    }
+    acc[0] + acc[1] + tail
 }
 
-impl CostFunction for &SparseProblem<'_> {
-    type Param = Array1<f64>;
-    type Output = f64;
+/// The L2 norm.
+pub(crate) fn norm(v: &[f64]) -> f64 {
+    dot(v, v).sqrt()
+}
 
-    fn cost(&self, p: &Self::Param) -> Result<f64, argmin::core::Error> {
-        let w = p
-            .as_slice()
-            .ok_or_else(|| argmin::core::Error::msg("parameter vector is not contiguous"))?;
-        Ok(self.loss_grad(w).0)
+/// `y += a * x`.
+fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
     }
 }
 
-impl Gradient for &SparseProblem<'_> {
-    type Param = Array1<f64>;
-    type Gradient = Array1<f64>;
+/// `y += a * x`, then returns `y . z` (same summation order as [`dot`]).
+fn axpy_dot(a: f64, x: &[f64], y: &mut [f64], z: &[f64]) -> f64 {
+    let mut acc = [0f64; 2];
+    let mut cy = y.chunks_exact_mut(2);
+    let mut cx = x.chunks_exact(2);
+    let mut cz = z.chunks_exact(2);
+    for ((yc, xc), zc) in (&mut cy).zip(&mut cx).zip(&mut cz) {
+        yc[0] += a * xc[0];
+        yc[1] += a * xc[1];
+        acc[0] += yc[0] * zc[0];
+        acc[1] += yc[1] * zc[1];
+    }
+    let mut tail = 0.0;
+    for ((yi, xi), zi) in cy
+        .into_remainder()
+        .iter_mut()
+        .zip(cx.remainder())
+        .zip(cz.remainder())
+    {
+        *yi += a * xi;
+        tail += *yi * zi;
+    }
+    acc[0] + acc[1] + tail
+}
 
-    fn gradient(&self, p: &Self::Param) -> Result<Array1<f64>, argmin::core::Error> {
-        let w = p
-            .as_slice()
-            .ok_or_else(|| argmin::core::Error::msg("parameter vector is not contiguous"))?;
-        Ok(Array1::from(self.loss_grad(w).1))
+/// `y *= a`, then returns `y . z` (same summation order as [`dot`]).
+fn scale_dot(a: f64, y: &mut [f64], z: &[f64]) -> f64 {
+    let mut acc = [0f64; 2];
+    let mut cy = y.chunks_exact_mut(2);
+    let mut cz = z.chunks_exact(2);
+    for (yc, zc) in (&mut cy).zip(&mut cz) {
+        yc[0] *= a;
+        yc[1] *= a;
+        acc[0] += yc[0] * zc[0];
+        acc[1] += yc[1] * zc[1];
+    }
+    let mut tail = 0.0;
+    for (yi, zi) in cy.into_remainder().iter_mut().zip(cz.remainder()) {
+        *yi *= a;
+        tail += *yi * zi;
+    }
+    acc[0] + acc[1] + tail
+}
+
+/// Pairs of the L-BFGS memory (scikit-learn's and linfa's choice).
+const MEMORY: usize = 10;
+/// Sufficient-decrease constant of the Wolfe conditions.
+const WOLFE_C1: f64 = 1e-4;
+/// Curvature constant of the strong Wolfe conditions (the usual one for quasi-Newton).
+const WOLFE_C2: f64 = 0.9;
+/// Relative precision assumed for the summed loss (see the approximate Wolfe conditions in
+/// [`Lbfgs::line_search`]).
+const LOSS_PRECISION: f64 = 1e-12;
+/// Most loss evaluations in one line search.
+const MAX_LINE_SEARCH: usize = 40;
+
+/// A point with its loss and gradient.
+struct Point {
+    x: Vec<f64>,
+    f: f64,
+    g: Vec<f64>,
+}
+
+/// One stored L-BFGS pair: step `s`, gradient change `y`, `1 / (s . y)`.
+struct Pair {
+    s: Vec<f64>,
+    y: Vec<f64>,
+    rho: f64,
+}
+
+/// A line-search trial: step length, loss, directional derivative.
+#[derive(Clone, Copy)]
+struct Trial {
+    t: f64,
+    f: f64,
+    dg: f64,
+}
+
+/// The minimizer of the cubic through two trials (Nocedal & Wright, eq. 3.59), if defined.
+fn cubic_min(a: Trial, b: Trial) -> Option<f64> {
+    let d1 = a.dg + b.dg - 3.0 * (a.f - b.f) / (a.t - b.t);
+    let d2sq = d1 * d1 - a.dg * b.dg;
+    if d2sq.is_nan() || d2sq < 0.0 {
+        return None;
+    }
+    let d2 = (b.t - a.t).signum() * d2sq.sqrt();
+    let t = b.t - (b.t - a.t) * (b.dg + d2 - d1) / (b.dg - a.dg + 2.0 * d2);
+    t.is_finite().then_some(t)
+}
+
+/// The optimizer's working state: current point, trial point, direction, memory.
+struct Lbfgs<'p, 'a> {
+    problem: &'p SparseProblem<'a>,
+    buf: EvalBuffers,
+    cur: Point,
+    trial: Point,
+    d: Vec<f64>,
+    memory: VecDeque<Pair>,
+    evaluations: u64,
+}
+
+impl Lbfgs<'_, '_> {
+    /// Evaluates the trial point `cur.x + t d`; returns the trial with its directional derivative.
+    fn eval(&mut self, t: f64) -> Trial {
+        for ((xt, xc), di) in self.trial.x.iter_mut().zip(&self.cur.x).zip(&self.d) {
+            *xt = xc + t * di;
+        }
+        self.trial.f = self
+            .problem
+            .loss_grad_into(&self.trial.x, &mut self.trial.g, &mut self.buf);
+        self.evaluations += 1;
+        Trial {
+            t,
+            f: self.trial.f,
+            dg: dot(&self.trial.g, &self.d),
+        }
+    }
+
+    /// `d = -H g` by the two-loop recursion (steepest descent with no memory). Each pass
+    /// over `d` applies one pair's update and takes the next pair's dot product with the
+    /// updated `d`, so `d` is swept once per pair instead of twice.
+    fn direction(&mut self) {
+        let d = &mut self.d;
+        for (di, gi) in d.iter_mut().zip(&self.cur.g) {
+            *di = -gi;
+        }
+        let m = self.memory.len();
+        if m == 0 {
+            return;
+        }
+        let mem = &self.memory;
+        let mut a = [0f64; MEMORY];
+        // First loop, newest to oldest: a_i = rho_i s_i.d; d -= a_i y_i.
+        let mut sd = dot(&mem[m - 1].s, d);
+        for i in (0..m).rev() {
+            a[i] = mem[i].rho * sd;
+            sd = if i > 0 {
+                axpy_dot(-a[i], &mem[i].y, d, &mem[i - 1].s)
+            } else {
+                axpy(-a[i], &mem[i].y, d);
+                0.0
+            };
+        }
+        // Scale by gamma = s.y / y.y of the newest pair, then the second loop, oldest to
+        // newest: b_i = rho_i y_i.d; d += (a_i - b_i) s_i.
+        let last = &mem[m - 1];
+        let gamma = 1.0 / (last.rho * dot(&last.y, &last.y));
+        let mut yd = scale_dot(gamma, d, &mem[0].y);
+        for i in 0..m {
+            let c = a[i] - mem[i].rho * yd;
+            yd = if i + 1 < m {
+                axpy_dot(c, &mem[i].s, d, &mem[i + 1].y)
+            } else {
+                axpy(c, &mem[i].s, d);
+                0.0
+            };
+        }
+    }
+
+    /// Finds a step along `d` satisfying the strong Wolfe conditions (trying `t0` first)
+    /// and leaves that point in `trial`. Falls back to the best point with sufficient
+    /// decrease if the conditions cannot be met; `false` if there is none.
+    fn line_search(&mut self, t0: f64, dg0: f64) -> bool {
+        let f0 = self.cur.f;
+        let start = Trial {
+            t: 0.0,
+            f: f0,
+            dg: dg0,
+        };
+        let armijo = |tr: &Trial| tr.f.is_finite() && tr.f <= f0 + WOLFE_C1 * tr.t * dg0;
+        let curvature = |tr: &Trial| tr.dg.abs() <= -WOLFE_C2 * dg0;
+        // Near the optimum the decrease a step promises falls below the rounding error of
+        // the summed loss, and the sufficient-decrease test becomes a coin toss. There
+        // (Hager & Zhang's approximate Wolfe conditions) a step is accepted on the curvature
+        // condition if the loss did not rise by more than that rounding allowance.
+        let noise = LOSS_PRECISION * f0.abs();
+        let approx_wolfe = |tr: &Trial| {
+            -tr.t * dg0 <= noise && tr.f.is_finite() && tr.f <= f0 + noise && curvature(tr)
+        };
+        let mut prev = start;
+        let mut t = t0;
+        let mut used = 0;
+        let (mut lo, mut hi);
+        loop {
+            if used == MAX_LINE_SEARCH {
+                return self.fallback(prev);
+            }
+            let tr = self.eval(t);
+            used += 1;
+            if approx_wolfe(&tr) {
+                return true;
+            }
+            if !armijo(&tr) || (prev.t > 0.0 && tr.f >= prev.f) {
+                (lo, hi) = (prev, tr);
+                break;
+            }
+            if curvature(&tr) {
+                return true;
+            }
+            if tr.dg >= 0.0 {
+                (lo, hi) = (tr, prev);
+                break;
+            }
+            prev = tr;
+            t *= 2.0;
+        }
+        // Zoom: `lo` has sufficient decrease and the lowest loss so far; the minimizer lies
+        // between `lo` and `hi`.
+        while used < MAX_LINE_SEARCH {
+            let (a, b) = if lo.t < hi.t {
+                (lo.t, hi.t)
+            } else {
+                (hi.t, lo.t)
+            };
+            let width = b - a;
+            if width <= 1e-14 * b {
+                break;
+            }
+            let mid = 0.5 * (a + b);
+            let t = match (hi.f.is_finite() && hi.dg.is_finite())
+                .then(|| cubic_min(lo, hi))
+                .flatten()
+            {
+                Some(c) if c > a + 0.1 * width && c < b - 0.1 * width => c,
+                _ => mid,
+            };
+            let tr = self.eval(t);
+            used += 1;
+            if approx_wolfe(&tr) {
+                return true;
+            }
+            if !armijo(&tr) || tr.f >= lo.f {
+                hi = tr;
+            } else {
+                if curvature(&tr) {
+                    return true;
+                }
+                if tr.dg * (hi.t - lo.t) >= 0.0 {
+                    hi = lo;
+                }
+                lo = tr;
+            }
+        }
+        self.fallback(lo)
+    }
+
+    /// Accepts `best` (a step with sufficient decrease) if there is one.
+    fn fallback(&mut self, best: Trial) -> bool {
+        if best.t > 0.0 && best.f < self.cur.f {
+            self.eval(best.t);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Moves to the accepted trial point and updates the memory.
+    fn accept(&mut self) {
+        let mut pair = if self.memory.len() == MEMORY {
+            self.memory.pop_front().expect("memory is full")
+        } else {
+            Pair {
+                s: vec![0.0; self.d.len()],
+                y: vec![0.0; self.d.len()],
+                rho: 0.0,
+            }
+        };
+        for (s, (xn, xo)) in pair.s.iter_mut().zip(self.trial.x.iter().zip(&self.cur.x)) {
+            *s = xn - xo;
+        }
+        for (y, (gn, go)) in pair.y.iter_mut().zip(self.trial.g.iter().zip(&self.cur.g)) {
+            *y = gn - go;
+        }
+        let sy = dot(&pair.s, &pair.y);
+        std::mem::swap(&mut self.cur, &mut self.trial);
+        // Only pairs with positive curvature keep the approximation positive definite (the
+        // strong Wolfe conditions guarantee it; a fallback step may not).
+        if sy > f64::EPSILON * dot(&pair.y, &pair.y) {
+            pair.rho = 1.0 / sy;
+            self.memory.push_back(pair);
+        }
     }
 }
 
@@ -299,31 +599,24 @@ pub(crate) struct Solution {
     pub(crate) params: Vec<f64>,
     pub(crate) iterations: u64,
     pub(crate) loss: f64,
+    /// L2 norm of the summed-loss gradient.
     pub(crate) gradient_norm: f64,
     pub(crate) reason: String,
 }
 
-/// Runs L-BFGS from zero. `grad_tol` bounds the L2 norm of the summed-loss gradient.
+/// Runs L-BFGS from zero until the L2 norm of the summed-loss gradient is at most
+/// `grad_tol`, `max_iterations` steps were taken, or no step along the L-BFGS direction nor
+/// along the steepest descent lowers the loss. A panic inside is caught and returned as an error.
 pub(crate) fn minimize(
     problem: &SparseProblem<'_>,
     max_iterations: u64,
     grad_tol: f64,
 ) -> Result<Solution, String> {
-    let init = Array1::<f64>::zeros(problem.n_params());
-    let linesearch = MoreThuenteLineSearch::new();
-    let solver = LBFGS::new(linesearch, 10)
-        .with_tolerance_grad(grad_tol)
-        .map_err(|e| e.to_string())?
-        .with_tolerance_cost(0.0)
-        .map_err(|e| e.to_string())?;
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Executor::new(problem, solver)
-            .configure(|state| state.param(init).max_iters(max_iterations))
-            .run()
+        run_lbfgs(problem, max_iterations, grad_tol)
     }));
-    let result = match run {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return Err(format!("optimizer failed: {e}")),
+    let sol = match run {
+        Ok(sol) => sol,
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<String>()
@@ -333,34 +626,75 @@ pub(crate) fn minimize(
             return Err(format!("optimizer panicked: {msg}"));
         }
     };
-    let state = result.state;
-    let iterations = state.get_iter();
-    let reason = match state.get_termination_reason() {
-        Some(TerminationReason::SolverConverged) => "gradient below tolerance".to_string(),
-        Some(TerminationReason::MaxItersReached) => "maximum iterations reached".to_string(),
-        Some(TerminationReason::SolverExit(s)) => s.clone(),
-        Some(other) => format!("{other:?}"),
-        None => "not terminated".to_string(),
-    };
-    // The final iterate is where the stopping test was made; after a failed line search
-    // argmin leaves no current iterate and the best one seen is used instead.
-    let best = state
-        .param
-        .or(state.best_param)
-        .ok_or_else(|| "optimizer returned no parameters".to_string())?;
-    let params = best.to_vec();
-    let (loss, grad) = problem.loss_grad(&params);
-    let gradient_norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
-    if !loss.is_finite() || params.iter().any(|v| !v.is_finite()) {
+    if !sol.loss.is_finite() || sol.params.iter().any(|v| !v.is_finite()) {
         return Err("optimizer produced non-finite parameters".to_string());
     }
-    Ok(Solution {
-        params,
+    Ok(sol)
+}
+
+fn run_lbfgs(problem: &SparseProblem<'_>, max_iterations: u64, grad_tol: f64) -> Solution {
+    let n = problem.n_params();
+    let point = || Point {
+        x: vec![0.0; n],
+        f: 0.0,
+        g: vec![0.0; n],
+    };
+    let mut opt = Lbfgs {
+        problem,
+        buf: EvalBuffers::default(),
+        cur: point(),
+        trial: point(),
+        d: vec![0.0; n],
+        memory: VecDeque::with_capacity(MEMORY),
+        evaluations: 1,
+    };
+    opt.cur.f = problem.loss_grad_into(&opt.cur.x, &mut opt.cur.g, &mut opt.buf);
+    let mut iterations = 0;
+    let mut gnorm = norm(&opt.cur.g);
+    let reason = loop {
+        if gnorm <= grad_tol {
+            break "gradient below tolerance".to_string();
+        }
+        if iterations >= max_iterations {
+            break "maximum iterations reached".to_string();
+        }
+        opt.direction();
+        let mut dg = dot(&opt.cur.g, &opt.d);
+        if dg.is_nan() || dg >= 0.0 {
+            // Not a descent direction (rounding): forget the memory.
+            opt.memory.clear();
+            opt.direction();
+            dg = dot(&opt.cur.g, &opt.d);
+        }
+        // With no memory the direction is -g: a first step of unit length.
+        let t0 = if opt.memory.is_empty() {
+            1.0 / gnorm
+        } else {
+            1.0
+        };
+        if !opt.line_search(t0, dg) {
+            if !opt.memory.is_empty() {
+                opt.memory.clear();
+                continue;
+            }
+            break "line search found no lower loss along the steepest descent".to_string();
+        }
+        opt.accept();
+        iterations += 1;
+        gnorm = norm(&opt.cur.g);
+    };
+    // The evaluation count goes into the reason, so the model file's format is unchanged.
+    let reason = format!(
+        "{reason}; {} loss-and-gradient evaluations",
+        opt.evaluations
+    );
+    Solution {
+        params: opt.cur.x,
         iterations,
-        loss,
-        gradient_norm,
+        loss: opt.cur.f,
+        gradient_norm: gnorm,
         reason,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -406,7 +740,7 @@ mod tests {
         for r in 0..4 {
             w[r * K + 2] = 0.0;
         }
-        let (_, g) = prob.compute(&w);
+        let (_, g) = prob.loss_grad(&w);
         for i in 0..w.len() {
             if i % K == 2 {
                 assert_eq!(g[i], 0.0, "inactive class gets no gradient");
@@ -417,9 +751,56 @@ mod tests {
             wp[i] += h;
             let mut wm = w.clone();
             wm[i] -= h;
-            let num = (prob.compute(&wp).0 - prob.compute(&wm).0) / (2.0 * h);
+            let num = (prob.loss_grad(&wp).0 - prob.loss_grad(&wm).0) / (2.0 * h);
             assert!((num - g[i]).abs() < 1e-6, "param {i}: {num} vs {}", g[i]);
         }
+    }
+
+    /// Loss, gradient and the whole optimizer run give the same bits on 1 and 3 threads
+    /// (more rows and features than one chunk, so several tasks run).
+    #[test]
+    fn results_do_not_depend_on_the_thread_count() {
+        let rows: Vec<SparseVec> = (0..700)
+            .map(|i| {
+                let mut r: Vec<(usize, f64)> = (0..5)
+                    .map(|k| ((i * 37 + k * 211) % 1300, 0.1 + ((i + k) % 7) as f64 / 10.0))
+                    .collect();
+                r.sort_by_key(|e| e.0);
+                r.dedup_by_key(|e| e.0);
+                SparseVec(r)
+            })
+            .collect();
+        let x = Csr::from_rows(&rows, 1300);
+        let y: Vec<usize> = (0..700).map(|i| (i * 7 + i / 3) % K).collect();
+        let sw: Vec<f64> = (0..700).map(|i| 0.5 + (i % 3) as f64).collect();
+        let prob = SparseProblem::new(&x, &y, &sw, 0.3);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let w: Vec<f64> = (0..prob.n_params())
+                    .map(|i| ((i * 13 % 17) as f64 - 8.0) / 50.0)
+                    .collect();
+                let (l, g) = prob.loss_grad(&w);
+                let sol = minimize(&prob, 30, 1e-6).unwrap();
+                (l.to_bits(), g, sol.params, sol.iterations, sol.reason)
+            })
+        };
+        let (a, b) = (run(1), run(3));
+        assert_eq!(a.0, b.0);
+        assert!(a
+            .1
+            .iter()
+            .zip(&b.1)
+            .all(|(p, q)| p.to_bits() == q.to_bits()));
+        assert!(a
+            .2
+            .iter()
+            .zip(&b.2)
+            .all(|(p, q)| p.to_bits() == q.to_bits()));
+        assert_eq!((a.3, &a.4), (b.3, &b.4));
     }
 
     #[test]
@@ -429,6 +810,6 @@ mod tests {
         let prob = SparseProblem::new(&x, &y, &sw, 0.1);
         let sol = minimize(&prob, 500, 1e-8).unwrap();
         assert!(sol.gradient_norm < 1e-6, "{sol:?}");
-        assert!(sol.loss < prob.compute(&vec![0.0; prob.n_params()]).0);
+        assert!(sol.loss < prob.loss_grad(&vec![0.0; prob.n_params()]).0);
     }
 }
