@@ -13,6 +13,7 @@
 //!   or hashed per sentence;
 //! - a small multiplicative hasher ([`FxBuild`]) for these integer and short-string keys.
 
+use super::cues::CueMatcher;
 use rust_stemmers::Stemmer;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -164,15 +165,40 @@ pub(crate) struct Scratch {
     ids: FxHashMap<Box<str>, u32>,
     /// Normalized (stemmed) token of each local id.
     pub(crate) norm: Vec<Box<str>>,
-    /// Part id of each local id and the generation of the index it was looked up in
-    /// (`NONE`: in no vocabulary n-gram of that index).
-    part: Vec<(u64, u32)>,
+    /// Part id and cue word id of each local id, and the generation of the index they were
+    /// looked up in (`NONE`: in no vocabulary n-gram of that index / in no cue phrase).
+    part: Vec<(u64, u32, u32)>,
     /// Whether `norm` holds stems (the cache is reset when a caller wants the other kind).
     stemmed: bool,
-    /// Characters of the text being tokenized (reused).
-    pub(crate) chars: Vec<char>,
     /// The token being built (reused).
     pub(crate) cur: String,
+    /// Per-sentence buffers of the fast transform (reused across sentences and calls).
+    pub(crate) bufs: Bufs,
+}
+
+/// Buffers of the fast transform, kept per thread so that no sentence allocates.
+#[derive(Default)]
+pub(crate) struct Bufs {
+    /// Local token ids of the sentence.
+    pub(crate) tokens: Vec<u32>,
+    /// Part id of each token.
+    pub(crate) parts: Vec<u32>,
+    /// Cue word id of each token.
+    pub(crate) cue_words: Vec<u32>,
+    /// Feature ids of every sentence of the article, one after the other.
+    pub(crate) feats: Vec<u32>,
+    /// Where each sentence's feature ids end in `feats`.
+    pub(crate) feat_ends: Vec<usize>,
+    /// Distinct cue terms of every sentence (positions in `cue_ids`), one after the other.
+    pub(crate) cue_sets: Vec<u32>,
+    /// Where each sentence's cue terms end in `cue_sets`.
+    pub(crate) cue_ends: Vec<usize>,
+    /// Phrase matches per cue class of the sentence.
+    pub(crate) class_counts: Vec<usize>,
+    /// Feature ids of the sentence being weighted (with its neighbours' cue terms).
+    pub(crate) sentence: Vec<u32>,
+    /// The weighted row being built.
+    pub(crate) entries: Vec<(usize, f64)>,
 }
 
 /// Part id of a token in no vocabulary n-gram.
@@ -217,23 +243,28 @@ impl Scratch {
         };
         let id = self.norm.len() as u32;
         self.norm.push(norm);
-        self.part.push((0, NONE));
+        self.part.push((0, NONE, NONE));
         self.ids.insert(raw.into(), id);
         id
     }
 
-    /// The part id of local token `id` in `index` (`NONE` when in no n-gram).
+    /// The part id of local token `id` in `index` (`NONE` when in no n-gram), and its cue
+    /// word id in `cues` (`NONE` when in no phrase); `cues` must belong to the same
+    /// featurizer as `index` (both are cached under the index's generation).
     #[inline]
-    pub(crate) fn part(&mut self, index: &NgramIndex, id: u32) -> u32 {
-        let (generation, part) = &mut self.part[id as usize];
+    pub(crate) fn lookup(
+        &mut self,
+        index: &NgramIndex,
+        cues: Option<&CueMatcher>,
+        id: u32,
+    ) -> (u32, u32) {
+        let (generation, part, cue) = &mut self.part[id as usize];
         if *generation != index.generation {
             *generation = index.generation;
-            *part = index
-                .parts
-                .get(&*self.norm[id as usize])
-                .copied()
-                .unwrap_or(NONE);
+            let norm = &*self.norm[id as usize];
+            *part = index.parts.get(norm).copied().unwrap_or(NONE);
+            *cue = cues.map_or(NONE, |m| m.word_id(norm));
         }
-        *part
+        (*part, *cue)
     }
 }
