@@ -519,13 +519,17 @@ impl Featurizer {
             );
             bufs.parts.clear();
             bufs.cue_words.clear();
+            // Unigrams, from the interner's cache.
             for &t in &bufs.tokens {
-                let (p, w) = scratch.lookup(&self.ngram, cues, t);
-                bufs.parts.push(p);
-                bufs.cue_words.push(w);
+                let [part, unigram, word] = scratch.lookup(&self.ngram, cues, t);
+                bufs.parts.push(part);
+                bufs.cue_words.push(word);
+                if unigram != fast::NONE {
+                    bufs.feats.push(unigram);
+                }
             }
             let ngrams = &self.ngram.ngrams;
-            for n in 1..=self.params.ngram_max {
+            for n in 2..=self.params.ngram_max {
                 for w in bufs.parts.windows(n) {
                     if w.contains(&fast::NONE) {
                         continue;
@@ -724,9 +728,9 @@ fn intern_tokens(
     while i < bytes.len() {
         let b = bytes[i];
         let (c, width) = if b.is_ascii() {
-            if b.is_ascii_alphanumeric() {
+            if ASCII_ALNUM[usize::from(b)] {
                 let start = i;
-                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                while i < bytes.len() && ASCII_ALNUM[usize::from(bytes[i])] {
                     i += 1;
                 }
                 let from = scratch.cur.len();
@@ -787,6 +791,17 @@ fn intern_tokens(
     }
     quotes
 }
+
+/// `ASCII_ALNUM[b]`: whether byte `b` is an ASCII letter or digit.
+const ASCII_ALNUM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
 
 /// Whether the punctuation `c` (between `prev` and `next`) stays inside the token `cur`.
 fn joins_token(c: char, prev: Option<char>, next: Option<char>, cur: &str) -> bool {

@@ -5,7 +5,7 @@ use claimtrack::model::{argmax_label, Model};
 use claimtrack::Label;
 use rayon::prelude::*;
 use serde_json::{Map, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `claimtrack classify`.
@@ -81,6 +81,56 @@ fn parse_line(name: &str, lineno: usize, trimmed: &str) -> Result<Item> {
     }
 }
 
+/// Writes `s` as a JSON string: the bytes of `serde_json::to_writer(out, s)`, copied in one
+/// go when nothing needs escaping (serde_json escapes only `"`, `\` and control characters).
+fn write_json_str(out: &mut Vec<u8>, s: &str) -> Result<()> {
+    if needs_escape(s.as_bytes()) {
+        serde_json::to_writer(&mut *out, s)?;
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+    Ok(())
+}
+
+/// Whether any byte is `"`, `\` or a control character (< 0x20), eight bytes at a time.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Exact per-word tests: some byte is zero / some byte is below 0x20.
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    let below_space = |v: u64| v.wrapping_sub(ONES * 0x20) & !v & HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        let v = u64::from_le_bytes(b);
+        if below_space(v)
+            || zero(v ^ (ONES * u64::from(b'"')))
+            || zero(v ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// Writes a probability as serde_json writes `Value::from(p)` (a finite float, else `null`).
+fn write_json_f64(out: &mut Vec<u8>, p: f64) -> Result<()> {
+    use serde_json::ser::{CompactFormatter, Formatter};
+    if p.is_finite() {
+        CompactFormatter.write_f64(out, p)?;
+    } else {
+        out.extend_from_slice(b"null");
+    }
+    Ok(())
+}
+
 /// Classifies one batch (consecutive lines of one article) and renders its output lines.
 fn render_batch(model: &Model, batch: Vec<Item>) -> Result<Vec<u8>> {
     let texts: Vec<&str> = batch.iter().map(|i| i.text.as_str()).collect();
@@ -100,7 +150,7 @@ fn render_batch(model: &Model, batch: Vec<Item>) -> Result<Vec<u8>> {
             None => {
                 // The same bytes as the map {"text", "label", "probs"} serialized above.
                 out.extend_from_slice(b"{\"text\":");
-                serde_json::to_writer(&mut out, &item.text)?;
+                write_json_str(&mut out, &item.text)?;
                 out.extend_from_slice(b",\"label\":\"");
                 out.extend_from_slice(argmax_label(&p).as_str().as_bytes());
                 out.extend_from_slice(b"\",\"probs\":{");
@@ -111,7 +161,7 @@ fn render_batch(model: &Model, batch: Vec<Item>) -> Result<Vec<u8>> {
                     out.push(b'"');
                     out.extend_from_slice(l.as_str().as_bytes());
                     out.extend_from_slice(b"\":");
-                    serde_json::to_writer(&mut out, &Value::from(p[l.index()]))?;
+                    write_json_f64(&mut out, p[l.index()])?;
                 }
                 out.extend_from_slice(b"}}");
             }
@@ -145,12 +195,15 @@ struct Batcher {
 
 impl Batcher {
     fn push(&mut self, item: Item) {
-        let article = item.article().cloned();
-        if !self.current.is_empty() && (article != self.article || self.current.len() >= MAX_BATCH)
+        let article = item.article();
+        if !self.current.is_empty()
+            && (article != self.article.as_ref() || self.current.len() >= MAX_BATCH)
         {
             self.finish_current();
         }
-        self.article = article;
+        if article != self.article.as_ref() {
+            self.article = article.cloned();
+        }
         self.current.push(item);
     }
 
@@ -160,6 +213,140 @@ impl Batcher {
             self.ready.push(std::mem::take(&mut self.current));
         }
     }
+}
+
+/// Bytes read from the input at a time.
+const READ: usize = 1 << 20;
+
+/// Reads the input in blocks of whole lines (about [`CHUNK`] lines of news sentences).
+struct BlockReader {
+    reader: Box<dyn Read>,
+    carry: Vec<u8>,
+    eof: bool,
+}
+
+impl BlockReader {
+    /// The next block: whole lines, each ended by `\n` (the last line of the input may lack
+    /// it); `None` at the end of the input.
+    fn next_block(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        let mut buf = std::mem::take(&mut self.carry);
+        loop {
+            if self.eof {
+                return Ok((!buf.is_empty()).then_some(buf));
+            }
+            let len = buf.len();
+            buf.resize(len + READ, 0);
+            let n = loop {
+                match self.reader.read(&mut buf[len..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            buf.truncate(len + n);
+            if n == 0 {
+                self.eof = true;
+            } else if buf.len() >= 2 * READ {
+                if let Some(end) = memchr::memrchr(b'\n', &buf) {
+                    self.carry = buf[end + 1..].to_vec();
+                    buf.truncate(end + 1);
+                    return Ok(Some(buf));
+                }
+            }
+        }
+    }
+}
+
+/// The lines of one piece of a block, parsed: the items of its non-blank lines in order, its
+/// number of lines, and the position (line index in the piece, line) of the first bad line.
+struct Piece<'a> {
+    items: Vec<Item>,
+    lines: usize,
+    bad: Option<(usize, &'a [u8])>,
+}
+
+/// Splits `bytes` into lines as `BufRead::lines` does (`\n`, then a `\r` before it, removed).
+fn lines_of(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    })
+}
+
+/// Parses the lines of one piece; stops at the first line that is not UTF-8 or does not
+/// parse (the caller reports it with its line number).
+fn parse_piece(bytes: &[u8]) -> Piece<'_> {
+    let mut piece = Piece {
+        items: Vec::new(),
+        lines: 0,
+        bad: None,
+    };
+    for (i, raw) in lines_of(bytes).enumerate() {
+        piece.lines = i + 1;
+        let Ok(line) = std::str::from_utf8(raw) else {
+            piece.bad = Some((i, raw));
+            return piece;
+        };
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        match parse_line("", 0, trimmed) {
+            Ok(item) => piece.items.push(item),
+            Err(_) => {
+                piece.bad = Some((i, raw));
+                return piece;
+            }
+        }
+    }
+    piece
+}
+
+/// The error of a bad line found by [`parse_piece`], named by file and line number.
+fn bad_line_error(name: &str, lineno: usize, raw: &[u8]) -> anyhow::Error {
+    match std::str::from_utf8(raw) {
+        Err(_) => anyhow::Error::new(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+        .context(format!("{name}:{lineno}: cannot read the line")),
+        Ok(line) => match parse_line(name, lineno, line.trim()) {
+            Err(e) => e,
+            Ok(_) => anyhow::anyhow!("{name}:{lineno}: cannot parse the line"),
+        },
+    }
+}
+
+/// Splits a block into about `n` pieces of whole lines.
+fn split_block(block: &[u8], n: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::with_capacity(n);
+    let mut start = 0;
+    for k in 1..n {
+        let target = block.len() * k / n;
+        if target <= start {
+            continue;
+        }
+        match memchr::memchr(b'\n', &block[target..]) {
+            Some(i) => {
+                let end = target + i + 1;
+                pieces.push(&block[start..end]);
+                start = end;
+            }
+            None => break,
+        }
+    }
+    if start < block.len() {
+        pieces.push(&block[start..]);
+    }
+    pieces
 }
 
 /// Runs the command.
@@ -180,40 +367,39 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         ready: Vec::new(),
         ready_items: 0,
     };
-    let mut lines = BufReader::with_capacity(1 << 16, reader)
-        .lines()
-        .enumerate();
+    let mut blocks = BlockReader {
+        reader,
+        carry: Vec::new(),
+        eof: false,
+    };
+    let n_pieces = rayon::current_num_threads() * 4;
+    // Lines before the current block.
+    let mut lines_before = 0usize;
     loop {
-        // Read a chunk of non-blank lines, then parse them in parallel.
-        let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
-        for (i, line) in lines.by_ref() {
-            let lineno = i + 1;
-            let line = line.with_context(|| format!("{name}:{lineno}: cannot read the line"))?;
-            if !line.trim().is_empty() {
-                chunk.push((lineno, line));
-                if chunk.len() >= CHUNK {
-                    break;
-                }
-            }
-        }
-        if chunk.is_empty() {
+        let block = blocks
+            .next_block()
+            .with_context(|| format!("{name}:{}: cannot read the line", lines_before + 1))?;
+        let Some(block) = block else {
             break;
-        }
-        let parsed: Vec<Result<Item>> = chunk
-            .par_iter()
-            .map(|(lineno, line)| parse_line(&name, *lineno, line.trim()))
+        };
+        // Split into lines and parse them in parallel, piece by piece.
+        let pieces: Vec<Piece> = split_block(&block, n_pieces)
+            .into_par_iter()
+            .map(parse_piece)
             .collect();
-        for item in parsed {
-            match item {
-                Ok(item) => batcher.push(item),
-                Err(e) => {
-                    // As when reading line by line: the batches finished before the bad
-                    // line are written, the one it interrupts is not.
-                    flush(&model, &mut batcher.ready, &mut out)?;
-                    out.flush()?;
-                    return Err(e);
-                }
+        for piece in pieces {
+            for item in piece.items {
+                batcher.push(item);
             }
+            if let Some((i, raw)) = piece.bad {
+                // As when reading line by line: the batches finished before the bad line
+                // are written, the one it interrupts is not.
+                let e = bad_line_error(&name, lines_before + i + 1, raw);
+                flush(&model, &mut batcher.ready, &mut out)?;
+                out.flush()?;
+                return Err(e);
+            }
+            lines_before += piece.lines;
         }
         if batcher.ready_items >= CHUNK {
             flush(&model, &mut batcher.ready, &mut out)?;
@@ -224,4 +410,59 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     flush(&model, &mut batcher.ready, &mut out)?;
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_and_floats_are_written_as_serde_json_writes_them() {
+        let mut texts: Vec<String> = [
+            "",
+            "plain",
+            "with \"quote\"",
+            "back\\slash",
+            "tab\there",
+            "nul\u{0}x",
+            "del\u{7f}",
+            "curly \u{201C}quotes\u{201D} and é",
+            "\u{1f}",
+            "12345678\"",
+            "1234567\\",
+            "abcdefgh\u{1}ijklmnop",
+            "exactly8",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for b in 0u8..128 {
+            for pos in 0..17 {
+                let mut s = "x".repeat(17);
+                s.replace_range(pos..pos + 1, &char::from(b).to_string());
+                texts.push(s);
+            }
+        }
+        for t in &texts {
+            let mut fast = Vec::new();
+            write_json_str(&mut fast, t).unwrap();
+            assert_eq!(fast, serde_json::to_vec(t).unwrap(), "{t:?}");
+        }
+        for p in [
+            0.0,
+            -0.0,
+            1.0,
+            0.25,
+            1e-300,
+            0.1 + 0.2,
+            1e21,
+            1e-7,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            let mut fast = Vec::new();
+            write_json_f64(&mut fast, p).unwrap();
+            assert_eq!(fast, serde_json::to_vec(&Value::from(p)).unwrap(), "{p}");
+        }
+    }
 }

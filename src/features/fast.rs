@@ -165,9 +165,10 @@ pub(crate) struct Scratch {
     ids: FxHashMap<Box<str>, u32>,
     /// Normalized (stemmed) token of each local id.
     pub(crate) norm: Vec<Box<str>>,
-    /// Part id and cue word id of each local id, and the generation of the index they were
-    /// looked up in (`NONE`: in no vocabulary n-gram of that index / in no cue phrase).
-    part: Vec<(u64, u32, u32)>,
+    /// Per local id: the generation of the index the rest was looked up in, then the part id
+    /// (`NONE`: in no vocabulary n-gram), the unigram's feature id (`NONE`: not in the
+    /// vocabulary) and the cue word id (`NONE`: in no cue phrase).
+    part: Vec<(u64, [u32; 3])>,
     /// Whether `norm` holds stems (the cache is reset when a caller wants the other kind).
     stemmed: bool,
     /// The token being built (reused).
@@ -243,28 +244,34 @@ impl Scratch {
         };
         let id = self.norm.len() as u32;
         self.norm.push(norm);
-        self.part.push((0, NONE, NONE));
+        self.part.push((0, [NONE; 3]));
         self.ids.insert(raw.into(), id);
         id
     }
 
-    /// The part id of local token `id` in `index` (`NONE` when in no n-gram), and its cue
-    /// word id in `cues` (`NONE` when in no phrase); `cues` must belong to the same
-    /// featurizer as `index` (both are cached under the index's generation).
+    /// Of local token `id`: its part id in `index` (`NONE` when in no n-gram), the feature
+    /// id of the unigram (`NONE` when not in the vocabulary) and its cue word id in `cues`
+    /// (`NONE` when in no phrase). `cues` must belong to the same featurizer as `index`
+    /// (all are cached under the index's generation).
     #[inline]
     pub(crate) fn lookup(
         &mut self,
         index: &NgramIndex,
         cues: Option<&CueMatcher>,
         id: u32,
-    ) -> (u32, u32) {
-        let (generation, part, cue) = &mut self.part[id as usize];
+    ) -> [u32; 3] {
+        let (generation, ids) = &mut self.part[id as usize];
         if *generation != index.generation {
             *generation = index.generation;
             let norm = &*self.norm[id as usize];
-            *part = index.parts.get(norm).copied().unwrap_or(NONE);
-            *cue = cues.map_or(NONE, |m| m.word_id(norm));
+            let part = index.parts.get(norm).copied().unwrap_or(NONE);
+            let unigram = if part == NONE {
+                NONE
+            } else {
+                index.ngrams.get(&pack(&[part])).map_or(NONE, |&j| j as u32)
+            };
+            *ids = [part, unigram, cues.map_or(NONE, |m| m.word_id(norm))];
         }
-        (*part, *cue)
+        *ids
     }
 }
