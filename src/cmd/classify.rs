@@ -131,10 +131,62 @@ fn write_json_f64(out: &mut Vec<u8>, p: f64) -> Result<()> {
     Ok(())
 }
 
-/// Classifies one batch (consecutive lines of one article) and renders its output lines.
-fn render_batch(model: &Model, batch: Vec<Item>) -> Result<Vec<u8>> {
-    let texts: Vec<&str> = batch.iter().map(|i| i.text.as_str()).collect();
-    let probs = model.predict_article(&texts);
+/// Lines of a batch classified and rendered together by one worker: batches are cut into
+/// such parts so that the work divides evenly between threads.
+const PART: usize = 256;
+
+/// Part of a batch: its items, and the texts of the batch's lines just before and after it
+/// (neighbour features look one sentence each way, so the part's rows are the rows it has
+/// in the whole batch).
+struct Part {
+    items: Vec<Item>,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+/// Cuts batches into parts of at most [`PART`] lines, in order.
+fn into_parts(batches: Vec<Vec<Item>>) -> Vec<Part> {
+    let mut parts = Vec::new();
+    for batch in batches {
+        let n = batch.len();
+        let mut rest = batch.into_iter();
+        let mut start = 0;
+        let mut before: Option<String> = None;
+        while start < n {
+            let items: Vec<Item> = rest.by_ref().take(PART).collect();
+            start += items.len();
+            let last = items.last().map(|i| i.text.clone());
+            parts.push(Part {
+                items,
+                before: before.take(),
+                after: None,
+            });
+            before = last;
+        }
+        // The text after each part is the first text of the next part of the same batch.
+        let first = parts.len() - n.div_ceil(PART);
+        for k in first..parts.len().saturating_sub(1) {
+            let next = parts[k + 1].items[0].text.clone();
+            parts[k].after = Some(next);
+        }
+    }
+    parts
+}
+
+/// Classifies one part of a batch and renders its output lines.
+fn render_part(model: &Model, part: Part) -> Result<Vec<u8>> {
+    let mut texts: Vec<&str> = Vec::with_capacity(part.items.len() + 2);
+    texts.extend(part.before.as_deref());
+    texts.extend(part.items.iter().map(|i| i.text.as_str()));
+    texts.extend(part.after.as_deref());
+    let mut probs = model.predict_article(&texts);
+    if part.after.is_some() {
+        probs.pop();
+    }
+    if part.before.is_some() {
+        probs.remove(0);
+    }
+    let batch = part.items;
     let mut out = Vec::with_capacity(batch.len() * 256);
     for (item, p) in batch.into_iter().zip(probs) {
         match item.record {
@@ -173,9 +225,9 @@ fn render_batch(model: &Model, batch: Vec<Item>) -> Result<Vec<u8>> {
 
 /// Classifies the finished batches in parallel and writes them in input order.
 fn flush(model: &Model, ready: &mut Vec<Vec<Item>>, out: &mut impl Write) -> Result<()> {
-    let rendered: Vec<Result<Vec<u8>>> = std::mem::take(ready)
+    let rendered: Vec<Result<Vec<u8>>> = into_parts(std::mem::take(ready))
         .into_par_iter()
-        .map(|b| render_batch(model, b))
+        .map(|p| render_part(model, p))
         .collect();
     for r in rendered {
         out.write_all(&r?)?;
@@ -415,6 +467,76 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A batch cut into parts (each with one sentence of context each way) gets the rows of
+    /// the whole batch, with neighbour features on, so the output does not depend on `PART`.
+    #[test]
+    fn parts_of_a_batch_classify_like_the_whole_batch() {
+        use claimtrack::gold::Example;
+        use claimtrack::sentence::Role;
+        let mut params = claimtrack::model::ModelParams::default();
+        params.featurizer.neighbours = true;
+        let texts = [
+            ("US officials denied receiving any message", Label::UsDenial),
+            ("Fighting continued near the front", Label::Context),
+            (
+                "The Kremlin signalled openness to talks",
+                Label::RussianClaim,
+            ),
+            (
+                "Analysts called the overture a ploy",
+                Label::ExpertSkepticism,
+            ),
+        ];
+        let examples: Vec<Example> = (0..40)
+            .map(|i| {
+                let (text, label) = texts[i % 4];
+                Example {
+                    text: format!("{text} {i}"),
+                    label,
+                    article: format!("a{}", i / 8),
+                    outlet: "o".into(),
+                    index: i % 8,
+                    role: Role::Body,
+                }
+            })
+            .collect();
+        let model = params.fit(&examples).unwrap();
+        for n in [1, 2, PART - 1, PART, PART + 1, 2 * PART + 3] {
+            let items = || -> Vec<Item> {
+                (0..n)
+                    .map(|i| Item {
+                        record: None,
+                        text: format!("{} {i}", texts[(i * 7 + i / 3) % 4].0),
+                    })
+                    .collect()
+            };
+            let whole = Part {
+                items: items(),
+                before: None,
+                after: None,
+            };
+            let whole = render_part(&model, whole).unwrap();
+            let parts = into_parts(vec![items()]);
+            assert_eq!(parts.len(), n.div_ceil(PART));
+            let mut out = Vec::new();
+            for part in parts {
+                out.extend(render_part(&model, part).unwrap());
+            }
+            assert_eq!(out, whole, "{n} lines");
+            // And the neighbours matter in this test: a sentence alone is classified otherwise.
+            let alone = Part {
+                items: items().into_iter().skip(1).take(1).collect(),
+                before: None,
+                after: None,
+            };
+            if n > 2 {
+                let line = render_part(&model, alone).unwrap();
+                let second = whole.split(|&b| b == b'\n').nth(1).unwrap();
+                assert_ne!(&line[..line.len() - 1], second);
+            }
+        }
+    }
 
     #[test]
     fn json_strings_and_floats_are_written_as_serde_json_writes_them() {
