@@ -534,8 +534,8 @@ impl Featurizer {
                     if w.contains(&fast::NONE) {
                         continue;
                     }
-                    if let Some(&j) = ngrams.get(&pack(w)) {
-                        bufs.feats.push(j as u32);
+                    if let Some(j) = ngrams.get(pack(w)) {
+                        bufs.feats.push(j);
                     }
                 }
             }
@@ -720,6 +720,10 @@ fn intern_tokens(
 ) -> usize {
     out.clear();
     scratch.cur.clear();
+    if scratch.cased_lowercase != lowercase {
+        scratch.cased.clear();
+        scratch.cased_lowercase = lowercase;
+    }
     let bytes = text.as_bytes();
     let mut quotes = 0;
     // The normalized character before position `i`.
@@ -732,6 +736,31 @@ fn intern_tokens(
                 let start = i;
                 while i < bytes.len() && ASCII_ALNUM[usize::from(bytes[i])] {
                     i += 1;
+                }
+                // A whole token (no token under way, and what follows cannot join it): look
+                // it up as written.
+                let whole = scratch.cur.is_empty()
+                    && bytes.get(i).map_or(true, |&n| {
+                        n.is_ascii() && !matches!(n, b'\'' | b'`' | b'.' | b',')
+                    });
+                if whole {
+                    let word = &text[start..i];
+                    let id = match scratch.cased.get(word) {
+                        Some(&id) => id,
+                        None => {
+                            scratch.cur.push_str(word);
+                            if lowercase {
+                                scratch.cur.make_ascii_lowercase();
+                            }
+                            let id = scratch.intern_cur(stemmer);
+                            scratch.cur.clear();
+                            scratch.cased.insert(word.into(), id);
+                            id
+                        }
+                    };
+                    out.push(id);
+                    prev = Some(char::from(bytes[i - 1]));
+                    continue;
                 }
                 let from = scratch.cur.len();
                 // ASCII boundaries, so `start..i` is a char range.

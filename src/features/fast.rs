@@ -100,13 +100,70 @@ pub(crate) fn pack(parts: &[u32]) -> u64 {
     key
 }
 
+/// A read-only open-addressing table from packed n-gram keys (never 0) to feature ids:
+/// one multiply and usually one probe per lookup (the n-gram lookups of every sentence).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PackedMap {
+    /// `(key, value)` slots; key 0 marks an empty slot.
+    slots: Vec<(u64, u32)>,
+    /// Number of slots - 1 (a power of two - 1).
+    mask: usize,
+    /// 64 - log2(number of slots): the hash is the top bits of `key * SEED`.
+    shift: u32,
+}
+
+impl PackedMap {
+    /// Builds the table from distinct non-zero keys (at most half full).
+    pub(crate) fn new(entries: Vec<(u64, u32)>) -> PackedMap {
+        let n = (entries.len() * 2).next_power_of_two().max(16);
+        let mut map = PackedMap {
+            slots: vec![(0, 0); n],
+            mask: n - 1,
+            shift: 64 - n.trailing_zeros(),
+        };
+        for (key, value) in entries {
+            debug_assert_ne!(key, 0);
+            let mut i = map.slot(key);
+            while map.slots[i].0 != 0 && map.slots[i].0 != key {
+                i = (i + 1) & map.mask;
+            }
+            map.slots[i] = (key, value);
+        }
+        map
+    }
+
+    #[inline]
+    fn slot(&self, key: u64) -> usize {
+        (key.wrapping_mul(SEED) >> self.shift) as usize & self.mask
+    }
+
+    /// The value of `key`, if present.
+    #[inline]
+    pub(crate) fn get(&self, key: u64) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mut i = self.slot(key);
+        loop {
+            let (k, v) = self.slots[i];
+            if k == key {
+                return Some(v);
+            }
+            if k == 0 {
+                return None;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
 /// The vocabulary's word n-grams by packed part ids.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NgramIndex {
     /// Words found in vocabulary n-grams -> part id.
     pub(crate) parts: FxHashMap<Box<str>, u32>,
     /// Packed part ids -> feature index.
-    pub(crate) ngrams: FxHashMap<u64, usize>,
+    pub(crate) ngrams: PackedMap,
     /// Unique id of this index, so per-thread caches of part ids know when to reset.
     pub(crate) generation: u64,
     /// False when the vocabulary has too many distinct words to pack (the string path is
@@ -121,7 +178,7 @@ impl NgramIndex {
     /// feature groups (cue terms contain `:`, which no token does).
     pub(crate) fn new(vocabulary: &[String], is_word: impl Fn(&str) -> bool) -> NgramIndex {
         let mut parts: FxHashMap<Box<str>, u32> = FxHashMap::default();
-        let mut ngrams: FxHashMap<u64, usize> = FxHashMap::default();
+        let mut ngrams: Vec<(u64, u32)> = Vec::new();
         let mut usable = true;
         let mut ids: Vec<u32> = Vec::with_capacity(3);
         for (j, term) in vocabulary.iter().enumerate() {
@@ -146,12 +203,15 @@ impl NgramIndex {
                 ids.push(id);
             }
             if ok {
-                ngrams.insert(pack(&ids), j);
+                match u32::try_from(j) {
+                    Ok(j) => ngrams.push((pack(&ids), j)),
+                    Err(_) => usable = false,
+                }
             }
         }
         NgramIndex {
             parts,
-            ngrams,
+            ngrams: PackedMap::new(ngrams),
             generation: GENERATION.fetch_add(1, Ordering::Relaxed),
             usable,
         }
@@ -163,6 +223,11 @@ impl NgramIndex {
 pub(crate) struct Scratch {
     /// Raw (lowercased, not stemmed) token -> local id.
     ids: FxHashMap<Box<str>, u32>,
+    /// Whole ASCII tokens as written in the text (before lowercasing) -> local id, so the
+    /// common token is looked up without being copied and lowercased first.
+    pub(crate) cased: FxHashMap<Box<str>, u32>,
+    /// Whether `cased` maps to lowercased tokens.
+    pub(crate) cased_lowercase: bool,
     /// Normalized (stemmed) token of each local id.
     pub(crate) norm: Vec<Box<str>>,
     /// Per local id: the generation of the index the rest was looked up in, then the part id
@@ -224,8 +289,12 @@ impl Scratch {
     /// Starts afresh when the cache is full or holds the other kind of tokens. Call before
     /// interning the tokens of a text (ids stay valid until the next call).
     pub(crate) fn prepare(&mut self, stemmed: bool) {
-        if self.stemmed != stemmed || self.norm.len() >= MAX_INTERNED {
+        if self.stemmed != stemmed
+            || self.norm.len() >= MAX_INTERNED
+            || self.cased.len() >= MAX_INTERNED
+        {
             self.ids.clear();
+            self.cased.clear();
             self.norm.clear();
             self.part.clear();
             self.stemmed = stemmed;
@@ -268,10 +337,34 @@ impl Scratch {
             let unigram = if part == NONE {
                 NONE
             } else {
-                index.ngrams.get(&pack(&[part])).map_or(NONE, |&j| j as u32)
+                index.ngrams.get(pack(&[part])).unwrap_or(NONE)
             };
             *ids = [part, unigram, cues.map_or(NONE, |m| m.word_id(norm))];
         }
         *ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_map_finds_every_key_and_no_other() {
+        let entries: Vec<(u64, u32)> = (1..5000u64)
+            .map(|k| (k * 7919 % 100_003 + 1, k as u32))
+            .collect();
+        let map = PackedMap::new(entries.clone());
+        for &(k, v) in &entries {
+            assert_eq!(map.get(k), Some(v));
+        }
+        let keys: std::collections::HashSet<u64> = entries.iter().map(|e| e.0).collect();
+        for k in 1..200_000u64 {
+            if !keys.contains(&k) {
+                assert_eq!(map.get(k), None);
+            }
+        }
+        assert_eq!(PackedMap::new(Vec::new()).get(5), None);
+        assert_eq!(PackedMap::default().get(5), None);
     }
 }
