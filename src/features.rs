@@ -452,28 +452,33 @@ impl Featurizer {
         }
         fast::with_scratch(|scratch| {
             let mut bufs = std::mem::take(&mut scratch.bufs);
+            bufs.marks.ensure(self.vocabulary.len());
             self.article_ids(scratch, &mut bufs, texts);
             let neighbours = self.params.neighbours && self.cues.is_some();
             let mut start = 0;
             for i in 0..texts.len() {
                 let end = bufs.feat_ends[i];
-                bufs.sentence.clear();
-                bufs.sentence.extend_from_slice(&bufs.feats[start..end]);
+                let marks = &mut bufs.marks;
+                for &j in &bufs.feats[start..end] {
+                    marks.add(j);
+                }
                 start = end;
                 if neighbours {
                     if i > 0 {
-                        let prev = &bufs.cue_sets
-                            [if i > 1 { bufs.cue_ends[i - 2] } else { 0 }..bufs.cue_ends[i - 1]];
-                        let ids = prev.iter().filter_map(|&t| self.cue_ids[1][t as usize]);
-                        bufs.sentence.extend(ids.map(|j| j as u32));
+                        let from = if i > 1 { bufs.cue_ends[i - 2] } else { 0 };
+                        let prev = &bufs.cue_sets[from..bufs.cue_ends[i - 1]];
+                        for j in prev.iter().filter_map(|&t| self.cue_ids[1][t as usize]) {
+                            marks.add(j as u32);
+                        }
                     }
                     if i + 1 < texts.len() {
                         let next = &bufs.cue_sets[bufs.cue_ends[i]..bufs.cue_ends[i + 1]];
-                        let ids = next.iter().filter_map(|&t| self.cue_ids[2][t as usize]);
-                        bufs.sentence.extend(ids.map(|j| j as u32));
+                        for j in next.iter().filter_map(|&t| self.cue_ids[2][t as usize]) {
+                            marks.add(j as u32);
+                        }
                     }
                 }
-                self.weigh(&mut bufs.sentence, &mut bufs.entries);
+                self.weigh_marked(&mut bufs.marks, &mut bufs.entries);
                 f(&bufs.entries);
             }
             scratch.bufs = bufs;
@@ -576,7 +581,8 @@ impl Featurizer {
     }
 
     /// TF-IDF weighting and L2 normalization of one sentence's term ids (with repeats; they
-    /// are sorted in place) into `entries`, sorted by feature index.
+    /// are sorted in place) into `entries`, sorted by feature index: the definition of
+    /// [`Featurizer::weigh_marked`].
     fn weigh(&self, ids: &mut [u32], entries: &mut Vec<(usize, f64)>) {
         ids.sort_unstable();
         entries.clear();
@@ -589,24 +595,42 @@ impl Featurizer {
                 c += 1;
                 k += 1;
             }
-            let i = i as usize;
-            let tf = if self.params.sublinear_tf {
-                // ln(1) is exactly 0: skip the call for the common count of one.
-                if c == 1 {
-                    1.0
-                } else {
-                    1.0 + (c as f64).ln()
-                }
-            } else {
-                c as f64
-            };
-            entries.push((i, tf * self.idf[i] * self.scale[i]));
+            entries.push(self.entry(i as usize, c));
         }
-        let norm = entries.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
-        if norm > 0.0 {
-            for e in entries.iter_mut() {
-                e.1 /= norm;
+        normalize(entries);
+    }
+
+    /// [`Featurizer::weigh`] with the ids counted in `marks` (which ends empty) instead of
+    /// sorted: the same entries, in the same order, so the same values bit for bit.
+    fn weigh_marked(&self, marks: &mut fast::Marks, entries: &mut Vec<(usize, f64)>) {
+        entries.clear();
+        marks.drain(|i, c| entries.push(self.entry(i, c as usize)));
+        normalize(entries);
+    }
+
+    /// The TF-IDF value of feature `i` seen `c` times in a sentence (before normalization).
+    #[inline]
+    fn entry(&self, i: usize, c: usize) -> (usize, f64) {
+        let tf = if self.params.sublinear_tf {
+            // ln(1) is exactly 0: skip the call for the common count of one.
+            if c == 1 {
+                1.0
+            } else {
+                1.0 + (c as f64).ln()
             }
+        } else {
+            c as f64
+        };
+        (i, tf * self.idf[i] * self.scale[i])
+    }
+}
+
+/// Scales a row to unit L2 norm (summing the squares in index order).
+fn normalize(entries: &mut [(usize, f64)]) {
+    let norm = entries.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        for e in entries.iter_mut() {
+            e.1 /= norm;
         }
     }
 }
