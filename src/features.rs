@@ -795,6 +795,17 @@ fn intern_tokens(
                 prev = Some(char::from(bytes[i - 1]));
                 continue;
             }
+            if ASCII_PLAIN_SEPARATOR[usize::from(b)] {
+                // Ends the token under way and is nothing itself (a space, most
+                // punctuation): what the general path below does for it, in short.
+                if !scratch.cur.is_empty() {
+                    out.push(scratch.intern_cur(stemmer));
+                    scratch.cur.clear();
+                }
+                prev = Some(char::from(b));
+                i += 1;
+                continue;
+            }
             (normalize_char(char::from(b)), 1)
         } else {
             let ch = text[i..]
@@ -851,6 +862,20 @@ const ASCII_ALNUM: [bool; 256] = {
     let mut b = 0;
     while b < 256 {
         t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
+
+/// `ASCII_PLAIN_SEPARATOR[b]`: whether ASCII byte `b` only separates tokens: not a letter
+/// or digit, not a quote, apostrophe or backtick, `.`, `,` or `%` (the characters that can
+/// join a token, be counted or be a token; `normalize_char` changes no other ASCII byte).
+const ASCII_PLAIN_SEPARATOR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = !c.is_ascii_alphanumeric() && !matches!(c, b'\'' | b'`' | b'"' | b'.' | b',' | b'%');
         b += 1;
     }
     t
