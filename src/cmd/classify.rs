@@ -223,15 +223,48 @@ fn render_part(model: &Model, part: Part) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Classifies the finished batches in parallel and writes them in input order.
-fn flush(model: &Model, ready: &mut Vec<Vec<Item>>, out: &mut impl Write) -> Result<()> {
-    let rendered: Vec<Result<Vec<u8>>> = into_parts(std::mem::take(ready))
-        .into_par_iter()
-        .map(|p| render_part(model, p))
-        .collect();
+/// Standard output, written one round behind: the lines rendered in one round are written
+/// while the next round is classified, so writing overlaps the work of the other threads.
+struct Output {
+    out: std::io::BufWriter<std::io::Stdout>,
+    /// Rendered lines not yet written, in input order.
+    pending: Vec<Result<Vec<u8>>>,
+}
+
+/// Writes rendered lines in order, stopping at the first error.
+fn write_rendered(out: &mut impl Write, rendered: Vec<Result<Vec<u8>>>) -> Result<()> {
     for r in rendered {
         out.write_all(&r?)?;
     }
+    Ok(())
+}
+
+impl Output {
+    /// Writes what is pending and flushes.
+    fn finish(&mut self) -> Result<()> {
+        write_rendered(&mut self.out, std::mem::take(&mut self.pending))?;
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// Classifies the finished batches in parallel while the previous round is written; they
+/// are written (in input order) by the next call or by [`Output::finish`].
+fn flush(model: &Model, ready: &mut Vec<Vec<Item>>, output: &mut Output) -> Result<()> {
+    let parts = into_parts(std::mem::take(ready));
+    let previous = std::mem::take(&mut output.pending);
+    let out = &mut output.out;
+    let (rendered, written) = rayon::join(
+        || {
+            parts
+                .into_par_iter()
+                .map(|p| render_part(model, p))
+                .collect::<Vec<Result<Vec<u8>>>>()
+        },
+        || write_rendered(out, previous),
+    );
+    written?;
+    output.pending = rendered;
     Ok(())
 }
 
@@ -411,8 +444,10 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
             .with_context(|| format!("cannot open {}", args.input.display()))?;
         (args.input.display().to_string(), Box::new(f))
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = Output {
+        out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+        pending: Vec::new(),
+    };
     let mut batcher = Batcher {
         current: Vec::new(),
         article: None,
@@ -448,7 +483,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
                 // are written, the one it interrupts is not.
                 let e = bad_line_error(&name, lines_before + i + 1, raw);
                 flush(&model, &mut batcher.ready, &mut out)?;
-                out.flush()?;
+                out.finish()?;
                 return Err(e);
             }
             lines_before += piece.lines;
@@ -460,7 +495,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     }
     batcher.finish_current();
     flush(&model, &mut batcher.ready, &mut out)?;
-    out.flush()?;
+    out.finish()?;
     // The process ends here: freeing the model's many small allocations one by one would
     // only add to the run time (the memory goes back to the system at exit anyway).
     std::mem::forget(model);
