@@ -767,18 +767,22 @@ fn intern_tokens(
                     && bytes.get(i).map_or(true, |&n| {
                         n.is_ascii() && !matches!(n, b'\'' | b'`' | b'.' | b',')
                     });
-                if whole {
-                    let word = &text[start..i];
-                    let id = match scratch.cased.get(word) {
-                        Some(&id) => id,
+                let key = if whole {
+                    fast::WordTable::key_at(bytes, start, i)
+                } else {
+                    None
+                };
+                if let Some(key) = key {
+                    let id = match scratch.cased.get(key) {
+                        Some(id) => id,
                         None => {
-                            scratch.cur.push_str(word);
+                            scratch.cur.push_str(&text[start..i]);
                             if lowercase {
                                 scratch.cur.make_ascii_lowercase();
                             }
                             let id = scratch.intern_cur(stemmer);
                             scratch.cur.clear();
-                            scratch.cased.insert(word.into(), id);
+                            scratch.cased.insert(key, id);
                             id
                         }
                     };

@@ -157,6 +157,126 @@ impl PackedMap {
     }
 }
 
+/// An open-addressing table from short words (1 to 16 bytes, no NUL byte) to ids, each word
+/// packed into two `u64` (zero-padded, so the packing is one-to-one): a lookup is a few
+/// instructions and no string comparison.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WordTable {
+    /// `(first 8 bytes, next 8 bytes, id)`; a first word of 0 marks an empty slot.
+    slots: Vec<(u64, u64, u32)>,
+    len: usize,
+}
+
+impl WordTable {
+    /// The packed key of a word, or `None` when it is empty, longer than 16 bytes or holds a
+    /// NUL byte.
+    #[inline]
+    pub(crate) fn key(word: &[u8]) -> Option<(u64, u64)> {
+        if word.is_empty() || word.len() > 16 {
+            return None;
+        }
+        let (mut lo, mut hi) = (0u64, 0u64);
+        for (k, &b) in word.iter().enumerate() {
+            if b == 0 {
+                return None;
+            }
+            if k < 8 {
+                lo |= u64::from(b) << (8 * k);
+            } else {
+                hi |= u64::from(b) << (8 * (k - 8));
+            }
+        }
+        Some((lo, hi))
+    }
+
+    /// [`WordTable::key`] of `text[start..end]`, which must hold no NUL byte (a run of
+    /// letters and digits): two loads and masks when 16 bytes can be read from `start`.
+    #[inline]
+    pub(crate) fn key_at(text: &[u8], start: usize, end: usize) -> Option<(u64, u64)> {
+        let len = end - start;
+        debug_assert!(!text[start..end].contains(&0));
+        if len == 0 || len > 16 {
+            return None;
+        }
+        let Some(window) = text.get(start..start + 16) else {
+            return WordTable::key(&text[start..end]);
+        };
+        let mut lo = [0u8; 8];
+        let mut hi = [0u8; 8];
+        lo.copy_from_slice(&window[..8]);
+        hi.copy_from_slice(&window[8..]);
+        let (lo, hi) = (u64::from_le_bytes(lo), u64::from_le_bytes(hi));
+        let keep = |n: usize| {
+            if n >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            }
+        };
+        Some((lo & keep(len), hi & keep(len.saturating_sub(8))))
+    }
+
+    #[inline]
+    fn slot(&self, (lo, hi): (u64, u64)) -> usize {
+        let h = (lo ^ hi.rotate_left(31)).wrapping_mul(SEED);
+        (h >> 32) as usize & (self.slots.len() - 1)
+    }
+
+    /// The id of a packed word.
+    #[inline]
+    pub(crate) fn get(&self, key: (u64, u64)) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let (lo, hi, id) = self.slots[i];
+            if lo == key.0 && hi == key.1 {
+                return Some(id);
+            }
+            if lo == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Adds a packed word (not present yet) with its id.
+    pub(crate) fn insert(&mut self, key: (u64, u64), id: u32) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            self.slots = vec![(0, 0, 0); (old.len() * 2).max(1024)];
+            self.len = 0;
+            for (lo, hi, id) in old {
+                if lo != 0 {
+                    self.insert((lo, hi), id);
+                }
+            }
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        while self.slots[i].0 != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (key.0, key.1, id);
+        self.len += 1;
+    }
+
+    /// Number of words.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Forgets every word (keeps the room).
+    pub(crate) fn clear(&mut self) {
+        if self.len > 0 {
+            self.slots.fill((0, 0, 0));
+            self.len = 0;
+        }
+    }
+}
+
 /// The vocabulary's word n-grams by packed part ids.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NgramIndex {
@@ -223,9 +343,9 @@ impl NgramIndex {
 pub(crate) struct Scratch {
     /// Raw (lowercased, not stemmed) token -> local id.
     ids: FxHashMap<Box<str>, u32>,
-    /// Whole ASCII tokens as written in the text (before lowercasing) -> local id, so the
-    /// common token is looked up without being copied and lowercased first.
-    pub(crate) cased: FxHashMap<Box<str>, u32>,
+    /// Whole ASCII tokens of at most 16 bytes as written in the text (before lowercasing)
+    /// -> local id, so the common token is looked up without being copied and lowercased.
+    pub(crate) cased: WordTable,
     /// Whether `cased` maps to lowercased tokens.
     pub(crate) cased_lowercase: bool,
     /// Normalized (stemmed) token of each local id.
@@ -423,6 +543,61 @@ mod tests {
         }
         assert_eq!(PackedMap::new(Vec::new()).get(5), None);
         assert_eq!(PackedMap::default().get(5), None);
+    }
+
+    #[test]
+    fn word_table_finds_every_word_and_no_other() {
+        let words: Vec<String> = (0..3000)
+            .map(|i| format!("w{i}x{}", "y".repeat(i % 9)))
+            .filter(|w| w.len() <= 16)
+            .collect();
+        let mut table = WordTable::default();
+        for (id, w) in words.iter().enumerate() {
+            let key = WordTable::key(w.as_bytes()).unwrap();
+            assert_eq!(table.get(key), None);
+            table.insert(key, id as u32);
+        }
+        assert_eq!(table.len(), words.len());
+        for (id, w) in words.iter().enumerate() {
+            assert_eq!(
+                table.get(WordTable::key(w.as_bytes()).unwrap()),
+                Some(id as u32)
+            );
+        }
+        for w in ["w1", "w1xyy", "zz", "w1x\u{0}", "0123456789abcdef"] {
+            if let Some(key) = WordTable::key(w.as_bytes()) {
+                assert_eq!(table.get(key), None, "{w}");
+            }
+        }
+        // The fast key of a word inside a longer text is its key.
+        let text = b"Officials said 0123456789abcdef talks z";
+        let mut start = 0;
+        for (k, &b) in text.iter().enumerate().chain([(text.len(), &b' ')]) {
+            if b == b' ' {
+                assert_eq!(
+                    WordTable::key_at(text, start, k),
+                    WordTable::key(&text[start..k])
+                );
+                start = k + 1;
+            }
+        }
+        for s in 0..text.len() {
+            for e in s..=text.len().min(s + 17) {
+                if !text[s..e].contains(&0) {
+                    assert_eq!(WordTable::key_at(text, s, e), WordTable::key(&text[s..e]));
+                }
+            }
+        }
+        assert_eq!(WordTable::key(b""), None);
+        assert_eq!(WordTable::key(b"0123456789abcdefg"), None);
+        assert_eq!(WordTable::key(b"a\0"), None);
+        assert_ne!(WordTable::key(b"ab"), WordTable::key(b"ba"));
+        table.clear();
+        assert_eq!(table.len(), 0);
+        assert_eq!(
+            table.get(WordTable::key(words[0].as_bytes()).unwrap()),
+            None
+        );
     }
 
     #[test]
