@@ -763,10 +763,13 @@ fn intern_tokens(
                 }
                 // A whole token (no token under way, and what follows cannot join it): look
                 // it up as written.
+                // (`.` and `,` join only digits to digits, an apostrophe may join a word.)
                 let whole = scratch.cur.is_empty()
-                    && bytes.get(i).map_or(true, |&n| {
-                        n.is_ascii() && !matches!(n, b'\'' | b'`' | b'.' | b',')
-                    });
+                    && match bytes.get(i) {
+                        None => true,
+                        Some(b'.' | b',') => !bytes[i - 1].is_ascii_digit(),
+                        Some(&n) => n.is_ascii() && !matches!(n, b'\'' | b'`'),
+                    };
                 let key = if whole {
                     fast::WordTable::key_at(bytes, start, i)
                 } else {
