@@ -291,8 +291,9 @@ pub struct Featurizer {
     index: HashMap<String, usize>,
     stemmer: Option<StemmerBox>,
     cues: Option<CueMatcher>,
-    /// Per-term factor: `cue_weight` for cue and neighbour terms, 1 for words.
-    scale: Vec<f64>,
+    /// Per term, its idf and its factor (`cue_weight` for cue and neighbour terms, 1 for
+    /// words) side by side: one cache line per term when weighing.
+    idf_scale: Vec<[f64; 2]>,
     /// Word n-grams by part ids (the fast transform path).
     ngram: NgramIndex,
     /// Feature ids of the cue terms (`cue:<class>` per class, then `cue:quote`,
@@ -332,7 +333,7 @@ impl Featurizer {
             .stem
             .then(|| StemmerBox(Stemmer::create(Algorithm::English)));
         let cues = compile_cues(&params, stemmer.as_ref().map(|s| &s.0));
-        let scale = vocabulary
+        let scale: Vec<f64> = vocabulary
             .iter()
             .map(|t| {
                 if is_cue_term(t) {
@@ -352,7 +353,7 @@ impl Featurizer {
                 .collect()
         });
         Featurizer {
-            scale,
+            idf_scale: idf.iter().zip(&scale).map(|(&i, &s)| [i, s]).collect(),
             params,
             vocabulary,
             idf,
@@ -621,7 +622,8 @@ impl Featurizer {
         } else {
             c as f64
         };
-        (i, tf * self.idf[i] * self.scale[i])
+        let [idf, scale] = self.idf_scale[i];
+        (i, tf * idf * scale)
     }
 }
 
