@@ -248,24 +248,36 @@ impl Output {
     }
 }
 
-/// Classifies the finished batches in parallel while the previous round is written; they
-/// are written (in input order) by the next call or by [`Output::finish`].
-fn flush(model: &Model, ready: &mut Vec<Vec<Item>>, output: &mut Output) -> Result<()> {
+/// A block read ahead by [`flush`].
+type Block = std::io::Result<Option<Vec<u8>>>;
+
+/// Classifies the finished batches in parallel while the previous round is written and,
+/// given `reader`, the next block of input is read (returned); the batches are written (in
+/// input order) by the next call or by [`Output::finish`].
+fn flush(
+    model: &Model,
+    ready: &mut Vec<Vec<Item>>,
+    output: &mut Output,
+    reader: Option<&mut BlockReader>,
+) -> Result<Option<Block>> {
     let parts = into_parts(std::mem::take(ready));
     let previous = std::mem::take(&mut output.pending);
     let out = &mut output.out;
-    let (rendered, written) = rayon::join(
+    let (rendered, (written, block)) = rayon::join(
         || {
             parts
                 .into_par_iter()
                 .map(|p| render_part(model, p))
                 .collect::<Vec<Result<Vec<u8>>>>()
         },
-        || write_rendered(out, previous),
+        || {
+            let written = write_rendered(out, previous);
+            (written, reader.map(BlockReader::next_block))
+        },
     );
     written?;
     output.pending = rendered;
-    Ok(())
+    Ok(block)
 }
 
 /// Groups items into batches exactly as a line-by-line reader would: a batch ends when the
@@ -305,7 +317,7 @@ const READ: usize = 1 << 20;
 
 /// Reads the input in blocks of whole lines (about [`CHUNK`] lines of news sentences).
 struct BlockReader {
-    reader: Box<dyn Read>,
+    reader: Box<dyn Read + Send>,
     carry: Vec<u8>,
     eof: bool,
 }
@@ -437,7 +449,7 @@ fn split_block(block: &[u8], n: usize) -> Vec<&[u8]> {
 /// Runs the command.
 pub fn run(args: ClassifyArgs) -> Result<()> {
     let model = load_model(args.model.as_deref())?;
-    let (name, reader): (String, Box<dyn Read>) = if args.input.as_os_str() == "-" {
+    let (name, reader): (String, Box<dyn Read + Send>) = if args.input.as_os_str() == "-" {
         ("<stdin>".to_string(), Box::new(std::io::stdin()))
     } else {
         let f = std::fs::File::open(&args.input)
@@ -462,10 +474,15 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let n_pieces = rayon::current_num_threads() * 4;
     // Lines before the current block.
     let mut lines_before = 0usize;
+    // The next block, when read while the previous batches were classified.
+    let mut read_ahead: Option<Block> = None;
     loop {
-        let block = blocks
-            .next_block()
-            .with_context(|| format!("{name}:{}: cannot read the line", lines_before + 1))?;
+        let block = match read_ahead.take() {
+            Some(block) => block,
+            None => blocks.next_block(),
+        };
+        let block =
+            block.with_context(|| format!("{name}:{}: cannot read the line", lines_before + 1))?;
         let Some(block) = block else {
             break;
         };
@@ -482,19 +499,19 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
                 // As when reading line by line: the batches finished before the bad line
                 // are written, the one it interrupts is not.
                 let e = bad_line_error(&name, lines_before + i + 1, raw);
-                flush(&model, &mut batcher.ready, &mut out)?;
+                flush(&model, &mut batcher.ready, &mut out, None)?;
                 out.finish()?;
                 return Err(e);
             }
             lines_before += piece.lines;
         }
         if batcher.ready_items >= CHUNK {
-            flush(&model, &mut batcher.ready, &mut out)?;
+            read_ahead = flush(&model, &mut batcher.ready, &mut out, Some(&mut blocks))?;
             batcher.ready_items = 0;
         }
     }
     batcher.finish_current();
-    flush(&model, &mut batcher.ready, &mut out)?;
+    flush(&model, &mut batcher.ready, &mut out, None)?;
     out.finish()?;
     // The process ends here: freeing the model's many small allocations one by one would
     // only add to the run time (the memory goes back to the system at exit anyway).
