@@ -535,7 +535,19 @@ impl Featurizer {
                 }
             }
             let ngrams = &self.ngram.ngrams;
-            for n in 2..=self.params.ngram_max {
+            // Bigrams (the common case, unrolled), then longer n-grams.
+            if self.params.ngram_max >= 2 {
+                for w in bufs.parts.windows(2) {
+                    let (a, b) = (w[0], w[1]);
+                    if a == fast::NONE || b == fast::NONE {
+                        continue;
+                    }
+                    if let Some(j) = ngrams.get(pack(&[a, b])) {
+                        bufs.feats.push(j);
+                    }
+                }
+            }
+            for n in 3..=self.params.ngram_max {
                 for w in bufs.parts.windows(n) {
                     if w.contains(&fast::NONE) {
                         continue;
