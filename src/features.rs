@@ -617,8 +617,20 @@ impl Featurizer {
     /// sorted: the same entries, in the same order, so the same values bit for bit.
     fn weigh_marked(&self, marks: &mut fast::Marks, entries: &mut Vec<(usize, f64)>) {
         entries.clear();
-        marks.drain(|i, c| entries.push(self.entry(i, c as usize)));
-        normalize(entries);
+        // The squares are summed as they come, in index order: the sum of `normalize`
+        // (whose -0.0 or 0.0 start makes no difference: every square is >= +0.0).
+        let mut sum = -0.0f64;
+        marks.drain(|i, c| {
+            let e = self.entry(i, c as usize);
+            sum += e.1 * e.1;
+            entries.push(e);
+        });
+        let norm = sum.sqrt();
+        if norm > 0.0 {
+            for e in entries.iter_mut() {
+                e.1 /= norm;
+            }
+        }
     }
 
     /// The TF-IDF value of feature `i` seen `c` times in a sentence (before normalization).
