@@ -525,27 +525,28 @@ impl Featurizer {
             );
             bufs.parts.clear();
             bufs.cue_words.clear();
-            // Unigrams, from the interner's cache.
+            let ngrams = &self.ngram.ngrams;
+            let bigrams = self.params.ngram_max >= 2;
+            let trigrams = self.params.ngram_max >= 3;
+            // Unigrams from the interner's cache, and bigrams (the ids of the previous and
+            // this token) as the tokens come; the order of the ids does not matter (they
+            // are counted).
+            let mut previous = fast::NONE;
             for &t in &bufs.tokens {
                 let [part, unigram, word] = scratch.lookup(&self.ngram, cues, t);
-                bufs.parts.push(part);
+                if trigrams {
+                    bufs.parts.push(part);
+                }
                 bufs.cue_words.push(word);
                 if unigram != fast::NONE {
                     bufs.feats.push(unigram);
                 }
-            }
-            let ngrams = &self.ngram.ngrams;
-            // Bigrams (the common case, unrolled), then longer n-grams.
-            if self.params.ngram_max >= 2 {
-                for w in bufs.parts.windows(2) {
-                    let (a, b) = (w[0], w[1]);
-                    if a == fast::NONE || b == fast::NONE {
-                        continue;
-                    }
-                    if let Some(j) = ngrams.get(pack(&[a, b])) {
+                if bigrams && previous != fast::NONE && part != fast::NONE {
+                    if let Some(j) = ngrams.get(pack(&[previous, part])) {
                         bufs.feats.push(j);
                     }
                 }
+                previous = part;
             }
             for n in 3..=self.params.ngram_max {
                 for w in bufs.parts.windows(n) {
