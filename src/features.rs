@@ -291,8 +291,9 @@ pub struct Featurizer {
     index: HashMap<String, usize>,
     stemmer: Option<StemmerBox>,
     cues: Option<CueMatcher>,
-    /// Per-term factor: `cue_weight` for cue and neighbour terms, 1 for words.
-    scale: Vec<f64>,
+    /// Per term, its idf and its factor (`cue_weight` for cue and neighbour terms, 1 for
+    /// words) side by side: one cache line per term when weighing.
+    idf_scale: Vec<[f64; 2]>,
     /// Word n-grams by part ids (the fast transform path).
     ngram: NgramIndex,
     /// Feature ids of the cue terms (`cue:<class>` per class, then `cue:quote`,
@@ -332,7 +333,7 @@ impl Featurizer {
             .stem
             .then(|| StemmerBox(Stemmer::create(Algorithm::English)));
         let cues = compile_cues(&params, stemmer.as_ref().map(|s| &s.0));
-        let scale = vocabulary
+        let scale: Vec<f64> = vocabulary
             .iter()
             .map(|t| {
                 if is_cue_term(t) {
@@ -342,7 +343,9 @@ impl Featurizer {
                 }
             })
             .collect();
-        let ngram = NgramIndex::new(&vocabulary, |t| !is_cue_term(t));
+        let mut ngram = NgramIndex::new(&vocabulary, |t| !is_cue_term(t));
+        // The fast path keeps feature ids as u32.
+        ngram.usable &= u32::try_from(vocabulary.len()).is_ok();
         let cue_ids = ["cue:", "prev:cue:", "next:cue:"].map(|prefix| {
             cue_term_names(cues.as_ref())
                 .iter()
@@ -350,7 +353,7 @@ impl Featurizer {
                 .collect()
         });
         Featurizer {
-            scale,
+            idf_scale: idf.iter().zip(&scale).map(|(&i, &s)| [i, s]).collect(),
             params,
             vocabulary,
             idf,
@@ -431,13 +434,56 @@ impl Featurizer {
     /// look at the previous and next sentence).
     pub fn transform_article(&self, texts: &[&str]) -> Vec<SparseVec> {
         if self.ngram.usable {
-            return self
-                .article_ids(texts)
-                .into_iter()
-                .map(|ids| self.vectorize_ids(ids))
-                .collect();
+            let mut out = Vec::with_capacity(texts.len());
+            self.for_each_row(texts, |row| out.push(SparseVec(row.to_vec())));
+            return out;
         }
         self.transform_article_by_terms(texts)
+    }
+
+    /// Calls `f` with the feature vector of each sentence of one article, in order, as
+    /// `(feature index, value)` pairs sorted by index: the entries of
+    /// [`Featurizer::transform_article`], from buffers reused across sentences.
+    pub fn for_each_row(&self, texts: &[&str], mut f: impl FnMut(&[(usize, f64)])) {
+        if !self.ngram.usable {
+            for row in self.transform_article_by_terms(texts) {
+                f(&row.0);
+            }
+            return;
+        }
+        fast::with_scratch(|scratch| {
+            let mut bufs = std::mem::take(&mut scratch.bufs);
+            bufs.marks.ensure(self.vocabulary.len());
+            self.article_ids(scratch, &mut bufs, texts);
+            let neighbours = self.params.neighbours && self.cues.is_some();
+            let mut start = 0;
+            for i in 0..texts.len() {
+                let end = bufs.feat_ends[i];
+                let marks = &mut bufs.marks;
+                for &j in &bufs.feats[start..end] {
+                    marks.add(j);
+                }
+                start = end;
+                if neighbours {
+                    if i > 0 {
+                        let from = if i > 1 { bufs.cue_ends[i - 2] } else { 0 };
+                        let prev = &bufs.cue_sets[from..bufs.cue_ends[i - 1]];
+                        for j in prev.iter().filter_map(|&t| self.cue_ids[1][t as usize]) {
+                            marks.add(j as u32);
+                        }
+                    }
+                    if i + 1 < texts.len() {
+                        let next = &bufs.cue_sets[bufs.cue_ends[i]..bufs.cue_ends[i + 1]];
+                        for j in next.iter().filter_map(|&t| self.cue_ids[2][t as usize]) {
+                            marks.add(j as u32);
+                        }
+                    }
+                }
+                self.weigh_marked(&mut bufs.marks, &mut bufs.entries);
+                f(&bufs.entries);
+            }
+            scratch.bufs = bufs;
+        });
     }
 
     /// [`Featurizer::transform_article`] by way of the term strings: the definition that
@@ -455,114 +501,164 @@ impl Featurizer {
     }
 
     /// The vocabulary ids of each sentence's terms, with repeats, in the order of
-    /// [`article_terms_with`] minus the unknown terms (the fast path: no term strings).
-    fn article_ids(&self, texts: &[&str]) -> Vec<Vec<usize>> {
+    /// [`article_terms_with`] minus the unknown terms and the neighbour terms, into
+    /// `bufs.feats` (sentence `i` ends at `bufs.feat_ends[i]`), and the distinct cue terms
+    /// of each sentence (positions in `cue_ids`) into `bufs.cue_sets` / `bufs.cue_ends`.
+    /// The fast path: no term strings, no allocation once the buffers have grown.
+    fn article_ids(&self, scratch: &mut fast::Scratch, bufs: &mut fast::Bufs, texts: &[&str]) {
         let stemmer = self.stemmer.as_ref().map(|s| &s.0);
         let n_cue_terms = self.cue_ids[0].len();
         let quote = n_cue_terms.saturating_sub(2);
-        fast::with_scratch(|scratch| {
-            scratch.prepare(stemmer.is_some());
-            let mut all: Vec<Vec<usize>> = Vec::with_capacity(texts.len());
-            // Distinct cue terms of each sentence (positions in `cue_ids`), for neighbours.
-            let mut cue_sets: Vec<Vec<usize>> = Vec::with_capacity(texts.len());
-            let mut tokens: Vec<u32> = Vec::new();
-            let mut parts: Vec<u32> = Vec::new();
-            for text in texts {
-                intern_tokens(scratch, text, self.params.lowercase, stemmer, &mut tokens);
-                parts.clear();
-                for &t in &tokens {
-                    let p = scratch.part(&self.ngram, t);
-                    parts.push(p);
+        let cues = self.cues.as_ref();
+        scratch.prepare(stemmer.is_some());
+        bufs.feats.clear();
+        bufs.feat_ends.clear();
+        bufs.cue_sets.clear();
+        bufs.cue_ends.clear();
+        for text in texts {
+            let quotes = intern_tokens(
+                scratch,
+                text,
+                self.params.lowercase,
+                stemmer,
+                &mut bufs.tokens,
+            );
+            bufs.parts.clear();
+            bufs.cue_words.clear();
+            let ngrams = &self.ngram.ngrams;
+            let bigrams = self.params.ngram_max >= 2;
+            let trigrams = self.params.ngram_max >= 3;
+            // Unigrams from the interner's cache, and bigrams (the ids of the previous and
+            // this token) as the tokens come; the order of the ids does not matter (they
+            // are counted).
+            let mut previous = fast::NONE;
+            for &t in &bufs.tokens {
+                let [part, unigram, word] = scratch.lookup(&self.ngram, cues, t);
+                if trigrams {
+                    bufs.parts.push(part);
                 }
-                let mut ids: Vec<usize> = Vec::with_capacity(tokens.len() * 2 + 8);
-                for n in 1..=self.params.ngram_max {
-                    for w in parts.windows(n) {
-                        if w.contains(&fast::NONE) {
-                            continue;
-                        }
-                        if let Some(&j) = self.ngram.ngrams.get(&pack(w)) {
-                            ids.push(j);
-                        }
-                    }
+                bufs.cue_words.push(word);
+                if unigram != fast::NONE {
+                    bufs.feats.push(unigram);
                 }
-                let mut distinct = Vec::new();
-                if let Some(m) = &self.cues {
-                    let norm: Vec<&str> =
-                        tokens.iter().map(|&t| &*scratch.norm[t as usize]).collect();
-                    for (class, c) in m.count(&norm).into_iter().enumerate() {
-                        if c > 0 {
-                            if let Some(j) = self.cue_ids[0][class] {
-                                ids.extend(std::iter::repeat(j).take(c));
-                            }
-                            distinct.push(class);
-                        }
-                    }
-                    let quotes = text.chars().filter(|&c| normalize_char(c) == '"').count();
-                    if quotes > 0 {
-                        ids.extend(self.cue_ids[0][quote]);
-                        distinct.push(quote);
-                    }
-                    if quotes % 2 == 1 {
-                        ids.extend(self.cue_ids[0][quote + 1]);
-                        distinct.push(quote + 1);
+                if bigrams && previous != fast::NONE && part != fast::NONE {
+                    if let Some(j) = ngrams.get(pack(&[previous, part])) {
+                        bufs.feats.push(j);
                     }
                 }
-                all.push(ids);
-                cue_sets.push(distinct);
+                previous = part;
             }
-            if self.params.neighbours && self.cues.is_some() {
-                for i in 0..all.len() {
-                    if i > 0 {
-                        let prev = cue_sets[i - 1].iter().filter_map(|&t| self.cue_ids[1][t]);
-                        all[i].extend(prev);
+            for n in 3..=self.params.ngram_max {
+                for w in bufs.parts.windows(n) {
+                    if w.contains(&fast::NONE) {
+                        continue;
                     }
-                    if i + 1 < cue_sets.len() {
-                        let next = cue_sets[i + 1].iter().filter_map(|&t| self.cue_ids[2][t]);
-                        all[i].extend(next);
+                    if let Some(j) = ngrams.get(pack(w)) {
+                        bufs.feats.push(j);
                     }
                 }
             }
-            all
-        })
+            if let Some(m) = cues {
+                m.count_ids(&bufs.cue_words, &mut bufs.class_counts);
+                for (class, &c) in bufs.class_counts.iter().enumerate() {
+                    if c > 0 {
+                        if let Some(j) = self.cue_ids[0][class] {
+                            bufs.feats.extend(std::iter::repeat(j as u32).take(c));
+                        }
+                        bufs.cue_sets.push(class as u32);
+                    }
+                }
+                if quotes > 0 {
+                    bufs.feats.extend(self.cue_ids[0][quote].map(|j| j as u32));
+                    bufs.cue_sets.push(quote as u32);
+                }
+                if quotes % 2 == 1 {
+                    bufs.feats
+                        .extend(self.cue_ids[0][quote + 1].map(|j| j as u32));
+                    bufs.cue_sets.push(quote as u32 + 1);
+                }
+            }
+            bufs.feat_ends.push(bufs.feats.len());
+            bufs.cue_ends.push(bufs.cue_sets.len());
+        }
     }
 
     /// TF-IDF weighting and L2 normalization of one sentence's terms.
     fn vectorize(&self, terms: &[String]) -> SparseVec {
-        let ids: Vec<usize> = terms
+        let mut ids: Vec<u32> = terms
             .iter()
-            .filter_map(|t| self.index.get(t).copied())
+            .filter_map(|t| self.index.get(t).map(|&j| j as u32))
             .collect();
-        self.vectorize_ids(ids)
+        let mut entries = Vec::new();
+        self.weigh(&mut ids, &mut entries);
+        SparseVec(entries)
     }
 
-    /// TF-IDF weighting and L2 normalization of one sentence's term ids (with repeats).
-    fn vectorize_ids(&self, mut ids: Vec<usize>) -> SparseVec {
+    /// TF-IDF weighting and L2 normalization of one sentence's term ids (with repeats; they
+    /// are sorted in place) into `entries`, sorted by feature index: the definition of
+    /// [`Featurizer::weigh_marked`].
+    fn weigh(&self, ids: &mut [u32], entries: &mut Vec<(usize, f64)>) {
         ids.sort_unstable();
-        let mut counts: Vec<(usize, usize)> = Vec::with_capacity(ids.len());
-        for i in ids {
-            match counts.last_mut() {
-                Some((j, c)) if *j == i => *c += 1,
-                _ => counts.push((i, 1)),
+        entries.clear();
+        let mut k = 0;
+        while k < ids.len() {
+            let i = ids[k];
+            let mut c = 1usize;
+            k += 1;
+            while k < ids.len() && ids[k] == i {
+                c += 1;
+                k += 1;
             }
+            entries.push(self.entry(i as usize, c));
         }
-        let mut entries: Vec<(usize, f64)> = counts
-            .into_iter()
-            .map(|(i, c)| {
-                let tf = if self.params.sublinear_tf {
-                    1.0 + (c as f64).ln()
-                } else {
-                    c as f64
-                };
-                (i, tf * self.idf[i] * self.scale[i])
-            })
-            .collect();
-        let norm = entries.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
+        normalize(entries);
+    }
+
+    /// [`Featurizer::weigh`] with the ids counted in `marks` (which ends empty) instead of
+    /// sorted: the same entries, in the same order, so the same values bit for bit.
+    fn weigh_marked(&self, marks: &mut fast::Marks, entries: &mut Vec<(usize, f64)>) {
+        entries.clear();
+        // The squares are summed as they come, in index order: the sum of `normalize`
+        // (whose -0.0 or 0.0 start makes no difference: every square is >= +0.0).
+        let mut sum = -0.0f64;
+        marks.drain(|i, c| {
+            let e = self.entry(i, c as usize);
+            sum += e.1 * e.1;
+            entries.push(e);
+        });
+        let norm = sum.sqrt();
         if norm > 0.0 {
-            for e in &mut entries {
+            for e in entries.iter_mut() {
                 e.1 /= norm;
             }
         }
-        SparseVec(entries)
+    }
+
+    /// The TF-IDF value of feature `i` seen `c` times in a sentence (before normalization).
+    #[inline]
+    fn entry(&self, i: usize, c: usize) -> (usize, f64) {
+        let tf = if self.params.sublinear_tf {
+            // ln(1) is exactly 0: skip the call for the common count of one.
+            if c == 1 {
+                1.0
+            } else {
+                1.0 + (c as f64).ln()
+            }
+        } else {
+            c as f64
+        };
+        let [idf, scale] = self.idf_scale[i];
+        (i, tf * idf * scale)
+    }
+}
+
+/// Scales a row to unit L2 norm (summing the squares in index order).
+fn normalize(entries: &mut [(usize, f64)]) {
+    let norm = entries.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        for e in entries.iter_mut() {
+            e.1 /= norm;
+        }
     }
 }
 
@@ -660,58 +756,164 @@ fn tokens_with(params: &FeaturizerParams, stemmer: Option<&Stemmer>, text: &str)
 }
 
 /// The tokens of `text` as ids of the thread's interner (see [`raw_tokens`]; each distinct
-/// raw token is stemmed once), into `out`.
+/// raw token is stemmed once), into `out`; returns the number of double quotes (after
+/// [`normalize_char`]) in the text.
+///
+/// Works on the bytes: runs of ASCII letters and digits are copied (lowercased) in one go,
+/// and only other characters are decoded, so it gives the tokens of [`raw_tokens`] (the
+/// definition, which takes one `char` at a time) without building a `Vec<char>`.
 fn intern_tokens(
     scratch: &mut fast::Scratch,
     text: &str,
     lowercase: bool,
     stemmer: Option<&Stemmer>,
     out: &mut Vec<u32>,
-) {
+) -> usize {
     out.clear();
-    let mut chars = std::mem::take(&mut scratch.chars);
-    chars.clear();
-    chars.extend(text.chars().map(normalize_char));
     scratch.cur.clear();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii() {
-            // ASCII fast path: the same answers as the Unicode calls below.
-            if c.is_ascii_alphanumeric() {
-                scratch
-                    .cur
-                    .push(if lowercase { c.to_ascii_lowercase() } else { c });
+    if scratch.cased_lowercase != lowercase {
+        scratch.cased.clear();
+        scratch.cased_lowercase = lowercase;
+    }
+    let bytes = text.as_bytes();
+    let mut quotes = 0;
+    // The normalized character before position `i`.
+    let mut prev: Option<char> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (c, width) = if b.is_ascii() {
+            if ASCII_ALNUM[usize::from(b)] {
+                let start = i;
+                while i < bytes.len() && ASCII_ALNUM[usize::from(bytes[i])] {
+                    i += 1;
+                }
+                // A whole token (no token under way, and what follows cannot join it): look
+                // it up as written.
+                // (`.` and `,` join only digits to digits, an apostrophe may join a word.)
+                let whole = scratch.cur.is_empty()
+                    && match bytes.get(i) {
+                        None => true,
+                        Some(b'.' | b',') => !bytes[i - 1].is_ascii_digit(),
+                        Some(&n) => n.is_ascii() && !matches!(n, b'\'' | b'`'),
+                    };
+                let key = if whole {
+                    fast::WordTable::key_at(bytes, start, i)
+                } else {
+                    None
+                };
+                if let Some(key) = key {
+                    let id = match scratch.cased.get(key) {
+                        Some(id) => id,
+                        None => {
+                            scratch.cur.push_str(&text[start..i]);
+                            if lowercase {
+                                scratch.cur.make_ascii_lowercase();
+                            }
+                            let id = scratch.intern_cur(stemmer);
+                            scratch.cur.clear();
+                            scratch.cased.insert(key, id);
+                            id
+                        }
+                    };
+                    out.push(id);
+                    prev = Some(char::from(bytes[i - 1]));
+                    continue;
+                }
+                let from = scratch.cur.len();
+                // ASCII boundaries, so `start..i` is a char range.
+                scratch.cur.push_str(&text[start..i]);
+                if lowercase {
+                    scratch.cur[from..].make_ascii_lowercase();
+                }
+                prev = Some(char::from(bytes[i - 1]));
                 continue;
             }
-        } else if c.is_alphanumeric() {
-            if lowercase {
-                scratch.cur.extend(c.to_lowercase());
-            } else {
-                scratch.cur.push(c);
+            if ASCII_PLAIN_SEPARATOR[usize::from(b)] {
+                // Ends the token under way and is nothing itself (a space, most
+                // punctuation): what the general path below does for it, in short.
+                if !scratch.cur.is_empty() {
+                    out.push(scratch.intern_cur(stemmer));
+                    scratch.cur.clear();
+                }
+                prev = Some(char::from(b));
+                i += 1;
+                continue;
             }
-            continue;
+            (normalize_char(char::from(b)), 1)
+        } else {
+            let ch = text[i..]
+                .chars()
+                .next()
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            let c = normalize_char(ch);
+            if !c.is_ascii() && c.is_alphanumeric() {
+                if lowercase {
+                    scratch.cur.extend(c.to_lowercase());
+                } else {
+                    scratch.cur.push(c);
+                }
+                prev = Some(c);
+                i += ch.len_utf8();
+                continue;
+            }
+            (c, ch.len_utf8())
+        };
+        // `c` is neither a letter nor a digit.
+        if c == '"' {
+            quotes += 1;
         }
-        let prev = if i > 0 { Some(chars[i - 1]) } else { None };
-        let next = chars.get(i + 1).copied();
-        if joins_token(c, prev, next, &scratch.cur) {
+        let joins = matches!(c, '\'' | '.' | ',') && {
+            let next = text[i + width..].chars().next().map(normalize_char);
+            joins_token(c, prev, next, &scratch.cur)
+        };
+        if joins {
             scratch.cur.push(c);
-            continue;
+        } else {
+            if !scratch.cur.is_empty() {
+                out.push(scratch.intern_cur(stemmer));
+                scratch.cur.clear();
+            }
+            if c == '%' {
+                scratch.cur.push('%');
+                out.push(scratch.intern_cur(stemmer));
+                scratch.cur.clear();
+            }
         }
-        if !scratch.cur.is_empty() {
-            out.push(scratch.intern_cur(stemmer));
-            scratch.cur.clear();
-        }
-        if c == '%' {
-            scratch.cur.push('%');
-            out.push(scratch.intern_cur(stemmer));
-            scratch.cur.clear();
-        }
+        prev = Some(c);
+        i += width;
     }
     if !scratch.cur.is_empty() {
         out.push(scratch.intern_cur(stemmer));
         scratch.cur.clear();
     }
-    scratch.chars = chars;
+    quotes
 }
+
+/// `ASCII_ALNUM[b]`: whether byte `b` is an ASCII letter or digit.
+const ASCII_ALNUM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
+
+/// `ASCII_PLAIN_SEPARATOR[b]`: whether ASCII byte `b` only separates tokens: not a letter
+/// or digit, not a quote, apostrophe or backtick, `.`, `,` or `%` (the characters that can
+/// join a token, be counted or be a token; `normalize_char` changes no other ASCII byte).
+const ASCII_PLAIN_SEPARATOR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = !c.is_ascii_alphanumeric() && !matches!(c, b'\'' | b'`' | b'"' | b'.' | b',' | b'%');
+        b += 1;
+    }
+    t
+};
 
 /// Whether the punctuation `c` (between `prev` and `next`) stays inside the token `cur`.
 fn joins_token(c: char, prev: Option<char>, next: Option<char>, cur: &str) -> bool {
@@ -1039,6 +1241,26 @@ mod tests {
         fn interned_tokens_match_the_plain_tokenizer(text in "[a-zA-Z0-9 .,'%\u{2019}\u{201C}\u{201D}-]{0,60}") {
             let p = FeaturizerParams { stem: false, ..FeaturizerParams::default() };
             proptest::prop_assert_eq!(p.tokenize(&text), raw_tokens(&text, true));
+        }
+
+        /// The byte-level tokenizer on mixed ASCII and non-ASCII text (letters, quotes,
+        /// dashes, apostrophes that fold to ASCII), lowercased or not, and its quote count.
+        #[test]
+        fn byte_tokenizer_matches_the_char_definition(
+            text in "[a-zA-Z0-9 .,'%`\"\u{2019}\u{201C}\u{201D}\u{00B4}\u{00E9}\u{00C4}\u{0130}\u{00DF}\u{2014}\u{00AB}\u{0663}\u{00A0}-]{0,60}",
+            lowercase in proptest::bool::ANY,
+        ) {
+            let mut ids = Vec::new();
+            let (tokens, quotes) = fast::with_scratch(|scratch| {
+                scratch.prepare(false);
+                let quotes = intern_tokens(scratch, &text, lowercase, None, &mut ids);
+                let tokens: Vec<String> =
+                    ids.iter().map(|&i| scratch.norm[i as usize].to_string()).collect();
+                (tokens, quotes)
+            });
+            proptest::prop_assert_eq!(tokens, raw_tokens(&text, lowercase));
+            let want = text.chars().filter(|&c| normalize_char(c) == '"').count();
+            proptest::prop_assert_eq!(quotes, want);
         }
 
         #[test]

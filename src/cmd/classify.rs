@@ -5,7 +5,7 @@ use claimtrack::model::{argmax_label, Model};
 use claimtrack::Label;
 use rayon::prelude::*;
 use serde_json::{Map, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `claimtrack classify`.
@@ -81,10 +81,112 @@ fn parse_line(name: &str, lineno: usize, trimmed: &str) -> Result<Item> {
     }
 }
 
-/// Classifies one batch (consecutive lines of one article) and renders its output lines.
-fn render_batch(model: &Model, batch: Vec<Item>) -> Result<Vec<u8>> {
-    let texts: Vec<&str> = batch.iter().map(|i| i.text.as_str()).collect();
-    let probs = model.predict_article(&texts);
+/// Writes `s` as a JSON string: the bytes of `serde_json::to_writer(out, s)`, copied in one
+/// go when nothing needs escaping (serde_json escapes only `"`, `\` and control characters).
+fn write_json_str(out: &mut Vec<u8>, s: &str) -> Result<()> {
+    if needs_escape(s.as_bytes()) {
+        serde_json::to_writer(&mut *out, s)?;
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+    Ok(())
+}
+
+/// Whether any byte is `"`, `\` or a control character (< 0x20), eight bytes at a time.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Exact per-word tests: some byte is zero / some byte is below 0x20.
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    let below_space = |v: u64| v.wrapping_sub(ONES * 0x20) & !v & HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        let v = u64::from_le_bytes(b);
+        if below_space(v)
+            || zero(v ^ (ONES * u64::from(b'"')))
+            || zero(v ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// Writes a probability as serde_json writes `Value::from(p)` (a finite float, else `null`).
+fn write_json_f64(out: &mut Vec<u8>, p: f64) -> Result<()> {
+    use serde_json::ser::{CompactFormatter, Formatter};
+    if p.is_finite() {
+        CompactFormatter.write_f64(out, p)?;
+    } else {
+        out.extend_from_slice(b"null");
+    }
+    Ok(())
+}
+
+/// Lines of a batch classified and rendered together by one worker: batches are cut into
+/// such parts so that the work divides evenly between threads.
+const PART: usize = 256;
+
+/// Part of a batch: its items, and the texts of the batch's lines just before and after it
+/// (neighbour features look one sentence each way, so the part's rows are the rows it has
+/// in the whole batch).
+struct Part {
+    items: Vec<Item>,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+/// Cuts batches into parts of at most [`PART`] lines, in order.
+fn into_parts(batches: Vec<Vec<Item>>) -> Vec<Part> {
+    let mut parts = Vec::new();
+    for batch in batches {
+        let n = batch.len();
+        let mut rest = batch.into_iter();
+        let mut start = 0;
+        let mut before: Option<String> = None;
+        while start < n {
+            let items: Vec<Item> = rest.by_ref().take(PART).collect();
+            start += items.len();
+            let last = items.last().map(|i| i.text.clone());
+            parts.push(Part {
+                items,
+                before: before.take(),
+                after: None,
+            });
+            before = last;
+        }
+        // The text after each part is the first text of the next part of the same batch.
+        let first = parts.len() - n.div_ceil(PART);
+        for k in first..parts.len().saturating_sub(1) {
+            let next = parts[k + 1].items[0].text.clone();
+            parts[k].after = Some(next);
+        }
+    }
+    parts
+}
+
+/// Classifies one part of a batch and renders its output lines.
+fn render_part(model: &Model, part: Part) -> Result<Vec<u8>> {
+    let mut texts: Vec<&str> = Vec::with_capacity(part.items.len() + 2);
+    texts.extend(part.before.as_deref());
+    texts.extend(part.items.iter().map(|i| i.text.as_str()));
+    texts.extend(part.after.as_deref());
+    let mut probs = model.predict_article(&texts);
+    if part.after.is_some() {
+        probs.pop();
+    }
+    if part.before.is_some() {
+        probs.remove(0);
+    }
+    let batch = part.items;
     let mut out = Vec::with_capacity(batch.len() * 256);
     for (item, p) in batch.into_iter().zip(probs) {
         match item.record {
@@ -100,7 +202,7 @@ fn render_batch(model: &Model, batch: Vec<Item>) -> Result<Vec<u8>> {
             None => {
                 // The same bytes as the map {"text", "label", "probs"} serialized above.
                 out.extend_from_slice(b"{\"text\":");
-                serde_json::to_writer(&mut out, &item.text)?;
+                write_json_str(&mut out, &item.text)?;
                 out.extend_from_slice(b",\"label\":\"");
                 out.extend_from_slice(argmax_label(&p).as_str().as_bytes());
                 out.extend_from_slice(b"\",\"probs\":{");
@@ -111,7 +213,7 @@ fn render_batch(model: &Model, batch: Vec<Item>) -> Result<Vec<u8>> {
                     out.push(b'"');
                     out.extend_from_slice(l.as_str().as_bytes());
                     out.extend_from_slice(b"\":");
-                    serde_json::to_writer(&mut out, &Value::from(p[l.index()]))?;
+                    write_json_f64(&mut out, p[l.index()])?;
                 }
                 out.extend_from_slice(b"}}");
             }
@@ -121,16 +223,61 @@ fn render_batch(model: &Model, batch: Vec<Item>) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Classifies the finished batches in parallel and writes them in input order.
-fn flush(model: &Model, ready: &mut Vec<Vec<Item>>, out: &mut impl Write) -> Result<()> {
-    let rendered: Vec<Result<Vec<u8>>> = std::mem::take(ready)
-        .into_par_iter()
-        .map(|b| render_batch(model, b))
-        .collect();
+/// Standard output, written one round behind: the lines rendered in one round are written
+/// while the next round is classified, so writing overlaps the work of the other threads.
+struct Output {
+    out: std::io::BufWriter<std::io::Stdout>,
+    /// Rendered lines not yet written, in input order.
+    pending: Vec<Result<Vec<u8>>>,
+}
+
+/// Writes rendered lines in order, stopping at the first error.
+fn write_rendered(out: &mut impl Write, rendered: Vec<Result<Vec<u8>>>) -> Result<()> {
     for r in rendered {
         out.write_all(&r?)?;
     }
     Ok(())
+}
+
+impl Output {
+    /// Writes what is pending and flushes.
+    fn finish(&mut self) -> Result<()> {
+        write_rendered(&mut self.out, std::mem::take(&mut self.pending))?;
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// A block read ahead by [`flush`].
+type Block = std::io::Result<Option<Vec<u8>>>;
+
+/// Classifies the finished batches in parallel while the previous round is written and,
+/// given `reader`, the next block of input is read (returned); the batches are written (in
+/// input order) by the next call or by [`Output::finish`].
+fn flush(
+    model: &Model,
+    ready: &mut Vec<Vec<Item>>,
+    output: &mut Output,
+    reader: Option<&mut BlockReader>,
+) -> Result<Option<Block>> {
+    let parts = into_parts(std::mem::take(ready));
+    let previous = std::mem::take(&mut output.pending);
+    let out = &mut output.out;
+    let (rendered, (written, block)) = rayon::join(
+        || {
+            parts
+                .into_par_iter()
+                .map(|p| render_part(model, p))
+                .collect::<Vec<Result<Vec<u8>>>>()
+        },
+        || {
+            let written = write_rendered(out, previous);
+            (written, reader.map(BlockReader::next_block))
+        },
+    );
+    written?;
+    output.pending = rendered;
+    Ok(block)
 }
 
 /// Groups items into batches exactly as a line-by-line reader would: a batch ends when the
@@ -145,12 +292,15 @@ struct Batcher {
 
 impl Batcher {
     fn push(&mut self, item: Item) {
-        let article = item.article().cloned();
-        if !self.current.is_empty() && (article != self.article || self.current.len() >= MAX_BATCH)
+        let article = item.article();
+        if !self.current.is_empty()
+            && (article != self.article.as_ref() || self.current.len() >= MAX_BATCH)
         {
             self.finish_current();
         }
-        self.article = article;
+        if article != self.article.as_ref() {
+            self.article = article.cloned();
+        }
         self.current.push(item);
     }
 
@@ -162,66 +312,334 @@ impl Batcher {
     }
 }
 
+/// Bytes read from the input at a time.
+const READ: usize = 1 << 20;
+
+/// Reads the input in blocks of whole lines (about [`CHUNK`] lines of news sentences).
+struct BlockReader {
+    reader: Box<dyn Read + Send>,
+    carry: Vec<u8>,
+    eof: bool,
+}
+
+impl BlockReader {
+    /// The next block: whole lines, each ended by `\n` (the last line of the input may lack
+    /// it); `None` at the end of the input.
+    fn next_block(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        let mut buf = std::mem::take(&mut self.carry);
+        loop {
+            if self.eof {
+                return Ok((!buf.is_empty()).then_some(buf));
+            }
+            let len = buf.len();
+            buf.resize(len + READ, 0);
+            let n = loop {
+                match self.reader.read(&mut buf[len..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            buf.truncate(len + n);
+            if n == 0 {
+                self.eof = true;
+            } else if buf.len() >= 2 * READ {
+                if let Some(end) = memchr::memrchr(b'\n', &buf) {
+                    self.carry = buf[end + 1..].to_vec();
+                    buf.truncate(end + 1);
+                    return Ok(Some(buf));
+                }
+            }
+        }
+    }
+}
+
+/// The lines of one piece of a block, parsed: the items of its non-blank lines in order, its
+/// number of lines, and the position (line index in the piece, line) of the first bad line.
+struct Piece<'a> {
+    items: Vec<Item>,
+    lines: usize,
+    bad: Option<(usize, &'a [u8])>,
+}
+
+/// Splits `bytes` into lines as `BufRead::lines` does (`\n`, then a `\r` before it, removed).
+fn lines_of(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    })
+}
+
+/// Parses the lines of one piece; stops at the first line that is not UTF-8 or does not
+/// parse (the caller reports it with its line number).
+fn parse_piece(bytes: &[u8]) -> Piece<'_> {
+    let mut piece = Piece {
+        items: Vec::new(),
+        lines: 0,
+        bad: None,
+    };
+    for (i, raw) in lines_of(bytes).enumerate() {
+        piece.lines = i + 1;
+        let Ok(line) = std::str::from_utf8(raw) else {
+            piece.bad = Some((i, raw));
+            return piece;
+        };
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        match parse_line("", 0, trimmed) {
+            Ok(item) => piece.items.push(item),
+            Err(_) => {
+                piece.bad = Some((i, raw));
+                return piece;
+            }
+        }
+    }
+    piece
+}
+
+/// The error of a bad line found by [`parse_piece`], named by file and line number.
+fn bad_line_error(name: &str, lineno: usize, raw: &[u8]) -> anyhow::Error {
+    match std::str::from_utf8(raw) {
+        Err(_) => anyhow::Error::new(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+        .context(format!("{name}:{lineno}: cannot read the line")),
+        Ok(line) => match parse_line(name, lineno, line.trim()) {
+            Err(e) => e,
+            Ok(_) => anyhow::anyhow!("{name}:{lineno}: cannot parse the line"),
+        },
+    }
+}
+
+/// Splits a block into about `n` pieces of whole lines.
+fn split_block(block: &[u8], n: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::with_capacity(n);
+    let mut start = 0;
+    for k in 1..n {
+        let target = block.len() * k / n;
+        if target <= start {
+            continue;
+        }
+        match memchr::memchr(b'\n', &block[target..]) {
+            Some(i) => {
+                let end = target + i + 1;
+                pieces.push(&block[start..end]);
+                start = end;
+            }
+            None => break,
+        }
+    }
+    if start < block.len() {
+        pieces.push(&block[start..]);
+    }
+    pieces
+}
+
 /// Runs the command.
 pub fn run(args: ClassifyArgs) -> Result<()> {
     let model = load_model(args.model.as_deref())?;
-    let (name, reader): (String, Box<dyn Read>) = if args.input.as_os_str() == "-" {
+    let (name, reader): (String, Box<dyn Read + Send>) = if args.input.as_os_str() == "-" {
         ("<stdin>".to_string(), Box::new(std::io::stdin()))
     } else {
         let f = std::fs::File::open(&args.input)
             .with_context(|| format!("cannot open {}", args.input.display()))?;
         (args.input.display().to_string(), Box::new(f))
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = Output {
+        out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+        pending: Vec::new(),
+    };
     let mut batcher = Batcher {
         current: Vec::new(),
         article: None,
         ready: Vec::new(),
         ready_items: 0,
     };
-    let mut lines = BufReader::with_capacity(1 << 16, reader)
-        .lines()
-        .enumerate();
+    let mut blocks = BlockReader {
+        reader,
+        carry: Vec::new(),
+        eof: false,
+    };
+    let n_pieces = rayon::current_num_threads() * 4;
+    // Lines before the current block.
+    let mut lines_before = 0usize;
+    // The next block, when read while the previous batches were classified.
+    let mut read_ahead: Option<Block> = None;
     loop {
-        // Read a chunk of non-blank lines, then parse them in parallel.
-        let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
-        for (i, line) in lines.by_ref() {
-            let lineno = i + 1;
-            let line = line.with_context(|| format!("{name}:{lineno}: cannot read the line"))?;
-            if !line.trim().is_empty() {
-                chunk.push((lineno, line));
-                if chunk.len() >= CHUNK {
-                    break;
-                }
-            }
-        }
-        if chunk.is_empty() {
+        let block = match read_ahead.take() {
+            Some(block) => block,
+            None => blocks.next_block(),
+        };
+        let block =
+            block.with_context(|| format!("{name}:{}: cannot read the line", lines_before + 1))?;
+        let Some(block) = block else {
             break;
-        }
-        let parsed: Vec<Result<Item>> = chunk
-            .par_iter()
-            .map(|(lineno, line)| parse_line(&name, *lineno, line.trim()))
+        };
+        // Split into lines and parse them in parallel, piece by piece.
+        let pieces: Vec<Piece> = split_block(&block, n_pieces)
+            .into_par_iter()
+            .map(parse_piece)
             .collect();
-        for item in parsed {
-            match item {
-                Ok(item) => batcher.push(item),
-                Err(e) => {
-                    // As when reading line by line: the batches finished before the bad
-                    // line are written, the one it interrupts is not.
-                    flush(&model, &mut batcher.ready, &mut out)?;
-                    out.flush()?;
-                    return Err(e);
-                }
+        for piece in pieces {
+            for item in piece.items {
+                batcher.push(item);
             }
+            if let Some((i, raw)) = piece.bad {
+                // As when reading line by line: the batches finished before the bad line
+                // are written, the one it interrupts is not.
+                let e = bad_line_error(&name, lines_before + i + 1, raw);
+                flush(&model, &mut batcher.ready, &mut out, None)?;
+                out.finish()?;
+                return Err(e);
+            }
+            lines_before += piece.lines;
         }
         if batcher.ready_items >= CHUNK {
-            flush(&model, &mut batcher.ready, &mut out)?;
+            read_ahead = flush(&model, &mut batcher.ready, &mut out, Some(&mut blocks))?;
             batcher.ready_items = 0;
         }
     }
     batcher.finish_current();
-    flush(&model, &mut batcher.ready, &mut out)?;
-    out.flush()?;
+    flush(&model, &mut batcher.ready, &mut out, None)?;
+    out.finish()?;
+    // The process ends here: freeing the model's many small allocations one by one would
+    // only add to the run time (the memory goes back to the system at exit anyway).
+    std::mem::forget(model);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch cut into parts (each with one sentence of context each way) gets the rows of
+    /// the whole batch, with neighbour features on, so the output does not depend on `PART`.
+    #[test]
+    fn parts_of_a_batch_classify_like_the_whole_batch() {
+        use claimtrack::gold::Example;
+        use claimtrack::sentence::Role;
+        let mut params = claimtrack::model::ModelParams::default();
+        params.featurizer.neighbours = true;
+        let texts = [
+            ("US officials denied receiving any message", Label::UsDenial),
+            ("Fighting continued near the front", Label::Context),
+            (
+                "The Kremlin signalled openness to talks",
+                Label::RussianClaim,
+            ),
+            (
+                "Analysts called the overture a ploy",
+                Label::ExpertSkepticism,
+            ),
+        ];
+        let examples: Vec<Example> = (0..40)
+            .map(|i| {
+                let (text, label) = texts[i % 4];
+                Example {
+                    text: format!("{text} {i}"),
+                    label,
+                    article: format!("a{}", i / 8),
+                    outlet: "o".into(),
+                    index: i % 8,
+                    role: Role::Body,
+                }
+            })
+            .collect();
+        let model = params.fit(&examples).unwrap();
+        for n in [1, 2, PART - 1, PART, PART + 1, 2 * PART + 3] {
+            let items = || -> Vec<Item> {
+                (0..n)
+                    .map(|i| Item {
+                        record: None,
+                        text: format!("{} {i}", texts[(i * 7 + i / 3) % 4].0),
+                    })
+                    .collect()
+            };
+            let whole = Part {
+                items: items(),
+                before: None,
+                after: None,
+            };
+            let whole = render_part(&model, whole).unwrap();
+            let parts = into_parts(vec![items()]);
+            assert_eq!(parts.len(), n.div_ceil(PART));
+            let mut out = Vec::new();
+            for part in parts {
+                out.extend(render_part(&model, part).unwrap());
+            }
+            assert_eq!(out, whole, "{n} lines");
+            // And the neighbours matter in this test: a sentence alone is classified otherwise.
+            let alone = Part {
+                items: items().into_iter().skip(1).take(1).collect(),
+                before: None,
+                after: None,
+            };
+            if n > 2 {
+                let line = render_part(&model, alone).unwrap();
+                let second = whole.split(|&b| b == b'\n').nth(1).unwrap();
+                assert_ne!(&line[..line.len() - 1], second);
+            }
+        }
+    }
+
+    #[test]
+    fn json_strings_and_floats_are_written_as_serde_json_writes_them() {
+        let mut texts: Vec<String> = [
+            "",
+            "plain",
+            "with \"quote\"",
+            "back\\slash",
+            "tab\there",
+            "nul\u{0}x",
+            "del\u{7f}",
+            "curly \u{201C}quotes\u{201D} and é",
+            "\u{1f}",
+            "12345678\"",
+            "1234567\\",
+            "abcdefgh\u{1}ijklmnop",
+            "exactly8",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for b in 0u8..128 {
+            for pos in 0..17 {
+                let mut s = "x".repeat(17);
+                s.replace_range(pos..pos + 1, &char::from(b).to_string());
+                texts.push(s);
+            }
+        }
+        for t in &texts {
+            let mut fast = Vec::new();
+            write_json_str(&mut fast, t).unwrap();
+            assert_eq!(fast, serde_json::to_vec(t).unwrap(), "{t:?}");
+        }
+        for p in [
+            0.0,
+            -0.0,
+            1.0,
+            0.25,
+            1e-300,
+            0.1 + 0.2,
+            1e21,
+            1e-7,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            let mut fast = Vec::new();
+            write_json_f64(&mut fast, p).unwrap();
+            assert_eq!(fast, serde_json::to_vec(&Value::from(p)).unwrap(), "{p}");
+        }
+    }
 }

@@ -113,7 +113,16 @@ struct Pattern {
 pub struct CueMatcher {
     classes: Vec<String>,
     by_first: FxHashMap<String, Vec<Pattern>>,
+    /// The same patterns by word ids (the fast path): normalized phrase word -> id.
+    word_ids: FxHashMap<String, u32>,
+    /// Patterns by the id of their first word: (word ids, `ANY` for `*`; class id).
+    by_first_id: Vec<Vec<(Vec<u32>, usize)>>,
 }
+
+/// Word id of `*` in [`CueMatcher`]'s id patterns.
+const ANY: u32 = u32::MAX - 1;
+/// Word id of a token in no phrase.
+const NO_WORD: u32 = u32::MAX;
 
 /// Reads contracted and fused negations as `not`, so phrases can be written once.
 pub fn normalize_negation(token: &str) -> &str {
@@ -156,7 +165,66 @@ impl CueMatcher {
                 .or_default()
                 .push(Pattern { words, class });
         }
-        CueMatcher { classes, by_first }
+        let mut word_ids: FxHashMap<String, u32> = FxHashMap::default();
+        let mut by_first_id: Vec<Vec<(Vec<u32>, usize)>> = Vec::new();
+        // In the order of `by_first` per first word (the order of the entries).
+        let mut firsts: Vec<&String> = by_first.keys().collect();
+        firsts.sort();
+        for first in firsts {
+            for p in &by_first[first] {
+                let ids: Vec<u32> = p
+                    .words
+                    .iter()
+                    .map(|w| match w {
+                        None => ANY,
+                        Some(w) => {
+                            let next = word_ids.len() as u32;
+                            *word_ids.entry(w.clone()).or_insert(next)
+                        }
+                    })
+                    .collect();
+                let f = ids[0] as usize;
+                if by_first_id.len() <= f {
+                    by_first_id.resize(f + 1, Vec::new());
+                }
+                by_first_id[f].push((ids, p.class));
+            }
+        }
+        CueMatcher {
+            classes,
+            by_first,
+            word_ids,
+            by_first_id,
+        }
+    }
+
+    /// The word id of a (normalized, stemmed) token for [`CueMatcher::count_ids`]: equal
+    /// ids for equal phrase words after [`normalize_negation`], and one id for every token
+    /// in no phrase.
+    pub(crate) fn word_id(&self, token: &str) -> u32 {
+        self.word_ids
+            .get(normalize_negation(token))
+            .copied()
+            .unwrap_or(NO_WORD)
+    }
+
+    /// [`CueMatcher::count`] on word ids (see [`CueMatcher::word_id`]), into `counts`.
+    pub(crate) fn count_ids(&self, words: &[u32], counts: &mut Vec<usize>) {
+        counts.clear();
+        counts.resize(self.classes.len(), 0);
+        for (start, &w) in words.iter().enumerate() {
+            let Some(patterns) = self.by_first_id.get(w as usize) else {
+                continue;
+            };
+            for (ids, class) in patterns {
+                let Some(span) = words.get(start..start + ids.len()) else {
+                    continue;
+                };
+                if ids.iter().zip(span).all(|(&p, &t)| p == ANY || p == t) {
+                    counts[*class] += 1;
+                }
+            }
+        }
     }
 
     /// Class names, sorted; a class id indexes this list.
@@ -235,6 +303,20 @@ mod tests {
             2
         );
         assert_eq!(m.count(&words("a trial"))[doubt], 0);
+        // The id path counts the same.
+        for text in [
+            "we are not aware of it",
+            "we were not immediately aware",
+            "officials aren't aware",
+            "a trial balloon or a trial balloon",
+            "not not aware aware trial",
+            "",
+        ] {
+            let ids: Vec<u32> = words(text).iter().map(|t| m.word_id(t)).collect();
+            let mut counts = Vec::new();
+            m.count_ids(&ids, &mut counts);
+            assert_eq!(counts, m.count(&words(text)), "{text}");
+        }
     }
 
     #[test]

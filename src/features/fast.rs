@@ -13,6 +13,7 @@
 //!   or hashed per sentence;
 //! - a small multiplicative hasher ([`FxBuild`]) for these integer and short-string keys.
 
+use super::cues::CueMatcher;
 use rust_stemmers::Stemmer;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -99,13 +100,190 @@ pub(crate) fn pack(parts: &[u32]) -> u64 {
     key
 }
 
+/// A read-only open-addressing table from packed n-gram keys (never 0) to feature ids:
+/// one multiply and usually one probe per lookup (the n-gram lookups of every sentence).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PackedMap {
+    /// `(key, value)` slots; key 0 marks an empty slot.
+    slots: Vec<(u64, u32)>,
+    /// Number of slots - 1 (a power of two - 1).
+    mask: usize,
+    /// 64 - log2(number of slots): the hash is the top bits of `key * SEED`.
+    shift: u32,
+}
+
+impl PackedMap {
+    /// Builds the table from distinct non-zero keys (at most half full).
+    pub(crate) fn new(entries: Vec<(u64, u32)>) -> PackedMap {
+        let n = (entries.len() * 2).next_power_of_two().max(16);
+        let mut map = PackedMap {
+            slots: vec![(0, 0); n],
+            mask: n - 1,
+            shift: 64 - n.trailing_zeros(),
+        };
+        for (key, value) in entries {
+            debug_assert_ne!(key, 0);
+            let mut i = map.slot(key);
+            while map.slots[i].0 != 0 && map.slots[i].0 != key {
+                i = (i + 1) & map.mask;
+            }
+            map.slots[i] = (key, value);
+        }
+        map
+    }
+
+    #[inline]
+    fn slot(&self, key: u64) -> usize {
+        (key.wrapping_mul(SEED) >> self.shift) as usize & self.mask
+    }
+
+    /// The value of `key`, if present.
+    #[inline]
+    pub(crate) fn get(&self, key: u64) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mut i = self.slot(key);
+        loop {
+            let (k, v) = self.slots[i];
+            if k == key {
+                return Some(v);
+            }
+            if k == 0 {
+                return None;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
+/// An open-addressing table from short words (1 to 16 bytes, no NUL byte) to ids, each word
+/// packed into two `u64` (zero-padded, so the packing is one-to-one): a lookup is a few
+/// instructions and no string comparison.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WordTable {
+    /// `(first 8 bytes, next 8 bytes, id)`; a first word of 0 marks an empty slot.
+    slots: Vec<(u64, u64, u32)>,
+    len: usize,
+}
+
+impl WordTable {
+    /// The packed key of a word, or `None` when it is empty, longer than 16 bytes or holds a
+    /// NUL byte.
+    #[inline]
+    pub(crate) fn key(word: &[u8]) -> Option<(u64, u64)> {
+        if word.is_empty() || word.len() > 16 {
+            return None;
+        }
+        let (mut lo, mut hi) = (0u64, 0u64);
+        for (k, &b) in word.iter().enumerate() {
+            if b == 0 {
+                return None;
+            }
+            if k < 8 {
+                lo |= u64::from(b) << (8 * k);
+            } else {
+                hi |= u64::from(b) << (8 * (k - 8));
+            }
+        }
+        Some((lo, hi))
+    }
+
+    /// [`WordTable::key`] of `text[start..end]`, which must hold no NUL byte (a run of
+    /// letters and digits): two loads and masks when 16 bytes can be read from `start`.
+    #[inline]
+    pub(crate) fn key_at(text: &[u8], start: usize, end: usize) -> Option<(u64, u64)> {
+        let len = end - start;
+        debug_assert!(!text[start..end].contains(&0));
+        if len == 0 || len > 16 {
+            return None;
+        }
+        let Some(window) = text.get(start..start + 16) else {
+            return WordTable::key(&text[start..end]);
+        };
+        let mut lo = [0u8; 8];
+        let mut hi = [0u8; 8];
+        lo.copy_from_slice(&window[..8]);
+        hi.copy_from_slice(&window[8..]);
+        let (lo, hi) = (u64::from_le_bytes(lo), u64::from_le_bytes(hi));
+        let keep = |n: usize| {
+            if n >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            }
+        };
+        Some((lo & keep(len), hi & keep(len.saturating_sub(8))))
+    }
+
+    #[inline]
+    fn slot(&self, (lo, hi): (u64, u64)) -> usize {
+        let h = (lo ^ hi.rotate_left(31)).wrapping_mul(SEED);
+        (h >> 32) as usize & (self.slots.len() - 1)
+    }
+
+    /// The id of a packed word.
+    #[inline]
+    pub(crate) fn get(&self, key: (u64, u64)) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let (lo, hi, id) = self.slots[i];
+            if lo == key.0 && hi == key.1 {
+                return Some(id);
+            }
+            if lo == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Adds a packed word (not present yet) with its id.
+    pub(crate) fn insert(&mut self, key: (u64, u64), id: u32) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            self.slots = vec![(0, 0, 0); (old.len() * 2).max(1024)];
+            self.len = 0;
+            for (lo, hi, id) in old {
+                if lo != 0 {
+                    self.insert((lo, hi), id);
+                }
+            }
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        while self.slots[i].0 != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (key.0, key.1, id);
+        self.len += 1;
+    }
+
+    /// Number of words.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Forgets every word (keeps the room).
+    pub(crate) fn clear(&mut self) {
+        if self.len > 0 {
+            self.slots.fill((0, 0, 0));
+            self.len = 0;
+        }
+    }
+}
+
 /// The vocabulary's word n-grams by packed part ids.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NgramIndex {
     /// Words found in vocabulary n-grams -> part id.
     pub(crate) parts: FxHashMap<Box<str>, u32>,
     /// Packed part ids -> feature index.
-    pub(crate) ngrams: FxHashMap<u64, usize>,
+    pub(crate) ngrams: PackedMap,
     /// Unique id of this index, so per-thread caches of part ids know when to reset.
     pub(crate) generation: u64,
     /// False when the vocabulary has too many distinct words to pack (the string path is
@@ -120,7 +298,7 @@ impl NgramIndex {
     /// feature groups (cue terms contain `:`, which no token does).
     pub(crate) fn new(vocabulary: &[String], is_word: impl Fn(&str) -> bool) -> NgramIndex {
         let mut parts: FxHashMap<Box<str>, u32> = FxHashMap::default();
-        let mut ngrams: FxHashMap<u64, usize> = FxHashMap::default();
+        let mut ngrams: Vec<(u64, u32)> = Vec::new();
         let mut usable = true;
         let mut ids: Vec<u32> = Vec::with_capacity(3);
         for (j, term) in vocabulary.iter().enumerate() {
@@ -145,12 +323,15 @@ impl NgramIndex {
                 ids.push(id);
             }
             if ok {
-                ngrams.insert(pack(&ids), j);
+                match u32::try_from(j) {
+                    Ok(j) => ngrams.push((pack(&ids), j)),
+                    Err(_) => usable = false,
+                }
             }
         }
         NgramIndex {
             parts,
-            ngrams,
+            ngrams: PackedMap::new(ngrams),
             generation: GENERATION.fetch_add(1, Ordering::Relaxed),
             usable,
         }
@@ -162,17 +343,105 @@ impl NgramIndex {
 pub(crate) struct Scratch {
     /// Raw (lowercased, not stemmed) token -> local id.
     ids: FxHashMap<Box<str>, u32>,
+    /// Whole ASCII tokens of at most 16 bytes as written in the text (before lowercasing)
+    /// -> local id, so the common token is looked up without being copied and lowercased.
+    pub(crate) cased: WordTable,
+    /// Whether `cased` maps to lowercased tokens.
+    pub(crate) cased_lowercase: bool,
     /// Normalized (stemmed) token of each local id.
     pub(crate) norm: Vec<Box<str>>,
-    /// Part id of each local id and the generation of the index it was looked up in
-    /// (`NONE`: in no vocabulary n-gram of that index).
-    part: Vec<(u64, u32)>,
+    /// Per local id: the generation of the index the rest was looked up in, then the part id
+    /// (`NONE`: in no vocabulary n-gram), the unigram's feature id (`NONE`: not in the
+    /// vocabulary) and the cue word id (`NONE`: in no cue phrase).
+    part: Vec<(u64, [u32; 3])>,
     /// Whether `norm` holds stems (the cache is reset when a caller wants the other kind).
     stemmed: bool,
-    /// Characters of the text being tokenized (reused).
-    pub(crate) chars: Vec<char>,
     /// The token being built (reused).
     pub(crate) cur: String,
+    /// Per-sentence buffers of the fast transform (reused across sentences and calls).
+    pub(crate) bufs: Bufs,
+}
+
+/// Buffers of the fast transform, kept per thread so that no sentence allocates.
+#[derive(Default)]
+pub(crate) struct Bufs {
+    /// Local token ids of the sentence.
+    pub(crate) tokens: Vec<u32>,
+    /// Part id of each token.
+    pub(crate) parts: Vec<u32>,
+    /// Cue word id of each token.
+    pub(crate) cue_words: Vec<u32>,
+    /// Feature ids of every sentence of the article, one after the other.
+    pub(crate) feats: Vec<u32>,
+    /// Where each sentence's feature ids end in `feats`.
+    pub(crate) feat_ends: Vec<usize>,
+    /// Distinct cue terms of every sentence (positions in `cue_ids`), one after the other.
+    pub(crate) cue_sets: Vec<u32>,
+    /// Where each sentence's cue terms end in `cue_sets`.
+    pub(crate) cue_ends: Vec<usize>,
+    /// Phrase matches per cue class of the sentence.
+    pub(crate) class_counts: Vec<usize>,
+    /// The weighted row being built.
+    pub(crate) entries: Vec<(usize, f64)>,
+    /// The sentence's feature ids counted and ordered without sorting.
+    pub(crate) marks: Marks,
+}
+
+/// Counts feature ids and gives them back in increasing order without a sort: a count per
+/// feature, a bit per feature and a bit per 64 features, all zero between sentences (a
+/// sentence touches a few dozen ids; the sort of them was a tenth of the classify time).
+#[derive(Default)]
+pub(crate) struct Marks {
+    counts: Vec<u32>,
+    words: Vec<u64>,
+    blocks: Vec<u64>,
+}
+
+impl Marks {
+    /// Makes room for feature ids below `n`.
+    pub(crate) fn ensure(&mut self, n: usize) {
+        if self.counts.len() < n {
+            self.counts.resize(n, 0);
+            self.words.resize(n.div_ceil(64), 0);
+            self.blocks.resize(n.div_ceil(64 * 64), 0);
+        }
+    }
+
+    /// Counts one occurrence of feature `id` (below the `n` given to [`Marks::ensure`]).
+    #[inline]
+    pub(crate) fn add(&mut self, id: u32) {
+        let i = id as usize;
+        if self.counts[i] == 0 {
+            self.words[i >> 6] |= 1 << (i & 63);
+            self.blocks[i >> 12] |= 1 << ((i >> 6) & 63);
+        }
+        self.counts[i] += 1;
+    }
+
+    /// Calls `f(id, count)` for every counted id in increasing order, and forgets them.
+    #[inline]
+    pub(crate) fn drain(&mut self, mut f: impl FnMut(usize, u32)) {
+        for b in 0..self.blocks.len() {
+            let mut block = self.blocks[b];
+            if block == 0 {
+                continue;
+            }
+            self.blocks[b] = 0;
+            while block != 0 {
+                let w = b * 64 + block.trailing_zeros() as usize;
+                block &= block - 1;
+                let mut word = self.words[w];
+                self.words[w] = 0;
+                while word != 0 {
+                    let id = w * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    let c = self.counts[id];
+                    self.counts[id] = 0;
+                    f(id, c);
+                }
+            }
+        }
+    }
 }
 
 /// Part id of a token in no vocabulary n-gram.
@@ -197,8 +466,12 @@ impl Scratch {
     /// Starts afresh when the cache is full or holds the other kind of tokens. Call before
     /// interning the tokens of a text (ids stay valid until the next call).
     pub(crate) fn prepare(&mut self, stemmed: bool) {
-        if self.stemmed != stemmed || self.norm.len() >= MAX_INTERNED {
+        if self.stemmed != stemmed
+            || self.norm.len() >= MAX_INTERNED
+            || self.cased.len() >= MAX_INTERNED
+        {
             self.ids.clear();
+            self.cased.clear();
             self.norm.clear();
             self.part.clear();
             self.stemmed = stemmed;
@@ -217,23 +490,143 @@ impl Scratch {
         };
         let id = self.norm.len() as u32;
         self.norm.push(norm);
-        self.part.push((0, NONE));
+        self.part.push((0, [NONE; 3]));
         self.ids.insert(raw.into(), id);
         id
     }
 
-    /// The part id of local token `id` in `index` (`NONE` when in no n-gram).
+    /// Of local token `id`: its part id in `index` (`NONE` when in no n-gram), the feature
+    /// id of the unigram (`NONE` when not in the vocabulary) and its cue word id in `cues`
+    /// (`NONE` when in no phrase). `cues` must belong to the same featurizer as `index`
+    /// (all are cached under the index's generation).
     #[inline]
-    pub(crate) fn part(&mut self, index: &NgramIndex, id: u32) -> u32 {
-        let (generation, part) = &mut self.part[id as usize];
+    pub(crate) fn lookup(
+        &mut self,
+        index: &NgramIndex,
+        cues: Option<&CueMatcher>,
+        id: u32,
+    ) -> [u32; 3] {
+        let (generation, ids) = &mut self.part[id as usize];
         if *generation != index.generation {
             *generation = index.generation;
-            *part = index
-                .parts
-                .get(&*self.norm[id as usize])
-                .copied()
-                .unwrap_or(NONE);
+            let norm = &*self.norm[id as usize];
+            let part = index.parts.get(norm).copied().unwrap_or(NONE);
+            let unigram = if part == NONE {
+                NONE
+            } else {
+                index.ngrams.get(pack(&[part])).unwrap_or(NONE)
+            };
+            *ids = [part, unigram, cues.map_or(NONE, |m| m.word_id(norm))];
         }
-        *part
+        *ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_map_finds_every_key_and_no_other() {
+        let entries: Vec<(u64, u32)> = (1..5000u64)
+            .map(|k| (k * 7919 % 100_003 + 1, k as u32))
+            .collect();
+        let map = PackedMap::new(entries.clone());
+        for &(k, v) in &entries {
+            assert_eq!(map.get(k), Some(v));
+        }
+        let keys: std::collections::HashSet<u64> = entries.iter().map(|e| e.0).collect();
+        for k in 1..200_000u64 {
+            if !keys.contains(&k) {
+                assert_eq!(map.get(k), None);
+            }
+        }
+        assert_eq!(PackedMap::new(Vec::new()).get(5), None);
+        assert_eq!(PackedMap::default().get(5), None);
+    }
+
+    #[test]
+    fn word_table_finds_every_word_and_no_other() {
+        let words: Vec<String> = (0..3000)
+            .map(|i| format!("w{i}x{}", "y".repeat(i % 9)))
+            .filter(|w| w.len() <= 16)
+            .collect();
+        let mut table = WordTable::default();
+        for (id, w) in words.iter().enumerate() {
+            let key = WordTable::key(w.as_bytes()).unwrap();
+            assert_eq!(table.get(key), None);
+            table.insert(key, id as u32);
+        }
+        assert_eq!(table.len(), words.len());
+        for (id, w) in words.iter().enumerate() {
+            assert_eq!(
+                table.get(WordTable::key(w.as_bytes()).unwrap()),
+                Some(id as u32)
+            );
+        }
+        for w in ["w1", "w1xyy", "zz", "w1x\u{0}", "0123456789abcdef"] {
+            if let Some(key) = WordTable::key(w.as_bytes()) {
+                assert_eq!(table.get(key), None, "{w}");
+            }
+        }
+        // The fast key of a word inside a longer text is its key.
+        let text = b"Officials said 0123456789abcdef talks z";
+        let mut start = 0;
+        for (k, &b) in text.iter().enumerate().chain([(text.len(), &b' ')]) {
+            if b == b' ' {
+                assert_eq!(
+                    WordTable::key_at(text, start, k),
+                    WordTable::key(&text[start..k])
+                );
+                start = k + 1;
+            }
+        }
+        for s in 0..text.len() {
+            for e in s..=text.len().min(s + 17) {
+                if !text[s..e].contains(&0) {
+                    assert_eq!(WordTable::key_at(text, s, e), WordTable::key(&text[s..e]));
+                }
+            }
+        }
+        assert_eq!(WordTable::key(b""), None);
+        assert_eq!(WordTable::key(b"0123456789abcdefg"), None);
+        assert_eq!(WordTable::key(b"a\0"), None);
+        assert_ne!(WordTable::key(b"ab"), WordTable::key(b"ba"));
+        table.clear();
+        assert_eq!(table.len(), 0);
+        assert_eq!(
+            table.get(WordTable::key(words[0].as_bytes()).unwrap()),
+            None
+        );
+    }
+
+    #[test]
+    fn marks_count_and_order_like_a_sort() {
+        let mut marks = Marks::default();
+        marks.ensure(10_000);
+        for ids in [
+            vec![5u32, 3, 5, 9999, 0, 64, 63, 4095, 4096, 4096, 4096, 77],
+            vec![],
+            vec![1, 1, 1],
+            (0..10_000).rev().step_by(37).collect(),
+        ] {
+            for &i in &ids {
+                marks.add(i);
+            }
+            let mut got = Vec::new();
+            marks.drain(|i, c| got.push((i, c)));
+            let mut want: Vec<(usize, u32)> = Vec::new();
+            let mut sorted = ids.clone();
+            sorted.sort_unstable();
+            for i in sorted {
+                match want.last_mut() {
+                    Some((j, c)) if *j == i as usize => *c += 1,
+                    _ => want.push((i as usize, 1)),
+                }
+            }
+            assert_eq!(got, want);
+        }
+        assert!(marks.counts.iter().all(|&c| c == 0));
+        assert!(marks.words.iter().chain(&marks.blocks).all(|&w| w == 0));
     }
 }

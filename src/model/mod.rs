@@ -563,8 +563,13 @@ impl Model {
 
     /// Probabilities of a feature vector, in [`Label::ALL`] order.
     pub fn predict_proba_features(&self, x: &SparseVec) -> [f64; 4] {
+        self.predict_row(&x.0)
+    }
+
+    /// Probabilities of a feature vector given as its `(index, value)` pairs.
+    fn predict_row(&self, x: &[(usize, f64)]) -> [f64; 4] {
         let mut z = self.intercepts;
-        for &(j, v) in x.iter() {
+        for &(j, v) in x {
             if let Some(row) = self.weights.get(j) {
                 for k in 0..K {
                     z[k] += v * row[k];
@@ -581,11 +586,10 @@ impl Model {
 
     /// Probabilities of each sentence of one article, given in order.
     pub fn predict_article(&self, texts: &[&str]) -> Vec<[f64; 4]> {
+        let mut out = Vec::with_capacity(texts.len());
         self.featurizer
-            .transform_article(texts)
-            .iter()
-            .map(|x| self.predict_proba_features(x))
-            .collect()
+            .for_each_row(texts, |row| out.push(self.predict_row(row)));
+        out
     }
 
     /// The most probable label of one sentence.
