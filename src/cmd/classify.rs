@@ -187,7 +187,10 @@ fn render_part(model: &Model, part: Part) -> Result<Vec<u8>> {
         probs.remove(0);
     }
     let batch = part.items;
-    let mut out = Vec::with_capacity(batch.len() * 256);
+    // Each line is its text (escaped: usually as long) and at most about 200 bytes more
+    // (keys, label, four floats), so the buffer is rarely grown (and copied).
+    let text_bytes: usize = batch.iter().map(|i| i.text.len()).sum();
+    let mut out = Vec::with_capacity(text_bytes + batch.len() * 256);
     for (item, p) in batch.into_iter().zip(probs) {
         match item.record {
             Some(mut record) => {
