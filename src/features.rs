@@ -36,10 +36,10 @@
 
 pub mod cues;
 mod fast;
+mod vocab;
 
 use cues::{CueEntry, CueMatcher};
 use fast::{pack, NgramIndex};
-use rayon::prelude::*;
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -209,76 +209,7 @@ impl FeaturizerParams {
     /// [`FeaturizerParams::validate`]); invalid ones are clamped to the nearest valid value
     /// (and neighbour features are dropped without a lexicon).
     pub fn fit_articles(&self, articles: &[Vec<&str>]) -> Featurizer {
-        let mut params = self.clone();
-        params.ngram_max = params.ngram_max.clamp(1, 3);
-        params.min_df = params.min_df.max(1);
-        if params.max_features == Some(0) {
-            params.max_features = None;
-        }
-        params.cues.retain(|e| cues::check_entry(e).is_ok());
-        if params.cues.is_empty() {
-            params.neighbours = false;
-        }
-        if !params.cue_weight.is_finite() || params.cue_weight <= 0.0 {
-            params.cue_weight = 1.0;
-        }
-        // Per-sentence term counts, article by article in parallel, merged in order; counts
-        // are integers, so the result does not depend on the thread count.
-        let stemmer = params.stem.then(|| Stemmer::create(Algorithm::English));
-        let matcher = compile_cues(&params, stemmer.as_ref());
-        let per_article: Vec<Vec<fast::FxHashMap<String, usize>>> = articles
-            .par_iter()
-            .map_init(
-                || params.stem.then(|| Stemmer::create(Algorithm::English)),
-                |stemmer, texts| {
-                    article_terms_with(&params, stemmer.as_ref(), matcher.as_ref(), texts)
-                        .into_iter()
-                        .map(|terms| {
-                            let mut counts: fast::FxHashMap<String, usize> =
-                                fast::FxHashMap::default();
-                            for t in terms {
-                                *counts.entry(t).or_insert(0) += 1;
-                            }
-                            counts
-                        })
-                        .collect()
-                },
-            )
-            .collect();
-        // term -> (document frequency, total count); sorted by term below.
-        // Integer sums, sorted by term below: the hash order does not matter.
-        let mut stats: fast::FxHashMap<String, (usize, usize)> = fast::FxHashMap::default();
-        let mut n_texts = 0usize;
-        for counts in per_article.into_iter().flatten() {
-            n_texts += 1;
-            for (t, c) in counts {
-                let e = stats.entry(t).or_insert((0, 0));
-                e.0 += 1;
-                e.1 += c;
-            }
-        }
-        let mut stats: Vec<(String, (usize, usize))> = stats.into_iter().collect();
-        stats.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut kept: Vec<(String, usize, usize)> = stats
-            .into_iter()
-            .filter(|(_, (df, _))| *df >= params.min_df)
-            .map(|(t, (df, tot))| (t, df, tot))
-            .collect();
-        if let Some(max) = params.max_features {
-            if kept.len() > max {
-                // Most frequent first; ties by term so the choice is deterministic.
-                kept.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
-                kept.truncate(max);
-                kept.sort_by(|a, b| a.0.cmp(&b.0));
-            }
-        }
-        let n = n_texts as f64;
-        let idf = kept
-            .iter()
-            .map(|(_, df, _)| ((1.0 + n) / (1.0 + *df as f64)).ln() + 1.0)
-            .collect();
-        let vocabulary = kept.into_iter().map(|(t, _, _)| t).collect();
-        Featurizer::build(params, vocabulary, idf)
+        vocab::fit(self, articles)
     }
 }
 
