@@ -84,52 +84,71 @@ pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 /// A `HashMap` with the Fx hash.
 pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
 
-/// Bits per part id in a packed n-gram key (three parts fit in 63 bits).
-const PART_BITS: u32 = 21;
+/// Most bits per part id in a packed n-gram key (three parts fit in 63 bits).
+const MAX_PART_BITS: u32 = 21;
 /// Largest part id + 1 that can be packed.
-const MAX_PARTS: usize = (1 << PART_BITS) - 1;
+const MAX_PARTS: usize = (1 << MAX_PART_BITS) - 1;
 
-/// Packs the part ids of an n-gram (n <= 3) into one key; ids are stored + 1 so that
-/// `[a]` and `[a, 0]` differ.
+/// Packs the part ids of an n-gram (n <= 3) into one key, `bits` bits per part; ids are
+/// stored + 1 so that `[a]` and `[a, 0]` differ (every id + 1 must be below `2^bits`).
 #[inline]
-pub(crate) fn pack(parts: &[u32]) -> u64 {
+pub(crate) fn pack(parts: &[u32], bits: u32) -> u64 {
     let mut key = 0u64;
     for (i, &p) in parts.iter().enumerate() {
-        key |= (u64::from(p) + 1) << (PART_BITS * i as u32);
+        key |= (u64::from(p) + 1) << (bits * i as u32);
     }
     key
 }
 
+/// The slots of a [`PackedMap`]: `(key, value)`, key 0 marking an empty slot. Keys that
+/// all fit in 32 bits are stored narrow (8 bytes a slot instead of 16), so the table of
+/// a typical vocabulary's bigrams stays in the core's cache.
+#[derive(Debug, Clone)]
+enum Slots {
+    Narrow(Vec<(u32, u32)>),
+    Wide(Vec<(u64, u32)>),
+}
+
 /// A read-only open-addressing table from packed n-gram keys (never 0) to feature ids:
 /// one multiply and usually one probe per lookup (the n-gram lookups of every sentence).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct PackedMap {
-    /// `(key, value)` slots; key 0 marks an empty slot.
-    slots: Vec<(u64, u32)>,
+    slots: Slots,
     /// Number of slots - 1 (a power of two - 1).
     mask: usize,
     /// 64 - log2(number of slots): the hash is the top bits of `key * SEED`.
     shift: u32,
 }
 
+impl Default for PackedMap {
+    fn default() -> PackedMap {
+        PackedMap::new(Vec::new())
+    }
+}
+
 impl PackedMap {
     /// Builds the table from distinct non-zero keys (at most half full).
     pub(crate) fn new(entries: Vec<(u64, u32)>) -> PackedMap {
         let n = (entries.len() * 2).next_power_of_two().max(16);
-        let mut map = PackedMap {
-            slots: vec![(0, 0); n],
-            mask: n - 1,
-            shift: 64 - n.trailing_zeros(),
-        };
+        let (mask, shift) = (n - 1, 64 - n.trailing_zeros());
+        let slot = |key: u64| (key.wrapping_mul(SEED) >> shift) as usize & mask;
+        let narrow = entries.iter().all(|&(k, _)| u32::try_from(k).is_ok());
+        let mut wide = vec![(0u64, 0u32); n];
         for (key, value) in entries {
             debug_assert_ne!(key, 0);
-            let mut i = map.slot(key);
-            while map.slots[i].0 != 0 && map.slots[i].0 != key {
-                i = (i + 1) & map.mask;
+            let mut i = slot(key);
+            while wide[i].0 != 0 && wide[i].0 != key {
+                i = (i + 1) & mask;
             }
-            map.slots[i] = (key, value);
+            wide[i] = (key, value);
         }
-        map
+        let slots = if narrow {
+            // Lossless: every key fits (checked above).
+            Slots::Narrow(wide.iter().map(|&(k, v)| (k as u32, v)).collect())
+        } else {
+            Slots::Wide(wide)
+        };
+        PackedMap { slots, mask, shift }
     }
 
     #[inline]
@@ -137,23 +156,41 @@ impl PackedMap {
         (key.wrapping_mul(SEED) >> self.shift) as usize & self.mask
     }
 
-    /// The value of `key`, if present.
+    /// The value of `key` (not 0), if present.
     #[inline]
     pub(crate) fn get(&self, key: u64) -> Option<u32> {
-        if self.slots.is_empty() {
-            return None;
-        }
         let mut i = self.slot(key);
-        loop {
-            let (k, v) = self.slots[i];
-            if k == key {
-                return Some(v);
+        match &self.slots {
+            Slots::Narrow(slots) => {
+                let key = u32::try_from(key).ok()?;
+                loop {
+                    let (k, v) = *slots.get(i)?;
+                    if k == key {
+                        return Some(v);
+                    }
+                    if k == 0 {
+                        return None;
+                    }
+                    i = (i + 1) & self.mask;
+                }
             }
-            if k == 0 {
-                return None;
-            }
-            i = (i + 1) & self.mask;
+            Slots::Wide(slots) => loop {
+                let (k, v) = *slots.get(i)?;
+                if k == key {
+                    return Some(v);
+                }
+                if k == 0 {
+                    return None;
+                }
+                i = (i + 1) & self.mask;
+            },
         }
+    }
+
+    /// Whether the keys are stored in 32 bits.
+    #[cfg(test)]
+    fn is_narrow(&self) -> bool {
+        matches!(self.slots, Slots::Narrow(_))
     }
 }
 
@@ -282,8 +319,13 @@ impl WordTable {
 pub(crate) struct NgramIndex {
     /// Words found in vocabulary n-grams -> part id.
     pub(crate) parts: FxHashMap<Box<str>, u32>,
-    /// Packed part ids -> feature index.
+    /// Per part id: the feature id of the word alone (`NONE` when only in longer n-grams).
+    pub(crate) unigrams: Vec<u32>,
+    /// Packed part ids of the n-grams of two or more words -> feature index.
     pub(crate) ngrams: PackedMap,
+    /// Bits per part id in a packed key: just enough for the number of parts, so the keys
+    /// of a vocabulary's bigrams usually fit in 32 bits.
+    pub(crate) bits: u32,
     /// Unique id of this index, so per-thread caches of part ids know when to reset.
     pub(crate) generation: u64,
     /// False when the vocabulary has too many distinct words to pack (the string path is
@@ -298,17 +340,18 @@ impl NgramIndex {
     /// feature groups (cue terms contain `:`, which no token does).
     pub(crate) fn new(vocabulary: &[String], is_word: impl Fn(&str) -> bool) -> NgramIndex {
         let mut parts: FxHashMap<Box<str>, u32> = FxHashMap::default();
-        let mut ngrams: Vec<(u64, u32)> = Vec::new();
+        // (part ids, feature id) of every n-gram, packed once the number of parts is known.
+        let mut found: Vec<([u32; 3], u8, u32)> = Vec::new();
         let mut usable = true;
-        let mut ids: Vec<u32> = Vec::with_capacity(3);
         for (j, term) in vocabulary.iter().enumerate() {
             if !is_word(term) {
                 continue;
             }
-            ids.clear();
+            let mut ids = [0u32; 3];
+            let mut n = 0usize;
             let mut ok = true;
             for w in term.split(' ') {
-                if w.is_empty() || ids.len() == 3 {
+                if w.is_empty() || n == 3 {
                     // Never produced by joining tokens: unreachable by the string path too.
                     ok = false;
                     break;
@@ -319,22 +362,41 @@ impl NgramIndex {
                     ok = false;
                     break;
                 }
-                let id = *parts.entry(w.into()).or_insert(next as u32);
-                ids.push(id);
+                ids[n] = *parts.entry(w.into()).or_insert(next as u32);
+                n += 1;
             }
             if ok {
                 match u32::try_from(j) {
-                    Ok(j) => ngrams.push((pack(&ids), j)),
+                    Ok(j) => found.push((ids, n as u8, j)),
                     Err(_) => usable = false,
                 }
             }
         }
+        // Ids are packed + 1, so `parts.len()` itself must fit.
+        let bits = (u32::BITS - (parts.len() as u32).leading_zeros()).clamp(1, MAX_PART_BITS);
+        let mut unigrams = vec![NONE; parts.len()];
+        let mut ngrams: Vec<(u64, u32)> = Vec::new();
+        for (ids, n, j) in found {
+            if n == 1 {
+                unigrams[ids[0] as usize] = j;
+            } else {
+                ngrams.push((pack(&ids[..usize::from(n)], bits), j));
+            }
+        }
         NgramIndex {
             parts,
+            unigrams,
             ngrams: PackedMap::new(ngrams),
+            bits,
             generation: GENERATION.fetch_add(1, Ordering::Relaxed),
             usable,
         }
+    }
+
+    /// The feature id of the n-gram (two or three words) with these part ids, if any.
+    #[inline]
+    pub(crate) fn ngram(&self, parts: &[u32]) -> Option<u32> {
+        self.ngrams.get(pack(parts, self.bits))
     }
 }
 
@@ -511,11 +573,11 @@ impl Scratch {
             *generation = index.generation;
             let norm = &*self.norm[id as usize];
             let part = index.parts.get(norm).copied().unwrap_or(NONE);
-            let unigram = if part == NONE {
-                NONE
-            } else {
-                index.ngrams.get(pack(&[part])).unwrap_or(NONE)
-            };
+            let unigram = index
+                .unigrams
+                .get(part as usize)
+                .copied()
+                .unwrap_or(NONE);
             *ids = [part, unigram, cues.map_or(NONE, |m| m.word_id(norm))];
         }
         *ids
@@ -531,15 +593,22 @@ mod tests {
         let entries: Vec<(u64, u32)> = (1..5000u64)
             .map(|k| (k * 7919 % 100_003 + 1, k as u32))
             .collect();
-        let map = PackedMap::new(entries.clone());
-        for &(k, v) in &entries {
-            assert_eq!(map.get(k), Some(v));
-        }
-        let keys: std::collections::HashSet<u64> = entries.iter().map(|e| e.0).collect();
-        for k in 1..200_000u64 {
-            if !keys.contains(&k) {
-                assert_eq!(map.get(k), None);
+        // Keys of 32 bits are stored narrow; the same keys moved above 32 bits, wide.
+        for shift in [0u32, 35] {
+            let entries: Vec<(u64, u32)> = entries.iter().map(|&(k, v)| (k << shift, v)).collect();
+            let map = PackedMap::new(entries.clone());
+            assert_eq!(map.is_narrow(), shift == 0);
+            for &(k, v) in &entries {
+                assert_eq!(map.get(k), Some(v));
             }
+            let keys: std::collections::HashSet<u64> = entries.iter().map(|e| e.0).collect();
+            for k in (1..200_000u64).map(|k| k << shift) {
+                if !keys.contains(&k) {
+                    assert_eq!(map.get(k), None);
+                }
+            }
+            // A key wider than the stored ones is absent, not truncated.
+            assert_eq!(map.get(entries[0].0 | (1 << 63)), None);
         }
         assert_eq!(PackedMap::new(Vec::new()).get(5), None);
         assert_eq!(PackedMap::default().get(5), None);
