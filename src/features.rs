@@ -550,14 +550,17 @@ impl Featurizer {
     /// sorted: the same entries, in the same order, so the same values bit for bit.
     fn weigh_marked(&self, marks: &mut fast::Marks, entries: &mut Vec<(usize, f64)>) {
         entries.clear();
+        // First the ids and their term frequencies (no table is read), then the idf of each
+        // in a plain loop: the idf loads miss the cache, and in a loop without unpredictable
+        // branches they are all under way at once instead of one after the other.
+        marks.drain(|i, c| entries.push((i, self.tf(c as usize))));
         // The squares are summed as they come, in index order: the sum of `normalize`
         // (whose -0.0 or 0.0 start makes no difference: every square is >= +0.0).
         let mut sum = -0.0f64;
-        marks.drain(|i, c| {
-            let e = self.entry(i, c as usize);
+        for e in entries.iter_mut() {
+            e.1 = self.tf_idf(e.0, e.1);
             sum += e.1 * e.1;
-            entries.push(e);
-        });
+        }
         let norm = sum.sqrt();
         if norm > 0.0 {
             for e in entries.iter_mut() {
@@ -569,7 +572,13 @@ impl Featurizer {
     /// The TF-IDF value of feature `i` seen `c` times in a sentence (before normalization).
     #[inline]
     fn entry(&self, i: usize, c: usize) -> (usize, f64) {
-        let tf = if self.params.sublinear_tf {
+        (i, self.tf_idf(i, self.tf(c)))
+    }
+
+    /// The term frequency factor of a count.
+    #[inline]
+    fn tf(&self, c: usize) -> f64 {
+        if self.params.sublinear_tf {
             // ln(1) is exactly 0: skip the call for the common count of one.
             if c == 1 {
                 1.0
@@ -578,10 +587,22 @@ impl Featurizer {
             }
         } else {
             c as f64
-        };
+        }
+    }
+
+    /// The TF-IDF value of feature `i` with term frequency factor `tf`.
+    #[inline]
+    fn tf_idf(&self, i: usize, tf: f64) -> f64 {
         let v = tf * self.idf[i];
-        let scaled = self.scaled.get(i >> 6).is_some_and(|w| w >> (i & 63) & 1 == 1);
-        (i, if scaled { v * self.params.cue_weight } else { v })
+        let scaled = self
+            .scaled
+            .get(i >> 6)
+            .is_some_and(|w| w >> (i & 63) & 1 == 1);
+        if scaled {
+            v * self.params.cue_weight
+        } else {
+            v
+        }
     }
 }
 
@@ -718,9 +739,7 @@ fn intern_tokens(
         let (c, width) = if b.is_ascii() {
             if ASCII_ALNUM[usize::from(b)] {
                 let start = i;
-                while i < bytes.len() && ASCII_ALNUM[usize::from(bytes[i])] {
-                    i += 1;
-                }
+                i = alnum_run_end(bytes, i);
                 // A whole token (no token under way, and what follows cannot join it): look
                 // it up as written.
                 // (`.` and `,` join only digits to digits, an apostrophe may join a word.)
@@ -821,6 +840,45 @@ fn intern_tokens(
         scratch.cur.clear();
     }
     quotes
+}
+
+/// The end of the run of ASCII letters and digits that starts at `i`: the position of the
+/// first other byte (or the length). Eight bytes at a time (SWAR), so a word costs a few
+/// instructions and no branch per byte (the end of a word-by-byte loop is mispredicted at
+/// every word).
+#[inline]
+fn alnum_run_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        let other = not_alnum_bits(u64::from_le_bytes(b));
+        if other != 0 {
+            return i + (other.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && ASCII_ALNUM[usize::from(bytes[i])] {
+        i += 1;
+    }
+    i
+}
+
+/// The high bit of each byte of `v` that is not an ASCII letter or digit.
+#[inline]
+fn not_alnum_bits(v: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bytes below 0x80, so adding at most 0x80 never carries into the next byte.
+    let low = v & !HIGH;
+    // High bit of each byte of `x` that is >= lo (resp. > hi).
+    let at_least = |x: u64, lo: u8| x.wrapping_add(ONES * u64::from(0x80 - lo));
+    let above = |x: u64, hi: u8| x.wrapping_add(ONES * u64::from(0x7F - hi));
+    let digit = at_least(low, b'0') & !above(low, b'9');
+    // Setting bit 5 folds A-Z onto a-z and maps nothing else there.
+    let folded = low | (ONES * 0x20);
+    let letter = at_least(folded, b'a') & !above(folded, b'z');
+    let alnum = (digit | letter) & !v & HIGH;
+    !alnum & HIGH
 }
 
 /// `ASCII_ALNUM[b]`: whether byte `b` is an ASCII letter or digit.
@@ -983,6 +1041,29 @@ mod tests {
         // Alone, the middle sentence has no neighbour terms.
         let alone = f.transform(article[1]);
         assert!(!has(&alone, "prev:cue:denial"));
+    }
+
+    #[test]
+    fn alnum_runs_end_where_the_byte_table_says() {
+        // Every byte value at every position of a word, and runs crossing 8-byte chunks.
+        for b in 0..=255u8 {
+            for pos in 0..20 {
+                let mut text = vec![b'a'; 24];
+                text[pos] = b;
+                let want = (0..text.len())
+                    .find(|&k| !ASCII_ALNUM[usize::from(text[k])])
+                    .unwrap_or(text.len());
+                assert_eq!(alnum_run_end(&text, 0), want, "byte {b} at {pos}");
+                let from = pos.min(3);
+                let want_from = (from..text.len())
+                    .find(|&k| !ASCII_ALNUM[usize::from(text[k])])
+                    .unwrap_or(text.len());
+                assert_eq!(alnum_run_end(&text, from), want_from);
+            }
+        }
+        assert_eq!(alnum_run_end(b"", 0), 0);
+        assert_eq!(alnum_run_end("Zelensky’s".as_bytes(), 0), 8);
+        assert_eq!(alnum_run_end(b"0123456789abcdefXYZ!", 0), 19);
     }
 
     #[test]
