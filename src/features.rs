@@ -457,6 +457,7 @@ impl Featurizer {
             );
             bufs.parts.clear();
             bufs.cue_words.clear();
+            bufs.cue_starts.clear();
             let index = &self.ngram;
             let bigrams = self.params.ngram_max >= 2;
             let trigrams = self.params.ngram_max >= 3;
@@ -465,7 +466,10 @@ impl Featurizer {
             // are counted).
             let mut previous = fast::NONE;
             for &t in &bufs.tokens {
-                let [part, unigram, word] = scratch.lookup(&self.ngram, cues, t);
+                let [part, unigram, word, first] = scratch.lookup(&self.ngram, cues, t);
+                if first != 0 {
+                    bufs.cue_starts.push(bufs.cue_words.len() as u32);
+                }
                 if trigrams {
                     bufs.parts.push(part);
                 }
@@ -491,7 +495,7 @@ impl Featurizer {
                 }
             }
             if let Some(m) = cues {
-                m.count_ids(&bufs.cue_words, &mut bufs.class_counts);
+                m.count_ids_at(&bufs.cue_words, &bufs.cue_starts, &mut bufs.class_counts);
                 for (class, &c) in bufs.class_counts.iter().enumerate() {
                     if c > 0 {
                         if let Some(j) = self.cue_ids[0][class] {

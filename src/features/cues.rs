@@ -212,17 +212,43 @@ impl CueMatcher {
     pub(crate) fn count_ids(&self, words: &[u32], counts: &mut Vec<usize>) {
         counts.clear();
         counts.resize(self.classes.len(), 0);
-        for (start, &w) in words.iter().enumerate() {
-            let Some(patterns) = self.by_first_id.get(w as usize) else {
+        for start in 0..words.len() {
+            self.count_from(words, start, counts);
+        }
+    }
+
+    /// [`CueMatcher::count_ids`] given the positions of `words` whose word starts a phrase
+    /// (see [`CueMatcher::starts_phrase`]; other positions match nothing), in any order.
+    pub(crate) fn count_ids_at(&self, words: &[u32], starts: &[u32], counts: &mut Vec<usize>) {
+        counts.clear();
+        counts.resize(self.classes.len(), 0);
+        for &start in starts {
+            self.count_from(words, start as usize, counts);
+        }
+    }
+
+    /// Whether some phrase starts with word id `w`.
+    pub(crate) fn starts_phrase(&self, w: u32) -> bool {
+        self.by_first_id
+            .get(w as usize)
+            .is_some_and(|patterns| !patterns.is_empty())
+    }
+
+    /// Adds the phrases that match `words` from position `start` to `counts`.
+    #[inline]
+    fn count_from(&self, words: &[u32], start: usize, counts: &mut [usize]) {
+        let Some(patterns) = words
+            .get(start)
+            .and_then(|&w| self.by_first_id.get(w as usize))
+        else {
+            return;
+        };
+        for (ids, class) in patterns {
+            let Some(span) = words.get(start..start + ids.len()) else {
                 continue;
             };
-            for (ids, class) in patterns {
-                let Some(span) = words.get(start..start + ids.len()) else {
-                    continue;
-                };
-                if ids.iter().zip(span).all(|(&p, &t)| p == ANY || p == t) {
-                    counts[*class] += 1;
-                }
+            if ids.iter().zip(span).all(|(&p, &t)| p == ANY || p == t) {
+                counts[*class] += 1;
             }
         }
     }
@@ -315,6 +341,13 @@ mod tests {
             let ids: Vec<u32> = words(text).iter().map(|t| m.word_id(t)).collect();
             let mut counts = Vec::new();
             m.count_ids(&ids, &mut counts);
+            assert_eq!(counts, m.count(&words(text)), "{text}");
+            // Given only the positions that start a phrase, the same counts.
+            let starts: Vec<u32> = (0..ids.len() as u32)
+                .filter(|&k| m.starts_phrase(ids[k as usize]))
+                .collect();
+            assert!(starts.len() < ids.len() || ids.is_empty(), "{text}");
+            m.count_ids_at(&ids, &starts, &mut counts);
             assert_eq!(counts, m.count(&words(text)), "{text}");
         }
     }

@@ -414,8 +414,9 @@ pub(crate) struct Scratch {
     pub(crate) norm: Vec<Box<str>>,
     /// Per local id: the generation of the index the rest was looked up in, then the part id
     /// (`NONE`: in no vocabulary n-gram), the unigram's feature id (`NONE`: not in the
-    /// vocabulary) and the cue word id (`NONE`: in no cue phrase).
-    part: Vec<(u64, [u32; 3])>,
+    /// vocabulary), the cue word id (`NONE`: in no cue phrase) and 1 when a cue phrase starts
+    /// with the word (else 0).
+    part: Vec<(u64, [u32; 4])>,
     /// Whether `norm` holds stems (the cache is reset when a caller wants the other kind).
     stemmed: bool,
     /// The token being built (reused).
@@ -433,6 +434,8 @@ pub(crate) struct Bufs {
     pub(crate) parts: Vec<u32>,
     /// Cue word id of each token.
     pub(crate) cue_words: Vec<u32>,
+    /// Positions of the tokens that start a cue phrase (the only ones the matcher tries).
+    pub(crate) cue_starts: Vec<u32>,
     /// Feature ids of every sentence of the article, one after the other.
     pub(crate) feats: Vec<u32>,
     /// Where each sentence's feature ids end in `feats`.
@@ -562,29 +565,32 @@ impl Scratch {
         };
         let id = self.norm.len() as u32;
         self.norm.push(norm);
-        self.part.push((0, [NONE; 3]));
+        self.part.push((0, [NONE; 4]));
         self.ids.insert(raw.into(), id);
         id
     }
 
     /// Of local token `id`: its part id in `index` (`NONE` when in no n-gram), the feature
-    /// id of the unigram (`NONE` when not in the vocabulary) and its cue word id in `cues`
-    /// (`NONE` when in no phrase). `cues` must belong to the same featurizer as `index`
-    /// (all are cached under the index's generation).
+    /// id of the unigram (`NONE` when not in the vocabulary), its cue word id in `cues`
+    /// (`NONE` when in no phrase) and whether a phrase of `cues` starts with it (1 or 0).
+    /// `cues` must belong to the same featurizer as `index` (all are cached under the
+    /// index's generation).
     #[inline]
     pub(crate) fn lookup(
         &mut self,
         index: &NgramIndex,
         cues: Option<&CueMatcher>,
         id: u32,
-    ) -> [u32; 3] {
+    ) -> [u32; 4] {
         let (generation, ids) = &mut self.part[id as usize];
         if *generation != index.generation {
             *generation = index.generation;
             let norm = &*self.norm[id as usize];
             let part = index.parts.get(norm).copied().unwrap_or(NONE);
             let unigram = index.unigrams.get(part as usize).copied().unwrap_or(NONE);
-            *ids = [part, unigram, cues.map_or(NONE, |m| m.word_id(norm))];
+            let word = cues.map_or(NONE, |m| m.word_id(norm));
+            let first = cues.is_some_and(|m| m.starts_phrase(word));
+            *ids = [part, unigram, word, u32::from(first)];
         }
         *ids
     }
