@@ -173,8 +173,9 @@ fn into_parts(batches: Vec<Vec<Item>>) -> Vec<Part> {
     parts
 }
 
-/// Classifies one part of a batch and renders its output lines.
-fn render_part(model: &Model, part: Part) -> Result<Vec<u8>> {
+/// Classifies one part of a batch and renders its output lines into `out` (emptied first;
+/// a buffer of an earlier round, so that its pages are not faulted in again).
+fn render_part(model: &Model, part: Part, mut out: Vec<u8>) -> Result<Vec<u8>> {
     let mut texts: Vec<&str> = Vec::with_capacity(part.items.len() + 2);
     texts.extend(part.before.as_deref());
     texts.extend(part.items.iter().map(|i| i.text.as_str()));
@@ -190,7 +191,8 @@ fn render_part(model: &Model, part: Part) -> Result<Vec<u8>> {
     // Each line is its text (escaped: usually as long) and at most about 200 bytes more
     // (keys, label, four floats), so the buffer is rarely grown (and copied).
     let text_bytes: usize = batch.iter().map(|i| i.text.len()).sum();
-    let mut out = Vec::with_capacity(text_bytes + batch.len() * 256);
+    out.clear();
+    out.reserve(text_bytes + batch.len() * 256);
     for (item, p) in batch.into_iter().zip(probs) {
         match item.record {
             Some(mut record) => {
@@ -232,12 +234,27 @@ struct Output {
     out: std::io::BufWriter<std::io::Stdout>,
     /// Rendered lines not yet written, in input order.
     pending: Vec<Result<Vec<u8>>>,
+    /// Written buffers, kept for the next rounds' output (a fresh buffer per part of a
+    /// round had every page of the output faulted in anew).
+    spare: Vec<Vec<u8>>,
 }
 
-/// Writes rendered lines in order, stopping at the first error.
-fn write_rendered(out: &mut impl Write, rendered: Vec<Result<Vec<u8>>>) -> Result<()> {
+/// Most buffers kept for reuse (a round has a few dozen parts).
+const MAX_SPARE: usize = 256;
+
+/// Writes rendered lines in order, stopping at the first error; the written buffers are
+/// added to `spare`.
+fn write_rendered(
+    out: &mut impl Write,
+    rendered: Vec<Result<Vec<u8>>>,
+    spare: &mut Vec<Vec<u8>>,
+) -> Result<()> {
     for r in rendered {
-        out.write_all(&r?)?;
+        let buf = r?;
+        out.write_all(&buf)?;
+        if spare.len() < MAX_SPARE {
+            spare.push(buf);
+        }
     }
     Ok(())
 }
@@ -245,7 +262,8 @@ fn write_rendered(out: &mut impl Write, rendered: Vec<Result<Vec<u8>>>) -> Resul
 impl Output {
     /// Writes what is pending and flushes.
     fn finish(&mut self) -> Result<()> {
-        write_rendered(&mut self.out, std::mem::take(&mut self.pending))?;
+        let mut spare = std::mem::take(&mut self.spare);
+        write_rendered(&mut self.out, std::mem::take(&mut self.pending), &mut spare)?;
         self.out.flush()?;
         Ok(())
     }
@@ -265,20 +283,28 @@ fn flush(
 ) -> Result<Option<Block>> {
     let parts = into_parts(std::mem::take(ready));
     let previous = std::mem::take(&mut output.pending);
+    let keep = output.spare.len().saturating_sub(parts.len());
+    let buffers = output.spare.split_off(keep);
+    let mut returned = Vec::with_capacity(previous.len());
     let out = &mut output.out;
     let (rendered, (written, block)) = rayon::join(
         || {
+            let buffers = buffers.into_iter().chain(std::iter::repeat_with(Vec::new));
             parts
+                .into_iter()
+                .zip(buffers)
+                .collect::<Vec<_>>()
                 .into_par_iter()
-                .map(|p| render_part(model, p))
+                .map(|(p, buf)| render_part(model, p, buf))
                 .collect::<Vec<Result<Vec<u8>>>>()
         },
         || {
-            let written = write_rendered(out, previous);
+            let written = write_rendered(out, previous, &mut returned);
             (written, reader.map(BlockReader::next_block))
         },
     );
     written?;
+    output.spare.append(&mut returned);
     output.pending = rendered;
     Ok(block)
 }
@@ -321,39 +347,45 @@ const READ: usize = 1 << 20;
 /// Reads the input in blocks of whole lines (about [`CHUNK`] lines of news sentences).
 struct BlockReader {
     reader: Box<dyn Read + Send>,
+    /// The start of a line cut off at the end of the previous block.
     carry: Vec<u8>,
     eof: bool,
+    /// A block given back once parsed, to be filled again (its pages are already mapped).
+    spare: Vec<u8>,
 }
 
 impl BlockReader {
     /// The next block: whole lines, each ended by `\n` (the last line of the input may lack
     /// it); `None` at the end of the input.
     fn next_block(&mut self) -> std::io::Result<Option<Vec<u8>>> {
-        let mut buf = std::mem::take(&mut self.carry);
+        let mut buf = std::mem::take(&mut self.spare);
+        buf.clear();
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
         loop {
             if self.eof {
                 return Ok((!buf.is_empty()).then_some(buf));
             }
             let len = buf.len();
-            buf.resize(len + READ, 0);
-            let n = loop {
-                match self.reader.read(&mut buf[len..]) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                }
-            };
-            buf.truncate(len + n);
+            // Reads into the spare capacity (no zero-filling first); `read_to_end` retries
+            // on `Interrupted` and stops after READ bytes or at the end of the input.
+            let n = (&mut self.reader).take(READ as u64).read_to_end(&mut buf)?;
+            debug_assert_eq!(buf.len(), len + n);
             if n == 0 {
                 self.eof = true;
             } else if buf.len() >= 2 * READ {
                 if let Some(end) = memchr::memrchr(b'\n', &buf) {
-                    self.carry = buf[end + 1..].to_vec();
+                    self.carry.extend_from_slice(&buf[end + 1..]);
                     buf.truncate(end + 1);
                     return Ok(Some(buf));
                 }
             }
         }
+    }
+
+    /// Gives a parsed block back for reuse.
+    fn recycle(&mut self, block: Vec<u8>) {
+        self.spare = block;
     }
 }
 
@@ -462,6 +494,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let mut out = Output {
         out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
         pending: Vec::new(),
+        spare: Vec::new(),
     };
     let mut batcher = Batcher {
         current: Vec::new(),
@@ -473,6 +506,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         reader,
         carry: Vec::new(),
         eof: false,
+        spare: Vec::new(),
     };
     let n_pieces = rayon::current_num_threads() * 4;
     // Lines before the current block.
@@ -508,6 +542,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
             }
             lines_before += piece.lines;
         }
+        blocks.recycle(block);
         if batcher.ready_items >= CHUNK {
             read_ahead = flush(&model, &mut batcher.ready, &mut out, Some(&mut blocks))?;
             batcher.ready_items = 0;
@@ -574,12 +609,12 @@ mod tests {
                 before: None,
                 after: None,
             };
-            let whole = render_part(&model, whole).unwrap();
+            let whole = render_part(&model, whole, Vec::new()).unwrap();
             let parts = into_parts(vec![items()]);
             assert_eq!(parts.len(), n.div_ceil(PART));
             let mut out = Vec::new();
             for part in parts {
-                out.extend(render_part(&model, part).unwrap());
+                out.extend(render_part(&model, part, b"stale".to_vec()).unwrap());
             }
             assert_eq!(out, whole, "{n} lines");
             // And the neighbours matter in this test: a sentence alone is classified otherwise.
@@ -589,7 +624,7 @@ mod tests {
                 after: None,
             };
             if n > 2 {
-                let line = render_part(&model, alone).unwrap();
+                let line = render_part(&model, alone, Vec::new()).unwrap();
                 let second = whole.split(|&b| b == b'\n').nth(1).unwrap();
                 assert_ne!(&line[..line.len() - 1], second);
             }
