@@ -229,6 +229,9 @@ pub struct Featurizer {
     scaled: Vec<u64>,
     /// Word n-grams by part ids (the fast transform path).
     ngram: NgramIndex,
+    /// [`sublinear_tf`] of the counts below 32, computed once (a repeated term is common
+    /// enough that the `ln` calls showed in profiles).
+    sublinear_tf: [f64; 32],
     /// Feature ids of the cue terms (`cue:<class>` per class, then `cue:quote`,
     /// `cue:quote_open`), and of their `prev:` and `next:` forms.
     cue_ids: [Vec<Option<usize>>; 3],
@@ -286,6 +289,7 @@ impl Featurizer {
         });
         Featurizer {
             scaled,
+            sublinear_tf: std::array::from_fn(sublinear_tf),
             params,
             vocabulary,
             idf,
@@ -583,11 +587,14 @@ impl Featurizer {
     #[inline]
     fn tf(&self, c: usize) -> f64 {
         if self.params.sublinear_tf {
-            // ln(1) is exactly 0: skip the call for the common count of one.
+            // ln(1) is exactly 0: skip the call for the common count of one; small counts
+            // from the table (the same values: computed by `sublinear_tf` too).
             if c == 1 {
                 1.0
+            } else if let Some(&tf) = self.sublinear_tf.get(c) {
+                tf
             } else {
-                1.0 + (c as f64).ln()
+                sublinear_tf(c)
             }
         } else {
             c as f64
@@ -608,6 +615,11 @@ impl Featurizer {
             v
         }
     }
+}
+
+/// `1 + ln(c)`: the sublinear term frequency factor of a count.
+fn sublinear_tf(c: usize) -> f64 {
+    1.0 + (c as f64).ln()
 }
 
 /// Scales a row to unit L2 norm (summing the squares in index order).
@@ -1045,6 +1057,21 @@ mod tests {
         // Alone, the middle sentence has no neighbour terms.
         let alone = f.transform(article[1]);
         assert!(!has(&alone, "prev:cue:denial"));
+    }
+
+    #[test]
+    fn term_frequency_factors_are_one_plus_ln_or_the_count() {
+        let f = FeaturizerParams::default().fit(&["a b"]);
+        assert!(f.params().sublinear_tf);
+        for c in 1..100usize {
+            assert_eq!(f.tf(c).to_bits(), (1.0 + (c as f64).ln()).to_bits(), "{c}");
+        }
+        let raw = FeaturizerParams {
+            sublinear_tf: false,
+            ..FeaturizerParams::default()
+        }
+        .fit(&["a b"]);
+        assert_eq!(raw.tf(7), 7.0);
     }
 
     #[test]
