@@ -159,31 +159,10 @@ impl PackedMap {
     /// The value of `key` (not 0), if present.
     #[inline]
     pub(crate) fn get(&self, key: u64) -> Option<u32> {
-        let mut i = self.slot(key);
+        let i = self.slot(key);
         match &self.slots {
-            Slots::Narrow(slots) => {
-                let key = u32::try_from(key).ok()?;
-                loop {
-                    let (k, v) = *slots.get(i)?;
-                    if k == key {
-                        return Some(v);
-                    }
-                    if k == 0 {
-                        return None;
-                    }
-                    i = (i + 1) & self.mask;
-                }
-            }
-            Slots::Wide(slots) => loop {
-                let (k, v) = *slots.get(i)?;
-                if k == key {
-                    return Some(v);
-                }
-                if k == 0 {
-                    return None;
-                }
-                i = (i + 1) & self.mask;
-            },
+            Slots::Narrow(slots) => probe(slots, i, self.mask, u32::try_from(key).ok()?),
+            Slots::Wide(slots) => probe(slots, i, self.mask, key),
         }
     }
 
@@ -191,6 +170,26 @@ impl PackedMap {
     #[cfg(test)]
     fn is_narrow(&self) -> bool {
         matches!(self.slots, Slots::Narrow(_))
+    }
+}
+
+/// Linear probing from slot `i` for `key` (not the empty key, `K::default()`).
+#[inline]
+fn probe<K: Copy + Default + PartialEq>(
+    slots: &[(K, u32)],
+    mut i: usize,
+    mask: usize,
+    key: K,
+) -> Option<u32> {
+    loop {
+        let (k, v) = *slots.get(i)?;
+        if k == key {
+            return Some(v);
+        }
+        if k == K::default() {
+            return None;
+        }
+        i = (i + 1) & mask;
     }
 }
 
