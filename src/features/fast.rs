@@ -102,7 +102,7 @@ pub(crate) fn pack(parts: &[u32]) -> u64 {
 
 /// A read-only open-addressing table from packed n-gram keys (never 0) to feature ids:
 /// one multiply and usually one probe per lookup (the n-gram lookups of every sentence).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct PackedMap {
     /// `(key, value)` slots; key 0 marks an empty slot.
     slots: Vec<(u64, u32)>,
@@ -116,8 +116,13 @@ impl PackedMap {
     /// Builds the table from distinct non-zero keys (at most half full).
     pub(crate) fn new(entries: Vec<(u64, u32)>) -> PackedMap {
         let n = (entries.len() * 2).next_power_of_two().max(16);
+        // Filled by writing rather than taken zeroed from the allocator: fresh zeroed pages
+        // fault twice here (read while probing, then written), and this table is 1 MiB for
+        // the default model.
+        let mut slots = Vec::with_capacity(n);
+        slots.resize(n, (0, 0));
         let mut map = PackedMap {
-            slots: vec![(0, 0); n],
+            slots,
             mask: n - 1,
             shift: 64 - n.trailing_zeros(),
         };
@@ -277,6 +282,25 @@ impl WordTable {
     }
 }
 
+/// The pieces of `s` between the bytes `sep` (an ASCII byte), as `s.split(sep as char)`
+/// gives them: a plain byte scan, which beats `memchr`'s setup on short terms.
+pub(crate) fn split_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == sep) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                r.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
 /// The vocabulary's word n-grams by packed part ids.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NgramIndex {
@@ -294,32 +318,44 @@ pub(crate) struct NgramIndex {
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 
 impl NgramIndex {
-    /// Indexes the word n-grams of a vocabulary; `is_word` tells word terms from the other
-    /// feature groups (cue terms contain `:`, which no token does).
-    pub(crate) fn new(vocabulary: &[String], is_word: impl Fn(&str) -> bool) -> NgramIndex {
+    /// Indexes the word n-grams of a vocabulary, given in feature order (`capacity`: about
+    /// how many terms); `is_word` tells word terms from the other feature groups (cue terms
+    /// contain `:`, which no token does).
+    pub(crate) fn new<'a>(
+        vocabulary: impl Iterator<Item = &'a str>,
+        capacity: usize,
+        is_word: impl Fn(&str) -> bool,
+    ) -> NgramIndex {
         let mut parts: FxHashMap<Box<str>, u32> = FxHashMap::default();
-        let mut ngrams: Vec<(u64, u32)> = Vec::new();
+        let mut ngrams: Vec<(u64, u32)> = Vec::with_capacity(capacity);
         let mut usable = true;
         let mut ids: Vec<u32> = Vec::with_capacity(3);
-        for (j, term) in vocabulary.iter().enumerate() {
+        for (j, term) in vocabulary.enumerate() {
             if !is_word(term) {
                 continue;
             }
             ids.clear();
             let mut ok = true;
-            for w in term.split(' ') {
+            for w in split_byte(term, b' ') {
                 if w.is_empty() || ids.len() == 3 {
                     // Never produced by joining tokens: unreachable by the string path too.
                     ok = false;
                     break;
                 }
-                let next = parts.len();
-                if next >= MAX_PARTS && !parts.contains_key(w) {
-                    usable = false;
-                    ok = false;
-                    break;
-                }
-                let id = *parts.entry(w.into()).or_insert(next as u32);
+                // Looked up before inserting, so a known word costs no allocation.
+                let id = match parts.get(w) {
+                    Some(&id) => id,
+                    None => {
+                        let next = parts.len();
+                        if next >= MAX_PARTS {
+                            usable = false;
+                            ok = false;
+                            break;
+                        }
+                        parts.insert(w.into(), next as u32);
+                        next as u32
+                    }
+                };
                 ids.push(id);
             }
             if ok {
@@ -525,6 +561,19 @@ impl Scratch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_byte_is_str_split() {
+        for s in [
+            "", " ", "a", "a b", "ab cd ef", " a", "a ", "a  b", "  ", "é b", "x\ny",
+        ] {
+            for sep in [b' ', b'\n'] {
+                let ours: Vec<&str> = split_byte(s, sep).collect();
+                let std: Vec<&str> = s.split(sep as char).collect();
+                assert_eq!(ours, std, "{s:?} split by {sep}");
+            }
+        }
+    }
 
     #[test]
     fn packed_map_finds_every_key_and_no_other() {
