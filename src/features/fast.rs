@@ -330,6 +330,9 @@ impl NgramIndex {
         let mut ngrams: Vec<(u64, u32)> = Vec::with_capacity(capacity);
         let mut usable = true;
         let mut ids: Vec<u32> = Vec::with_capacity(3);
+        // The previous term's first word and its id: in a sorted vocabulary the n-grams that
+        // start with one word follow each other, so most first words need no hash lookup.
+        let mut last_first: Option<(&str, u32)> = None;
         for (j, term) in vocabulary.enumerate() {
             if !is_word(term) {
                 continue;
@@ -341,6 +344,14 @@ impl NgramIndex {
                     // Never produced by joining tokens: unreachable by the string path too.
                     ok = false;
                     break;
+                }
+                if ids.is_empty() {
+                    if let Some((word, id)) = last_first {
+                        if word == w {
+                            ids.push(id);
+                            continue;
+                        }
+                    }
                 }
                 // Looked up before inserting, so a known word costs no allocation.
                 let id = match parts.get(w) {
@@ -356,6 +367,9 @@ impl NgramIndex {
                         next as u32
                     }
                 };
+                if ids.is_empty() {
+                    last_first = Some((w, id));
+                }
                 ids.push(id);
             }
             if ok {
