@@ -39,10 +39,12 @@ mod fast;
 mod vocab;
 
 use cues::{CueEntry, CueMatcher};
+pub(crate) use fast::split_byte;
 use fast::NgramIndex;
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// A sparse feature vector: `(feature index, value)` pairs sorted by index, no duplicates.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -219,7 +221,9 @@ pub struct Featurizer {
     params: FeaturizerParams,
     vocabulary: Vec<String>,
     idf: Vec<f64>,
-    index: HashMap<String, usize>,
+    /// Term -> feature index, built on first use (only the string path and
+    /// [`Featurizer::index_of`] need it; classifying with the fast path never does).
+    index: OnceLock<HashMap<String, usize>>,
     stemmer: Option<StemmerBox>,
     cues: Option<CueMatcher>,
     /// A bit per term (64 to a word) set for the terms multiplied by `cue_weight` (cue and
@@ -258,57 +262,109 @@ impl PartialEq for Featurizer {
     }
 }
 
-impl Featurizer {
-    fn build(params: FeaturizerParams, vocabulary: Vec<String>, idf: Vec<f64>) -> Featurizer {
-        let index: HashMap<String, usize> = vocabulary
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i))
-            .collect();
+/// The parts of a [`Featurizer`] other than the settings, the terms, the idf and the n-gram
+/// index (built apart so that the index can be built beside them).
+struct Rest {
+    stemmer: Option<StemmerBox>,
+    cues: Option<CueMatcher>,
+    scaled: Vec<u64>,
+    cue_ids: [Vec<Option<usize>>; 3],
+}
+
+impl Rest {
+    /// The stemmer, the cue matcher, the terms scaled by `cue_weight` (see
+    /// `Featurizer::scaled`), and the feature ids of the cue terms.
+    fn new(params: &FeaturizerParams, vocabulary: &[String]) -> Rest {
         let stemmer = params
             .stem
             .then(|| StemmerBox(Stemmer::create(Algorithm::English)));
-        let cues = compile_cues(&params, stemmer.as_ref().map(|s| &s.0));
+        let cues = compile_cues(params, stemmer.as_ref().map(|s| &s.0));
+        // One pass over the terms gives the terms scaled by `cue_weight` and the feature ids
+        // of the cue terms `<prefix><name>` (the last equal term wins, as in a map of terms).
+        let names = cue_term_names(cues.as_ref());
+        let wanted: HashMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(k, name)| (name.as_str(), k))
+            .collect();
+        let mut cue_ids: [Vec<Option<usize>>; 3] = std::array::from_fn(|_| vec![None; names.len()]);
         let mut scaled = Vec::new();
         if params.cue_weight != 1.0 {
             scaled = vec![0u64; vocabulary.len().div_ceil(64)];
-            for (i, t) in vocabulary.iter().enumerate() {
-                if is_cue_term(t) {
-                    scaled[i >> 6] |= 1 << (i & 63);
+        }
+        for (j, term) in vocabulary.iter().enumerate() {
+            if !is_cue_term(term) {
+                continue;
+            }
+            if let Some(w) = scaled.get_mut(j >> 6) {
+                *w |= 1 << (j & 63);
+            }
+            for (ids, prefix) in cue_ids.iter_mut().zip(["cue:", "prev:cue:", "next:cue:"]) {
+                if let Some(&k) = term.strip_prefix(prefix).and_then(|name| wanted.get(name)) {
+                    ids[k] = Some(j);
                 }
             }
         }
-        let mut ngram = NgramIndex::new(&vocabulary, |t| !is_cue_term(t));
+        Rest {
+            stemmer,
+            cues,
+            scaled,
+            cue_ids,
+        }
+    }
+}
+
+/// Word terms are the terms outside the cue and neighbour groups.
+fn is_word(term: &str) -> bool {
+    !is_cue_term(term)
+}
+
+impl Featurizer {
+    /// The featurizer of checked parts (see [`Featurizer::from_parts`]).
+    fn build(params: FeaturizerParams, vocabulary: Vec<String>, idf: Vec<f64>) -> Featurizer {
+        // The n-gram index (the larger half) is built beside the rest, on two threads
+        // when rayon has them; each half is deterministic on its own.
+        let (ngram, rest) = rayon::join(
+            || {
+                NgramIndex::new(
+                    vocabulary.iter().map(String::as_str),
+                    vocabulary.len(),
+                    is_word,
+                )
+            },
+            || Rest::new(&params, &vocabulary),
+        );
+        Featurizer::assemble(params, vocabulary, idf, ngram, rest)
+    }
+
+    /// The featurizer of its parts, built by [`NgramIndex::new`] and [`Rest::new`] from
+    /// `vocabulary` and `idf`.
+    fn assemble(
+        params: FeaturizerParams,
+        vocabulary: Vec<String>,
+        idf: Vec<f64>,
+        mut ngram: NgramIndex,
+        rest: Rest,
+    ) -> Featurizer {
         // The fast path keeps feature ids as u32.
         ngram.usable &= u32::try_from(vocabulary.len()).is_ok();
-        let cue_ids = ["cue:", "prev:cue:", "next:cue:"].map(|prefix| {
-            cue_term_names(cues.as_ref())
-                .iter()
-                .map(|name| index.get(&format!("{prefix}{name}")).copied())
-                .collect()
-        });
         Featurizer {
-            scaled,
+            scaled: rest.scaled,
             sublinear_tf: std::array::from_fn(sublinear_tf),
             params,
             vocabulary,
             idf,
-            index,
-            stemmer,
-            cues,
+            index: OnceLock::new(),
+            stemmer: rest.stemmer,
+            cues: rest.cues,
             ngram,
-            cue_ids,
+            cue_ids: rest.cue_ids,
         }
     }
 
-    /// Rebuilds a featurizer from stored parts, checking that they fit together: one idf per
-    /// term, terms strictly sorted (hence unique), idf values finite and at least 1.
-    pub fn from_parts(
-        params: FeaturizerParams,
-        vocabulary: Vec<String>,
-        idf: Vec<f64>,
-    ) -> Result<Featurizer, FeatureError> {
-        params.validate()?;
+    /// Checks that stored parts fit together: one idf per term, terms strictly sorted (hence
+    /// unique), idf values finite and at least 1.
+    fn check_parts(vocabulary: &[String], idf: &[f64]) -> Result<(), FeatureError> {
         if vocabulary.len() != idf.len() {
             return Err(FeatureError::Invalid(format!(
                 "{} vocabulary terms but {} idf values",
@@ -327,7 +383,80 @@ impl Featurizer {
                 "idf value {bad} is not a finite number >= 1"
             )));
         }
+        Ok(())
+    }
+
+    /// Rebuilds a featurizer from stored parts, checking that they fit together: one idf per
+    /// term, terms strictly sorted (hence unique), idf values finite and at least 1.
+    pub fn from_parts(
+        params: FeaturizerParams,
+        vocabulary: Vec<String>,
+        idf: Vec<f64>,
+    ) -> Result<Featurizer, FeatureError> {
+        params.validate()?;
+        Featurizer::check_parts(&vocabulary, &idf)?;
         Ok(Featurizer::build(params, vocabulary, idf))
+    }
+
+    /// [`Featurizer::from_parts`] with the vocabulary given as one text, the terms joined by
+    /// `\n` (so no term may hold a newline): the same featurizer, with the term strings and
+    /// the n-gram index (read straight from `terms`) built on two threads when rayon has
+    /// them. The loader of the embedded default model uses it.
+    pub(crate) fn from_joined_parts(
+        params: FeaturizerParams,
+        terms: &str,
+        idf: Vec<f64>,
+    ) -> Result<Featurizer, FeatureError> {
+        params.validate()?;
+        let (checked, ngram) = rayon::join(
+            || -> Result<(Vec<String>, Rest), FeatureError> {
+                let vocabulary: Vec<String> = split_byte(terms, b'\n').map(str::to_owned).collect();
+                Featurizer::check_parts(&vocabulary, &idf)?;
+                let rest = Rest::new(&params, &vocabulary);
+                Ok((vocabulary, rest))
+            },
+            || NgramIndex::new(split_byte(terms, b'\n'), idf.len(), is_word),
+        );
+        let (vocabulary, rest) = checked?;
+        Ok(Featurizer::assemble(params, vocabulary, idf, ngram, rest))
+    }
+
+    /// Term -> feature index (built on the first call).
+    fn term_index(&self) -> &HashMap<String, usize> {
+        self.index.get_or_init(|| {
+            self.vocabulary
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.clone(), i))
+                .collect()
+        })
+    }
+
+    /// Panics unless `other` holds the same state, bit for bit: settings, terms, idf and
+    /// cue-weighted terms and tf table (by `to_bits`), term index, stemmer, cue matcher, n-gram index (all but its
+    /// generation number) and cue term ids. For tests of the loaders.
+    #[cfg(test)]
+    pub(crate) fn assert_same_state(&self, other: &Featurizer) {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+        assert_eq!(self.params, other.params);
+        assert_eq!(format!("{:?}", self.params), format!("{:?}", other.params));
+        assert_eq!(
+            self.params.cue_weight.to_bits(),
+            other.params.cue_weight.to_bits()
+        );
+        assert_eq!(self.vocabulary, other.vocabulary);
+        assert_eq!(bits(&self.idf), bits(&other.idf));
+        assert_eq!(self.scaled, other.scaled);
+        assert_eq!(bits(&self.sublinear_tf), bits(&other.sublinear_tf));
+        assert_eq!(self.term_index(), other.term_index());
+        assert_eq!(self.stemmer.is_some(), other.stemmer.is_some());
+        assert_eq!(format!("{:?}", self.cues), format!("{:?}", other.cues));
+        assert_eq!(self.ngram.parts, other.ngram.parts);
+        assert_eq!(self.ngram.unigrams, other.ngram.unigrams);
+        assert_eq!(self.ngram.bits, other.ngram.bits);
+        assert_eq!(self.ngram.ngrams, other.ngram.ngrams);
+        assert_eq!(self.ngram.usable, other.ngram.usable);
+        assert_eq!(self.cue_ids, other.cue_ids);
     }
 
     /// The settings this featurizer was fitted with.
@@ -357,7 +486,7 @@ impl Featurizer {
 
     /// The feature index of a term, if it is in the vocabulary.
     pub fn index_of(&self, term: &str) -> Option<usize> {
-        self.index.get(term).copied()
+        self.term_index().get(term).copied()
     }
 
     /// The TF-IDF vector of one sentence taken alone, without neighbours (unit L2 norm unless
@@ -527,7 +656,7 @@ impl Featurizer {
     fn vectorize(&self, terms: &[String]) -> SparseVec {
         let mut ids: Vec<u32> = terms
             .iter()
-            .filter_map(|t| self.index.get(t).map(|&j| j as u32))
+            .filter_map(|t| self.term_index().get(t).map(|&j| j as u32))
             .collect();
         let mut entries = Vec::new();
         self.weigh(&mut ids, &mut entries);

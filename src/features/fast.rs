@@ -103,7 +103,7 @@ pub(crate) fn pack(parts: &[u32], bits: u32) -> u64 {
 /// The slots of a [`PackedMap`]: `(key, value)`, key 0 marking an empty slot. Keys that
 /// all fit in 32 bits are stored narrow (8 bytes a slot instead of 16), so the table of
 /// a typical vocabulary's bigrams stays in the core's cache.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Slots {
     Narrow(Vec<(u32, u32)>),
     Wide(Vec<(u64, u32)>),
@@ -111,7 +111,7 @@ enum Slots {
 
 /// A read-only open-addressing table from packed n-gram keys (never 0) to feature ids:
 /// one multiply and usually one probe per lookup (the n-gram lookups of every sentence).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PackedMap {
     slots: Slots,
     /// Number of slots - 1 (a power of two - 1).
@@ -133,7 +133,10 @@ impl PackedMap {
         let (mask, shift) = (n - 1, 64 - n.trailing_zeros());
         let slot = |key: u64| (key.wrapping_mul(SEED) >> shift) as usize & mask;
         let narrow = entries.iter().all(|&(k, _)| u32::try_from(k).is_ok());
-        let mut wide = vec![(0u64, 0u32); n];
+        // Filled by writing rather than taken zeroed from the allocator: fresh zeroed pages
+        // fault twice here (read while probing, then written).
+        let mut wide = Vec::with_capacity(n);
+        wide.resize(n, (0u64, 0u32));
         for (key, value) in entries {
             debug_assert_ne!(key, 0);
             let mut i = slot(key);
@@ -313,6 +316,25 @@ impl WordTable {
     }
 }
 
+/// The pieces of `s` between the bytes `sep` (an ASCII byte), as `s.split(sep as char)`
+/// gives them: a plain byte scan, which beats `memchr`'s setup on short terms.
+pub(crate) fn split_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == sep) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                r.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
 /// The vocabulary's word n-grams by packed part ids.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NgramIndex {
@@ -335,33 +357,62 @@ pub(crate) struct NgramIndex {
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 
 impl NgramIndex {
-    /// Indexes the word n-grams of a vocabulary; `is_word` tells word terms from the other
-    /// feature groups (cue terms contain `:`, which no token does).
-    pub(crate) fn new(vocabulary: &[String], is_word: impl Fn(&str) -> bool) -> NgramIndex {
+    /// Indexes the word n-grams of a vocabulary, given in feature order (`capacity`: about
+    /// how many terms); `is_word` tells word terms from the other feature groups (cue terms
+    /// contain `:`, which no token does).
+    pub(crate) fn new<'a>(
+        vocabulary: impl Iterator<Item = &'a str>,
+        capacity: usize,
+        is_word: impl Fn(&str) -> bool,
+    ) -> NgramIndex {
         let mut parts: FxHashMap<Box<str>, u32> = FxHashMap::default();
-        // (part ids, feature id) of every n-gram, packed once the number of parts is known.
-        let mut found: Vec<([u32; 3], u8, u32)> = Vec::new();
+        // (part ids, number of words, feature id) of every n-gram, packed once the number of
+        // parts is known.
+        let mut found: Vec<([u32; 3], u8, u32)> = Vec::with_capacity(capacity);
         let mut usable = true;
-        for (j, term) in vocabulary.iter().enumerate() {
+        // The previous term's first word and its id: in a sorted vocabulary the n-grams that
+        // start with one word follow each other, so most first words need no hash lookup.
+        let mut last_first: Option<(&str, u32)> = None;
+        for (j, term) in vocabulary.enumerate() {
             if !is_word(term) {
                 continue;
             }
             let mut ids = [0u32; 3];
             let mut n = 0usize;
             let mut ok = true;
-            for w in term.split(' ') {
+            for w in split_byte(term, b' ') {
                 if w.is_empty() || n == 3 {
                     // Never produced by joining tokens: unreachable by the string path too.
                     ok = false;
                     break;
                 }
-                let next = parts.len();
-                if next >= MAX_PARTS && !parts.contains_key(w) {
-                    usable = false;
-                    ok = false;
-                    break;
+                if n == 0 {
+                    if let Some((word, id)) = last_first {
+                        if word == w {
+                            ids[0] = id;
+                            n = 1;
+                            continue;
+                        }
+                    }
                 }
-                ids[n] = *parts.entry(w.into()).or_insert(next as u32);
+                // Looked up before inserting, so a known word costs no allocation.
+                let id = match parts.get(w) {
+                    Some(&id) => id,
+                    None => {
+                        let next = parts.len();
+                        if next >= MAX_PARTS {
+                            usable = false;
+                            ok = false;
+                            break;
+                        }
+                        parts.insert(w.into(), next as u32);
+                        next as u32
+                    }
+                };
+                if n == 0 {
+                    last_first = Some((w, id));
+                }
+                ids[n] = id;
                 n += 1;
             }
             if ok {
@@ -598,6 +649,19 @@ impl Scratch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_byte_is_str_split() {
+        for s in [
+            "", " ", "a", "a b", "ab cd ef", " a", "a ", "a  b", "  ", "é b", "x\ny",
+        ] {
+            for sep in [b' ', b'\n'] {
+                let ours: Vec<&str> = split_byte(s, sep).collect();
+                let std: Vec<&str> = s.split(sep as char).collect();
+                assert_eq!(ours, std, "{s:?} split by {sep}");
+            }
+        }
+    }
 
     #[test]
     fn packed_map_finds_every_key_and_no_other() {

@@ -13,6 +13,11 @@
 //! Loading checks, in order: JSON syntax, the format version (a newer one asks the user to
 //! upgrade claimtrack), the field layout, the checksum, then the shapes. Writing is
 //! deterministic: the same model gives the same bytes, and files are written atomically.
+//!
+//! The embedded default model is also kept in a split form written by `build.rs` (the JSON
+//! without vocabulary, idf and weights; the terms; the `f64` bits), so that loading it does
+//! not parse 100,000 floats from text. That form holds the same model, bit for bit; it is
+//! only used when the build verified the checksum, and the full JSON stays embedded too.
 
 use super::{Model, ModelError, TrainingInfo, K};
 use crate::features::{Featurizer, FeaturizerParams};
@@ -128,43 +133,51 @@ impl Model {
             }
         }
         let c = file.content;
-        if c.labels != Label::ALL {
-            return Err(ModelError::Shape(format!(
-                "labels {:?} differ from this build's {:?}",
-                c.labels,
-                Label::ALL
-            )));
-        }
-        if c.vocabulary.len() != c.weights.len() {
-            return Err(ModelError::Shape(format!(
-                "{} vocabulary terms but {} weight rows",
-                c.vocabulary.len(),
-                c.weights.len()
-            )));
-        }
-        if c.weights
-            .iter()
-            .flatten()
-            .chain(c.intercepts.iter())
-            .any(|v| !v.is_finite())
-        {
-            return Err(ModelError::Shape(
-                "a weight or intercept is not finite".into(),
-            ));
-        }
-        let mut active = [false; K];
-        for l in &c.active_labels {
-            active[l.index()] = true;
-        }
-        if active.iter().filter(|a| **a).count() < 2 {
-            return Err(ModelError::Shape("fewer than two active labels".into()));
-        }
-        if c.training.params.featurizer != c.featurizer {
-            return Err(ModelError::Shape(
-                "featurizer settings differ from the recorded training settings".into(),
-            ));
-        }
+        let active = check_content(&c, c.vocabulary.len())?;
         let featurizer = Featurizer::from_parts(c.featurizer, c.vocabulary, c.idf)?;
+        Ok(Model {
+            featurizer,
+            weights: c.weights,
+            intercepts: c.intercepts,
+            active,
+            training: c.training,
+        })
+    }
+
+    /// Builds a model from the build script's split form of a verified model file: `json`
+    /// is the file with `vocabulary`, `idf` and `weights` emptied, `terms` the vocabulary
+    /// joined by `\n`, `numbers` the idf values then the weight rows as little-endian `f64`
+    /// bits. The checksum is not recomputed (the build script checked it); every other
+    /// check of [`Model::from_json_str`] runs.
+    pub(super) fn from_split(json: &str, terms: &str, numbers: &[u8]) -> Result<Model, ModelError> {
+        let file: ModelFile =
+            serde_json::from_str(json).map_err(|e| ModelError::Parse(e.to_string()))?;
+        if !(1..=FORMAT_VERSION).contains(&file.format_version) {
+            return Err(ModelError::UnsupportedVersion {
+                found: file.format_version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let n = numbers.len() / (5 * 8);
+        if numbers.len() != n * 5 * 8 {
+            return Err(ModelError::Shape(format!(
+                "{} bytes of idf and weights, not 40 per term",
+                numbers.len()
+            )));
+        }
+        let (idf_bytes, weight_bytes) = numbers.split_at(n * 8);
+        let idf: Vec<f64> = idf_bytes.chunks_exact(8).map(f64_le).collect();
+        let weights: Vec<[f64; 4]> = weight_bytes
+            .chunks_exact(32)
+            .map(|row| std::array::from_fn(|k| f64_le(row.get(8 * k..8 * k + 8).unwrap_or(&[]))))
+            .collect();
+        let c = Content {
+            weights,
+            ..file.content
+        };
+        let active = check_content(&c, n)?;
+        // This also checks that `terms` holds one term per idf value.
+        let featurizer = Featurizer::from_joined_parts(c.featurizer, terms, idf)?;
         Ok(Model {
             featurizer,
             weights: c.weights,
@@ -207,7 +220,18 @@ impl Model {
     }
 
     /// The model shipped inside the binary (`models/default.json` at build time).
+    ///
+    /// When the build script verified its checksum, it is read from the split form the
+    /// script wrote (small JSON, terms, `f64` bits): the same model, bit for bit, as
+    /// [`Model::from_json_str`] of [`embedded_default_json`], without parsing 100,000
+    /// floats from text.
     pub fn default_model() -> Result<Model, ModelError> {
+        if let Some((json, terms, numbers)) = embedded_default_split() {
+            return Model::from_split(json, terms, numbers).map_err(|e| ModelError::InFile {
+                path: "models/default.json (embedded)".into(),
+                source: Box::new(e),
+            });
+        }
         match embedded_default_json() {
             Some(json) => {
                 Model::from_json_checked(json, !embedded_checksum_verified()).map_err(|e| {
@@ -231,4 +255,59 @@ pub fn embedded_checksum_verified() -> bool {
 /// The JSON text of the embedded default model, when one was present at build time.
 pub fn embedded_default_json() -> Option<&'static str> {
     include!(concat!(env!("OUT_DIR"), "/default_model.rs"))
+}
+
+/// The build script's split form of the embedded default model (small JSON, terms joined by
+/// `\n`, idf and weight bits), present only when the build verified the model's checksum.
+pub(super) fn embedded_default_split() -> Option<(&'static str, &'static str, &'static [u8])> {
+    include!(concat!(env!("OUT_DIR"), "/default_model_split.rs"))
+}
+
+/// The `f64` whose little-endian bits are `bytes` (callers pass exactly 8 bytes; any other
+/// length reads as 0 rather than panicking).
+fn f64_le(bytes: &[u8]) -> f64 {
+    <[u8; 8]>::try_from(bytes).map_or(0.0, f64::from_le_bytes)
+}
+
+/// The checks of a model file's content other than the featurizer's own (labels, shapes of
+/// the weights for `n_terms` terms, finite weights, active labels, settings); returns which
+/// labels are active.
+fn check_content(c: &Content, n_terms: usize) -> Result<[bool; K], ModelError> {
+    if c.labels != Label::ALL {
+        return Err(ModelError::Shape(format!(
+            "labels {:?} differ from this build's {:?}",
+            c.labels,
+            Label::ALL
+        )));
+    }
+    if n_terms != c.weights.len() {
+        return Err(ModelError::Shape(format!(
+            "{} vocabulary terms but {} weight rows",
+            n_terms,
+            c.weights.len()
+        )));
+    }
+    if c.weights
+        .iter()
+        .flatten()
+        .chain(c.intercepts.iter())
+        .any(|v| !v.is_finite())
+    {
+        return Err(ModelError::Shape(
+            "a weight or intercept is not finite".into(),
+        ));
+    }
+    let mut active = [false; K];
+    for l in &c.active_labels {
+        active[l.index()] = true;
+    }
+    if active.iter().filter(|a| **a).count() < 2 {
+        return Err(ModelError::Shape("fewer than two active labels".into()));
+    }
+    if c.training.params.featurizer != c.featurizer {
+        return Err(ModelError::Shape(
+            "featurizer settings differ from the recorded training settings".into(),
+        ));
+    }
+    Ok(active)
 }

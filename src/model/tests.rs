@@ -528,3 +528,73 @@ fn format_version_1_files_without_cue_features_still_load() {
         model.predict_proba("Kremlin signals talks")
     );
 }
+
+/// Panics unless the two models are the same, bit for bit: featurizer state (see
+/// `Featurizer::assert_same_state`), every weight and intercept by `to_bits`, active
+/// labels, and training information (also compared as its exact JSON text).
+fn assert_same_model(a: &Model, b: &Model) {
+    a.featurizer.assert_same_state(&b.featurizer);
+    let bits = |m: &Model| -> Vec<[u64; 4]> {
+        m.weights.iter().map(|row| row.map(f64::to_bits)).collect()
+    };
+    assert_eq!(bits(a), bits(b));
+    assert_eq!(
+        a.intercepts.map(f64::to_bits),
+        b.intercepts.map(f64::to_bits)
+    );
+    assert_eq!(a.active, b.active);
+    assert_eq!(a.training, b.training);
+    assert_eq!(
+        serde_json::to_string(&a.training).unwrap(),
+        serde_json::to_string(&b.training).unwrap()
+    );
+    assert_eq!(a, b);
+    assert_eq!(a.to_json_string().unwrap(), b.to_json_string().unwrap());
+}
+
+#[test]
+fn default_model_fast_load_is_the_json_model_bit_for_bit() {
+    let Some(json) = embedded_default_json() else {
+        // This build has no default model; `default_model` must say so.
+        assert!(matches!(
+            Model::default_model(),
+            Err(ModelError::NoDefaultModel)
+        ));
+        return;
+    };
+    if embedded_checksum_verified() {
+        // The split form is what `default_model` reads whenever the build verified it.
+        assert!(super::file::embedded_default_split().is_some());
+    }
+    let fast = Model::default_model().unwrap();
+    let parsed = Model::from_json_str(json).unwrap();
+    assert_same_model(&fast, &parsed);
+    // And the model writes back the embedded file, byte for byte.
+    assert_eq!(fast.to_json_string().unwrap(), json);
+}
+
+#[test]
+fn split_load_rejects_inconsistent_parts() {
+    let Some((json, terms, numbers)) = super::file::embedded_default_split() else {
+        return;
+    };
+    // Numbers for one term fewer than the terms, or a ragged byte count.
+    let short = &numbers[..numbers.len() - 40];
+    assert!(matches!(
+        Model::from_split(json, terms, short),
+        Err(ModelError::Features(_))
+    ));
+    assert!(matches!(
+        Model::from_split(json, terms, &numbers[..numbers.len() - 1]),
+        Err(ModelError::Shape(_))
+    ));
+    // Terms out of order.
+    let (first, rest) = terms.split_once('\n').unwrap();
+    let swapped = format!("{rest}\n{first}");
+    assert!(Model::from_split(json, &swapped, numbers).is_err());
+    // Not a model file.
+    assert!(matches!(
+        Model::from_split("{}", terms, numbers),
+        Err(ModelError::Parse(_))
+    ));
+}
