@@ -316,7 +316,7 @@ fn surely_precedes(d: &Evidence, c: &Evidence) -> bool {
 /// A running set of an outlet's evidence candidates, bounded in size, that always still holds
 /// the ones [`select_evidence`] would pick from all candidates offered so far, whatever the
 /// final number of stance articles. A candidate is dropped only once `keep` others surely
-/// precede it (see [`surely_precedes`]): it can then never be among the `keep` shown. This is
+/// precede it (see `surely_precedes`): it can then never be among the `keep` shown. This is
 /// what lets a report over millions of articles keep evidence text for a few sentences per
 /// outlet instead of every article's.
 #[derive(Debug, Clone, Default)]
