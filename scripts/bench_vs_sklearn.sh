@@ -197,7 +197,7 @@ if [ "$what" = all ] || [ "$what" = stream ]; then
     "$PY" "$HELPER" gen "$gold" "$OUT/stream" --sizes 1 --train 1 --test 1 --gb "$GB"
     mv "$OUT/stream/articles.jsonl" "$a"
   fi
-  bytes=$(stat -c %s "$a")
+  bytes=$(stat -L -c %s "$a")
   echo "== stream: score and report over $a ($bytes bytes), --bootstrap $BOOT" >&2
   l0=$(load)
   read -r ss kbs < <(timed score_whole "$BIN" score -q --bootstrap "$BOOT" "$a")
