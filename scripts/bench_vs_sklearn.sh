@@ -136,6 +136,9 @@ if [ "$what" = all ] || [ "$what" = classify ]; then
     read -r f2 kb2 < <(timed "classify_${n}_t2" "$BIN" --threads 2 classify "$f")
     cmp -s "$OUT/classify_${n}_t1.out" "$OUT/classify_${n}_t2.out" \
       || { echo "error: --threads 1 and 2 outputs differ for $f" >&2; exit 1; }
+    # Those two files (up to 2 x 333 MB) are written back to disk by the kernel after the
+    # runs end: wait for it, or the write-back shares the two cores with the timed runs.
+    sync
     # The timed runs: every output byte rendered and written, to /dev/null (scikit-learn's
     # side stores nothing either; the disk's write-back cost varies with the file system
     # and what else is being written). Best of $REPEAT runs, one and two threads in turn:
