@@ -20,7 +20,7 @@
 //! only used when the build verified the checksum, and the full JSON stays embedded too.
 
 use super::{Model, ModelError, TrainingInfo, K};
-use crate::features::{Featurizer, FeaturizerParams};
+use crate::features::{FeatureError, Featurizer, FeaturizerParams};
 use crate::label::Label;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -132,9 +132,19 @@ impl Model {
                 });
             }
         }
-        let c = file.content;
-        let active = check_content(&c, c.vocabulary.len())?;
-        let featurizer = Featurizer::from_parts(c.featurizer, c.vocabulary, c.idf)?;
+        let n = file.content.vocabulary.len();
+        Model::from_content(file.content, n, Featurizer::from_parts)
+    }
+
+    /// Checks `c` (for `n_terms` terms) and builds the model around the featurizer `build`
+    /// makes of its settings, terms and idf.
+    fn from_content(
+        c: Content,
+        n_terms: usize,
+        build: impl FnOnce(FeaturizerParams, Vec<String>, Vec<f64>) -> Result<Featurizer, FeatureError>,
+    ) -> Result<Model, ModelError> {
+        let active = check_content(&c, n_terms)?;
+        let featurizer = build(c.featurizer, c.vocabulary, c.idf)?;
         Ok(Model {
             featurizer,
             weights: c.weights,
@@ -173,17 +183,13 @@ impl Model {
             .collect();
         let c = Content {
             weights,
+            idf,
             ..file.content
         };
-        let active = check_content(&c, n)?;
-        // This also checks that `terms` holds one term per idf value.
-        let featurizer = Featurizer::from_joined_parts(c.featurizer, terms, idf)?;
-        Ok(Model {
-            featurizer,
-            weights: c.weights,
-            intercepts: c.intercepts,
-            active,
-            training: c.training,
+        // The terms come from `terms` (the file's list is empty); this also checks that it
+        // holds one term per idf value.
+        Model::from_content(c, n, |params, _, idf| {
+            Featurizer::from_joined_parts(params, terms, idf)
         })
     }
 
