@@ -61,25 +61,26 @@ fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 echo "== machine: $(nproc) cores, $cpu; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
+# Wall seconds of a command, its stdout going to the file given first.
+wall() { # wall OUT CMD...
+  local out=$1; shift
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" > "$out"
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
+}
+
 # Time of a command (wall seconds) and its peak RSS (KB), from GNU time.
 timed() { # timed NAME CMD... ; stdout of CMD goes to $OUT/NAME.out
   local name=$1; shift
-  local t0 t1 kb
-  t0=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$OUT/$name.time" "$@" > "$OUT/$name.out"
-  t1=$(date +%s.%N)
-  kb=$(tail -1 "$OUT/$name.time")
-  awk -v a="$t0" -v b="$t1" -v kb="$kb" 'BEGIN { printf "%.4f %s\n", b - a, kb }' 
+  local s
+  s=$(wall "$OUT/$name.out" /usr/bin/time -f "%M" -o "$OUT/$name.time" "$@")
+  echo "$s $(tail -1 "$OUT/$name.time")"
 }
 
-# timed_null CMD... : like `timed`, with the output thrown away.
-timed_null() {
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$@" > /dev/null
-  t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f -\n", b - a }'
-}
+# timed_null CMD... : like `timed`, with the output thrown away (no RSS: "-").
+timed_null() { echo "$(wall /dev/null "$@") -"; }
 
 # The smaller of two times (the first may be empty).
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }

@@ -262,8 +262,11 @@ fn write_rendered(
 impl Output {
     /// Writes what is pending and flushes.
     fn finish(&mut self) -> Result<()> {
-        let mut spare = std::mem::take(&mut self.spare);
-        write_rendered(&mut self.out, std::mem::take(&mut self.pending), &mut spare)?;
+        write_rendered(
+            &mut self.out,
+            std::mem::take(&mut self.pending),
+            &mut self.spare,
+        )?;
         self.out.flush()?;
         Ok(())
     }
