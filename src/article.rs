@@ -40,6 +40,10 @@ pub struct Article {
     /// [`Article::text`] is line `n + text_line_offset` of the file.
     #[serde(default)]
     pub text_line_offset: usize,
+    /// The outlet as the input spelled it, when [`normalize_outlet`] changed it (kept to warn
+    /// about look-alike spellings; never written out).
+    #[serde(skip)]
+    pub outlet_as_given: Option<String>,
 }
 
 /// Something worth telling the user that does not stop ingestion.
@@ -107,6 +111,24 @@ pub enum IngestError {
         /// The key.
         key: String,
     },
+    /// Two articles have the same id.
+    #[error("{second}: article id `{id}` is already used by {first}; ids must be unique (give one of them another `id`)")]
+    DuplicateId {
+        /// The id.
+        id: String,
+        /// Where it was first seen.
+        first: String,
+        /// Where it was seen again.
+        second: String,
+    },
+    /// An input is larger than [`crate::limits::MAX_ARTICLE_BYTES`].
+    #[error("{path}: {source}")]
+    TooLarge {
+        /// The file (and line).
+        path: String,
+        /// The limit that was passed.
+        source: crate::limits::TooLong,
+    },
     /// The caller's sink asked to stop reading (its own error is reported by the caller).
     #[error("reading stopped by the caller")]
     Stopped,
@@ -150,12 +172,21 @@ impl Source {
 /// Expands input paths into the sources to read: files as given, directories walked
 /// recursively in sorted order (only `.txt`, `.md`, `.jsonl`; hidden entries skipped),
 /// and `-` as standard input.
-pub fn expand_inputs<P: AsRef<Path>>(inputs: &[P]) -> Result<Vec<Source>, IngestError> {
-    let mut out = Vec::new();
+///
+/// Each file is read once: a file reached twice (given twice, or through a symbolic link) is
+/// skipped with a warning, and a directory reached again (a symbolic-link loop) is not walked
+/// again. Inside directories, entries that are not regular files (FIFOs, devices, sockets) are
+/// skipped with a warning, so a named pipe never blocks the walk; such a path given directly
+/// (a pipe from `<(...)`) is read. A directory that cannot be read is an error.
+pub fn expand_inputs<P: AsRef<Path>>(
+    inputs: &[P],
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<Source>, IngestError> {
+    let mut walk = Walk::default();
     for input in inputs {
         let p = input.as_ref();
         if p.as_os_str() == "-" {
-            out.push(Source::Stdin);
+            walk.out.push(Source::Stdin);
             continue;
         }
         let meta = fs::metadata(p).map_err(|e| {
@@ -169,44 +200,155 @@ pub fn expand_inputs<P: AsRef<Path>>(inputs: &[P]) -> Result<Vec<Source>, Ingest
             }
         })?;
         if meta.is_dir() {
-            let before = out.len();
-            walk_dir(p, &mut out)?;
-            if out.len() == before {
+            let before = walk.out.len();
+            walk.dir(p, &meta, warnings)?;
+            if walk.out.len() == before {
                 return Err(IngestError::EmptyDir(p.display().to_string()));
             }
         } else {
-            out.push(Source::File(p.to_path_buf()));
+            walk.file(p, &meta, warnings);
         }
     }
-    Ok(out)
+    Ok(walk.out)
 }
 
-fn walk_dir(dir: &Path, out: &mut Vec<Source>) -> Result<(), IngestError> {
-    let io_err = |e| IngestError::Io {
-        path: dir.display().to_string(),
-        source: e,
-    };
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(io_err)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(io_err)?;
-    entries.sort();
-    for path in entries {
-        let hidden = path
-            .file_name()
-            .map(|n| n.to_string_lossy().starts_with('.'))
-            .unwrap_or(false);
-        if hidden {
-            continue;
-        }
-        if path.is_dir() {
-            walk_dir(&path, out)?;
-        } else if has_article_extension(&path) {
-            out.push(Source::File(path));
-        }
+/// The state of one expansion: sources found, and identities of files and folders seen.
+#[derive(Default)]
+struct Walk {
+    out: Vec<Source>,
+    files: BTreeMap<(u64, u64), PathBuf>,
+    dirs: std::collections::BTreeSet<(u64, u64)>,
+}
+
+fn identity(meta: &fs::Metadata) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
     }
-    Ok(())
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+impl Walk {
+    fn file(&mut self, path: &Path, meta: &fs::Metadata, warnings: &mut Vec<Warning>) {
+        if let Some(id) = identity(meta) {
+            if let Some(first) = self.files.get(&id) {
+                warnings.push(Warning {
+                    source: path.display().to_string(),
+                    message: format!("same file as {}; read once", first.display()),
+                });
+                return;
+            }
+            self.files.insert(id, path.to_path_buf());
+        }
+        self.out.push(Source::File(path.to_path_buf()));
+    }
+
+    fn dir(
+        &mut self,
+        dir: &Path,
+        meta: &fs::Metadata,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<(), IngestError> {
+        if let Some(id) = identity(meta) {
+            if !self.dirs.insert(id) {
+                warnings.push(Warning {
+                    source: dir.display().to_string(),
+                    message: "directory already read (a symbolic-link loop or a repeated input); not read again".to_string(),
+                });
+                return Ok(());
+            }
+        }
+        let io_err = |e| IngestError::Io {
+            path: dir.display().to_string(),
+            source: e,
+        };
+        let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+            .map_err(io_err)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .map_err(io_err)?;
+        entries.sort();
+        for path in entries {
+            let hidden = path
+                .file_name()
+                .map(|n| n.to_string_lossy().starts_with('.'))
+                .unwrap_or(false);
+            if hidden {
+                continue;
+            }
+            let meta = match fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) => {
+                    // A dangling symbolic link, or an entry we may not look at.
+                    if has_article_extension(&path) || e.kind() != io::ErrorKind::NotFound {
+                        warnings.push(Warning {
+                            source: path.display().to_string(),
+                            message: format!("cannot be read ({e}); skipped"),
+                        });
+                    }
+                    continue;
+                }
+            };
+            if meta.is_dir() {
+                self.dir(&path, &meta, warnings)?;
+            } else if has_article_extension(&path) {
+                if meta.is_file() {
+                    self.file(&path, &meta, warnings);
+                } else {
+                    warnings.push(Warning {
+                        source: path.display().to_string(),
+                        message: "not a regular file (a FIFO, device or socket); skipped"
+                            .to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The article id of each file source: its file stem, or, when two sources share a stem, its
+/// path as given without the extension (with the extension if that is still shared), so ids
+/// are unique by construction. Standard input gets `stdin`.
+pub fn source_ids(sources: &[Source]) -> Vec<String> {
+    fn count<'a>(keys: impl Iterator<Item = &'a str>) -> BTreeMap<&'a str, usize> {
+        let mut m = BTreeMap::new();
+        for k in keys {
+            *m.entry(k).or_insert(0) += 1;
+        }
+        m
+    }
+    let stems: Vec<String> = sources
+        .iter()
+        .map(|s| match s {
+            Source::File(p) => file_stem(p),
+            Source::Stdin => "stdin".to_string(),
+        })
+        .collect();
+    let no_ext: Vec<String> = sources
+        .iter()
+        .map(|s| match s {
+            Source::File(p) => p.with_extension("").display().to_string(),
+            Source::Stdin => "stdin".to_string(),
+        })
+        .collect();
+    let stem_n = count(stems.iter().map(String::as_str));
+    let no_ext_n = count(no_ext.iter().map(String::as_str));
+    sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match s {
+            Source::Stdin => stems[i].clone(),
+            Source::File(_) if stem_n[stems[i].as_str()] == 1 => stems[i].clone(),
+            Source::File(_) if no_ext_n[no_ext[i].as_str()] == 1 => no_ext[i].clone(),
+            Source::File(p) => p.display().to_string(),
+        })
+        .collect()
 }
 
 fn has_article_extension(path: &Path) -> bool {
@@ -237,10 +379,105 @@ where
     P: AsRef<Path>,
     F: FnMut(Article) -> Result<(), IngestError>,
 {
-    for source in expand_inputs(inputs)? {
-        read_source(&source, opts, warnings, &mut sink)?;
+    let sources = expand_inputs(inputs, warnings)?;
+    let ids = source_ids(&sources);
+    let mut seen = SeenArticles::default();
+    let mut sink = |mut a: Article, warnings: &mut Vec<Warning>| {
+        seen.check(&mut a, warnings)?;
+        sink(a)
+    };
+    for (source, id) in sources.iter().zip(&ids) {
+        read_source(source, id, opts, warnings, &mut sink)?;
     }
     Ok(())
+}
+
+/// What one run has read so far: article ids (by a 128-bit hash, with where they came from),
+/// to refuse a repeated id, and each normalised outlet name's first spelling, to warn when
+/// two spellings differ only by invisible characters.
+#[derive(Default)]
+struct SeenArticles {
+    ids: std::collections::HashMap<u128, String>,
+    outlets: BTreeMap<String, String>,
+}
+
+impl SeenArticles {
+    fn check(&mut self, a: &mut Article, warnings: &mut Vec<Warning>) -> Result<(), IngestError> {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(a.id.as_bytes());
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        match self.ids.entry(u128::from_le_bytes(key)) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                return Err(IngestError::DuplicateId {
+                    id: a.id.clone(),
+                    first: first.get().clone(),
+                    second: a.source.clone(),
+                })
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(a.source.clone());
+            }
+        }
+        if let Some(raw) = a.outlet_as_given.take() {
+            let first = self
+                .outlets
+                .entry(a.outlet.clone())
+                .or_insert_with(|| raw.clone());
+            if *first != raw {
+                warnings.push(Warning {
+                    source: a.source.clone(),
+                    message: format!(
+                        "outlet {raw:?} differs from {first:?} only by invisible or combining characters; both are read as {:?}",
+                        a.outlet
+                    ),
+                });
+            }
+        } else {
+            let first = self
+                .outlets
+                .entry(a.outlet.clone())
+                .or_insert_with(|| a.outlet.clone());
+            if *first != a.outlet {
+                warnings.push(Warning {
+                    source: a.source.clone(),
+                    message: format!(
+                        "outlet {:?} differs from {first:?} only by invisible or combining characters; both are read as {:?}",
+                        a.outlet, a.outlet
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An outlet name as claimtrack uses it: Unicode NFC, without zero-width, bidirectional
+/// control or other control characters, white space runs folded to one space, trimmed. Names
+/// that look the same on screen are then one outlet.
+pub fn normalize_outlet(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::with_capacity(name.len());
+    for c in name.nfc() {
+        let invisible = c.is_control()
+            || matches!(c,
+                '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{061C}' | '\u{180E}');
+        if invisible {
+            if c.is_whitespace() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+            continue;
+        }
+        if c.is_whitespace() {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim().to_string()
 }
 
 /// Reads all articles from `inputs` into memory (see [`for_each_article`]).
@@ -259,12 +496,13 @@ pub fn read_articles<P: AsRef<Path>>(
 
 fn read_source<F>(
     source: &Source,
+    id: &str,
     opts: &IngestOptions,
     warnings: &mut Vec<Warning>,
     sink: &mut F,
 ) -> Result<(), IngestError>
 where
-    F: FnMut(Article) -> Result<(), IngestError>,
+    F: FnMut(Article, &mut Vec<Warning>) -> Result<(), IngestError>,
 {
     let name = source.display();
     match source {
@@ -273,21 +511,15 @@ where
                 path: name.clone(),
                 source: e,
             })?;
-            read_jsonl(
-                BufReader::new(file),
-                &name,
-                &file_stem(path),
-                opts,
-                warnings,
-                sink,
-            )
+            read_jsonl_with(BufReader::new(file), &name, id, opts, warnings, sink)
         }
         Source::File(path) => {
-            let bytes = fs::read(path).map_err(|e| IngestError::Io {
+            let file = fs::File::open(path).map_err(|e| IngestError::Io {
                 path: name.clone(),
                 source: e,
             })?;
-            let article = parse_text_article(&bytes, &name, &file_stem(path), opts, warnings)?;
+            let bytes = read_text_file(file, &name)?;
+            let article = parse_text_article(&bytes, &name, id, opts, warnings)?;
             deliver(article, warnings, sink)
         }
         Source::Stdin => {
@@ -301,6 +533,15 @@ where
             let mut head = Vec::new();
             let first = loop {
                 let buf = stdin.fill_buf().map_err(io_err)?;
+                if head.len() > crate::limits::MAX_ARTICLE_BYTES {
+                    return Err(IngestError::TooLarge {
+                        path: name.clone(),
+                        source: crate::limits::TooLong {
+                            limit: crate::limits::MAX_ARTICLE_BYTES,
+                            what: "article",
+                        },
+                    });
+                }
                 if buf.is_empty() {
                     break None;
                 }
@@ -319,18 +560,17 @@ where
                 }
             };
             if first == Some(b'{') {
-                read_jsonl(
-                    (&head[..]).chain(stdin),
-                    &name,
-                    "stdin",
-                    opts,
-                    warnings,
-                    sink,
-                )
+                read_jsonl_with((&head[..]).chain(stdin), &name, id, opts, warnings, sink)
             } else {
                 let mut bytes = head;
-                stdin.read_to_end(&mut bytes).map_err(io_err)?;
-                let article = parse_text_article(&bytes, &name, "stdin", opts, warnings)?;
+                let rest = crate::limits::read_to_end_limited(
+                    stdin,
+                    crate::limits::MAX_ARTICLE_BYTES.saturating_sub(bytes.len()),
+                    "article",
+                )
+                .map_err(|e| too_large_or_io(e, &name))?;
+                bytes.extend_from_slice(&rest);
+                let article = parse_text_article(&bytes, &name, id, opts, warnings)?;
                 deliver(article, warnings, sink)
             }
         }
@@ -345,7 +585,7 @@ fn deliver<F>(
     sink: &mut F,
 ) -> Result<(), IngestError>
 where
-    F: FnMut(Article) -> Result<(), IngestError>,
+    F: FnMut(Article, &mut Vec<Warning>) -> Result<(), IngestError>,
 {
     if article.text.trim().is_empty() {
         warnings.push(Warning {
@@ -354,7 +594,51 @@ where
         });
         return Ok(());
     }
-    sink(article)
+    sink(article, warnings)
+}
+
+/// Reads a text article from `file`: at most [`crate::limits::MAX_ARTICLE_BYTES`], and the
+/// first 8 KiB first, so a binary file or `/dev/zero` is refused before more is read.
+fn read_text_file(file: fs::File, name: &str) -> Result<Vec<u8>, IngestError> {
+    let io_err = |e| IngestError::Io {
+        path: name.to_string(),
+        source: e,
+    };
+    let mut head = Vec::with_capacity(8192);
+    (&file).take(8192).read_to_end(&mut head).map_err(io_err)?;
+    if head.contains(&0) && looks_binary(&head) {
+        return Err(IngestError::Binary(name.to_string()));
+    }
+    if head.len() < 8192 {
+        return Ok(head);
+    }
+    let rest = crate::limits::read_to_end_limited(
+        &file,
+        crate::limits::MAX_ARTICLE_BYTES - head.len(),
+        "article",
+    )
+    .map_err(|e| too_large_or_io(e, name))?;
+    head.extend_from_slice(&rest);
+    Ok(head)
+}
+
+fn too_large_or_io(e: io::Error, name: &str) -> IngestError {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<crate::limits::TooLong>())
+    {
+        Some(t) => IngestError::TooLarge {
+            path: name.to_string(),
+            source: crate::limits::TooLong {
+                limit: t.limit,
+                what: t.what,
+            },
+        },
+        None => IngestError::Io {
+            path: name.to_string(),
+            source: e,
+        },
+    }
 }
 
 fn file_stem(path: &Path) -> String {
@@ -522,7 +806,22 @@ fn build_article(
             });
             UNKNOWN_OUTLET.to_string()
         });
+    let normal = normalize_outlet(&outlet);
+    let (outlet, outlet_as_given) = if normal == outlet {
+        (outlet, None)
+    } else if normal.is_empty() {
+        warnings.push(Warning {
+            source: source.to_string(),
+            message: format!(
+                "outlet {outlet:?} has only invisible characters; reported as `{UNKNOWN_OUTLET}`"
+            ),
+        });
+        (UNKNOWN_OUTLET.to_string(), None)
+    } else {
+        (normal, Some(outlet))
+    };
     Article {
+        outlet_as_given,
         id,
         outlet,
         date: known_or_none(fields.remove("date")),
@@ -536,7 +835,8 @@ fn build_article(
 }
 
 /// Reads JSONL articles, one object per line (`text` required; `id`, `outlet`, `date`,
-/// `url`, `title` optional; other string fields kept as metadata). Blank lines are skipped.
+/// `url`, `title` optional; other string fields kept as metadata). Blank lines are skipped; a
+/// line longer than [`crate::limits::MAX_ARTICLE_BYTES`] or a key given twice is an error.
 pub fn read_jsonl<R, F>(
     reader: R,
     source: &str,
@@ -549,17 +849,32 @@ where
     R: BufRead,
     F: FnMut(Article) -> Result<(), IngestError>,
 {
+    read_jsonl_with(reader, source, stem, opts, warnings, &mut |a, _| sink(a))
+}
+
+fn read_jsonl_with<R, F>(
+    reader: R,
+    source: &str,
+    stem: &str,
+    opts: &IngestOptions,
+    warnings: &mut Vec<Warning>,
+    sink: &mut F,
+) -> Result<(), IngestError>
+where
+    R: BufRead,
+    F: FnMut(Article, &mut Vec<Warning>) -> Result<(), IngestError>,
+{
     let mut reader = reader;
     let mut buf = Vec::new();
     let mut lineno = 0usize;
     loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| IngestError::Io {
-                path: source.to_string(),
-                source: e,
-            })?;
+        let n = crate::limits::read_line_limited(
+            &mut reader,
+            &mut buf,
+            crate::limits::MAX_ARTICLE_BYTES,
+            "JSONL line",
+        )
+        .map_err(|e| too_large_or_io(e, &format!("{source}:{}", lineno + 1)))?;
         if n == 0 {
             break;
         }
@@ -587,6 +902,9 @@ where
         let serde_json::Value::Object(obj) = value else {
             return Err(bad("expected a JSON object with a `text` field".to_string()));
         };
+        if let Some(key) = repeated_key(line) {
+            return Err(bad(format!("key `{key}` is given twice; keep one")));
+        }
         let mut fields = BTreeMap::new();
         let mut text = None;
         let mut id = None;
@@ -628,6 +946,33 @@ where
         )?;
     }
     Ok(())
+}
+
+/// The first key of the top-level JSON object in `line` that occurs twice (keys compared
+/// case-insensitively, as fields are read), if any. `line` is known to be valid JSON.
+fn repeated_key(line: &str) -> Option<String> {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut repeated = None;
+            while let Some(k) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                let k = k.to_lowercase();
+                if repeated.is_none() && !seen.insert(k.clone()) {
+                    repeated = Some(k);
+                }
+            }
+            Ok(repeated)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(line);
+    de.deserialize_map(Keys).ok().flatten()
 }
 
 fn json_kind(v: &serde_json::Value) -> &'static str {
@@ -793,7 +1138,7 @@ mod tests {
         fs::write(d.path().join("sub/c.jsonl"), "{\"text\":\"C.\"}").unwrap();
         fs::write(d.path().join("MANIFEST.tsv"), "x").unwrap();
         fs::write(d.path().join(".hidden.txt"), "x").unwrap();
-        let s = expand_inputs(&[d.path()]).unwrap();
+        let s = expand_inputs(&[d.path()], &mut vec![]).unwrap();
         let names: Vec<String> = s
             .iter()
             .map(|s| match s {
@@ -804,12 +1149,150 @@ mod tests {
         assert_eq!(names, ["a.md", "b.txt", "c.jsonl"]);
         let empty = tempfile::tempdir().unwrap();
         assert!(matches!(
-            expand_inputs(&[empty.path()]),
+            expand_inputs(&[empty.path()], &mut vec![]),
             Err(IngestError::EmptyDir(_))
         ));
         assert!(matches!(
-            expand_inputs(&["/no/such/path"]),
+            expand_inputs(&["/no/such/path"], &mut vec![]),
             Err(IngestError::NotFound(_))
         ));
+    }
+
+    fn read_all(inputs: &[&Path]) -> (Result<Vec<Article>, IngestError>, Vec<Warning>) {
+        let mut w = vec![];
+        let r = read_articles(inputs, &IngestOptions::default(), &mut w);
+        (r, w)
+    }
+
+    #[test]
+    fn colliding_file_stems_get_their_paths_as_ids() {
+        let d = tempfile::tempdir().unwrap();
+        for sub in ["reuters", "bbc"] {
+            fs::create_dir(d.path().join(sub)).unwrap();
+            fs::write(
+                d.path().join(sub).join("article1.txt"),
+                "---\noutlet: O\n---\nT.",
+            )
+            .unwrap();
+        }
+        fs::write(d.path().join("solo.txt"), "---\noutlet: O\n---\nT.").unwrap();
+        let (r, _) = read_all(&[d.path()]);
+        let ids: Vec<String> = r.unwrap().into_iter().map(|a| a.id).collect();
+        let root = d.path().display().to_string();
+        assert_eq!(
+            ids,
+            [
+                format!("{root}/bbc/article1"),
+                format!("{root}/reuters/article1"),
+                "solo".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn repeated_explicit_ids_name_both_places() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("a.jsonl");
+        fs::write(&f, "{\"id\":\"x\",\"text\":\"A.\",\"outlet\":\"O\"}\n{\"id\":\"x\",\"text\":\"B.\",\"outlet\":\"O\"}\n").unwrap();
+        let e = read_all(&[&f]).0.unwrap_err().to_string();
+        assert!(
+            e.contains("a.jsonl:1") && e.contains("a.jsonl:2") && e.contains("`x`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn repeated_jsonl_keys_are_errors_like_front_matter() {
+        let e = jsonl("{\"text\":\"a\",\"outlet\":\"O\",\"Text\":\"b\"}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("a.jsonl:1:") && e.contains("`text`") && e.contains("twice"),
+            "{e}"
+        );
+        assert!(
+            jsonl("{\"text\":\"a\",\"outlet\":\"O\",\"meta\":{\"text\":1}}\n").is_ok(),
+            "nested keys are not top-level keys"
+        );
+    }
+
+    #[test]
+    fn outlets_are_normalised_and_look_alikes_warned() {
+        assert_eq!(normalize_outlet("Reu\u{200B}ters"), "Reuters");
+        assert_eq!(normalize_outlet("\u{202E}Reuters\u{202C} "), "Reuters");
+        assert_eq!(normalize_outlet("Le Monde\u{1b}[31m"), "Le Monde[31m");
+        assert_eq!(normalize_outlet("Caf\u{65}\u{301}"), "Caf\u{e9}");
+        assert_eq!(
+            normalize_outlet("  New\u{a0}  York\tPost "),
+            "New York Post"
+        );
+        assert_eq!(normalize_outlet("\u{200B}\u{200D}"), "");
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("a.txt"), "---\noutlet: Reuters\n---\nA.").unwrap();
+        fs::write(
+            d.path().join("b.txt"),
+            "---\noutlet: Reu\u{200B}ters\n---\nB.",
+        )
+        .unwrap();
+        let (r, w) = read_all(&[d.path()]);
+        let v = r.unwrap();
+        assert_eq!(v[0].outlet, "Reuters");
+        assert_eq!(v[1].outlet, "Reuters");
+        assert!(
+            v.iter().all(|a| a.outlet_as_given.is_none()),
+            "not passed on"
+        );
+        assert!(w.iter().any(|w| w.message.contains("invisible")), "{w:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn walks_read_each_file_once_and_skip_fifos() {
+        use std::os::unix::fs::symlink;
+        let d = tempfile::tempdir().unwrap();
+        let sub = d.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        fs::write(sub.join("a.txt"), "A.").unwrap();
+        symlink(d.path(), sub.join("loop")).unwrap();
+        symlink(&sub, sub.join("loop2")).unwrap();
+        symlink(sub.join("a.txt"), sub.join("b.txt")).unwrap();
+        let fifo = sub.join("pipe.txt");
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .map(|s| s.success());
+        let mut w = vec![];
+        let s = expand_inputs(&[d.path()], &mut w).unwrap();
+        assert_eq!(s.len(), 1, "one file, read once: {s:?}");
+        assert!(w.iter().any(|w| w.message.contains("read once")), "{w:?}");
+        assert!(
+            w.iter().any(|w| w.message.contains("already read")),
+            "{w:?}"
+        );
+        if ok.unwrap_or(false) {
+            assert!(
+                w.iter()
+                    .any(|w| w.source.ends_with("pipe.txt")
+                        && w.message.contains("not a regular file")),
+                "{w:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn oversized_articles_are_errors_naming_the_file() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("big.txt");
+        let file = fs::File::create(&f).unwrap();
+        file.set_len(crate::limits::MAX_ARTICLE_BYTES as u64 + 10)
+            .unwrap();
+        drop(file);
+        // A sparse file of NULs: refused as binary from its first 8 KiB, without reading on.
+        let e = read_all(&[&f]).0.unwrap_err();
+        assert!(matches!(e, IngestError::Binary(_)), "{e}");
+        let f2 = d.path().join("big2.txt");
+        fs::write(&f2, vec![b'a'; crate::limits::MAX_ARTICLE_BYTES + 1]).unwrap();
+        let e = read_all(&[&f2]).0.unwrap_err().to_string();
+        assert!(e.contains("big2.txt") && e.contains("limit"), "{e}");
     }
 }

@@ -288,7 +288,8 @@ impl ArticleIndex {
     fn build(dir: &Path) -> Result<ArticleIndex, GoldError> {
         let cleaner = Cleaner::default();
         let mut articles = HashMap::new();
-        for source in expand_inputs(&[dir])? {
+        let mut warnings = Vec::new();
+        for source in expand_inputs(&[dir], &mut warnings)? {
             let Source::File(file) = source else { continue };
             let bytes = fs::read(&file).map_err(|e| GoldError::Io {
                 path: file.display().to_string(),

@@ -14,6 +14,7 @@ pub mod features;
 pub mod framing;
 pub mod gold;
 pub mod label;
+pub mod limits;
 pub mod model;
 pub mod report;
 pub mod scored;

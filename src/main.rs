@@ -18,9 +18,10 @@ claimtrack report seeds/          # framing report of the seed articles, shipped
 claimtrack sentences seeds/       # the cleaned sentences, as JSONL\n  \
 claimtrack <COMMAND> --help       # examples for each command")]
 struct Cli {
-    /// Worker threads for featurizing, scoring and training (default: the available cores).
-    /// Results are identical, byte for byte, whatever the number of threads.
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Worker threads for featurizing, scoring and training (default: the available cores;
+    /// at most 256). Results are identical, byte for byte, whatever the number of threads.
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=claimtrack::limits::MAX_THREADS as i64))]
     threads: Option<u16>,
     #[command(subcommand)]
     command: Command,
@@ -46,6 +47,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    install_signal_cleanup();
     if let Err(e) = init_threads(cli.threads) {
         eprintln!("error: {e:#}");
         return ExitCode::from(2);
@@ -66,10 +68,26 @@ fn main() -> ExitCode {
                 // Like ripgrep: `claimtrack ... | head -1` ends quietly.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", error_text(&e));
+            eprintln!("error: {}", cmd::common::terminal_safe(&error_text(&e)));
             ExitCode::from(2)
         }
     }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: remove the temporary files of outputs being written, then
+/// exit with 128 + the signal number, as a shell reports a run killed by it. Nothing half
+/// written is left behind, and the destinations are untouched.
+fn install_signal_cleanup() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return; // Without handlers the default applies: the run dies, stale files are swept later.
+    };
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            claimtrack::atomic::remove_temp_files_for_exit();
+            std::process::exit(128 + sig);
+        }
+    });
 }
 
 /// Builds rayon's global pool with `threads` workers (default: the available cores).

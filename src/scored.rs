@@ -168,21 +168,59 @@ pub fn read_scores<R: BufRead>(
     file: &str,
 ) -> impl Iterator<Item = Result<ScoredArticle, ScoresError>> {
     let file = file.to_string();
-    reader
-        .lines()
-        .enumerate()
-        .filter_map(move |(i, line)| match line {
-            Err(e) => Some(Err(ScoresError::Io {
+    let mut reader = reader;
+    let mut buf = Vec::new();
+    let mut line = 0usize;
+    let mut done = false;
+    std::iter::from_fn(move || loop {
+        if done {
+            return None;
+        }
+        line += 1;
+        let n = match crate::limits::read_line_limited(
+            &mut reader,
+            &mut buf,
+            crate::limits::MAX_RECORD_BYTES,
+            "line of a scores file",
+        ) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                done = true;
+                return Some(Err(ScoresError::Parse {
+                    file: file.clone(),
+                    line,
+                    message: e.to_string(),
+                }));
+            }
+            Err(e) => {
+                done = true;
+                return Some(Err(ScoresError::Io {
+                    file: file.clone(),
+                    source: e,
+                }));
+            }
+        };
+        if n == 0 {
+            done = true;
+            return None;
+        }
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            done = true;
+            return Some(Err(ScoresError::Parse {
                 file: file.clone(),
-                source: e,
-            })),
-            Ok(l) if l.trim().is_empty() => None,
-            Ok(l) => Some(serde_json::from_str(&l).map_err(|e| ScoresError::Parse {
-                file: file.clone(),
-                line: i + 1,
-                message: e.to_string(),
-            })),
-        })
+                line,
+                message: "not UTF-8".to_string(),
+            }));
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        return Some(serde_json::from_str(text).map_err(|e| ScoresError::Parse {
+            file: file.clone(),
+            line,
+            message: e.to_string(),
+        }));
+    })
 }
 
 #[cfg(test)]

@@ -484,6 +484,7 @@ mod tests {
             text: "A headline without a period\n\nFirst sentence. Second sentence. Third sentence.\nA Section Heading\nFourth sentence.\n".into(),
             source: "x.txt".into(),
             text_line_offset: 0,
+            outlet_as_given: None,
         };
         let (s, _) = article_sentences(&a, &cleaner);
         let roles: Vec<Role> = s.iter().map(|s| s.role).collect();

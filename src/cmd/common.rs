@@ -2,8 +2,12 @@
 //! output that tolerates a closed pipe.
 
 use anyhow::{Context, Result};
-use claimtrack::article::{for_each_article, Article, IngestError, IngestOptions, Warning};
-use std::path::PathBuf;
+use claimtrack::article::{
+    for_each_article, normalize_outlet, Article, IngestError, IngestOptions, Warning,
+};
+use claimtrack::atomic::InputGuard;
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
 
 /// Input options shared by every command that reads articles.
 #[derive(Debug, Clone, clap::Args)]
@@ -12,8 +16,66 @@ pub struct InputArgs {
     #[arg(required = true, value_name = "INPUTS")]
     pub inputs: Vec<PathBuf>,
     /// Outlet name for articles whose header does not give one.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_outlet)]
     pub outlet: Option<String>,
+}
+
+/// `--outlet`: a name with at least one visible character, normalised like outlets in files.
+pub fn parse_outlet(s: &str) -> Result<String, String> {
+    let n = normalize_outlet(s);
+    if n.is_empty() {
+        return Err("the outlet name is empty; give a name such as `Reuters`".to_string());
+    }
+    Ok(n)
+}
+
+/// Text safe to print on a terminal: control characters (ESC starts escape sequences) and
+/// bidirectional overrides from file names, ids or outlets are shown as `\u{..}` codes.
+pub fn terminal_safe(s: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Prints a warning on stderr, made safe for the terminal.
+pub fn warn(w: &dyn std::fmt::Display) {
+    eprintln!("warning: {}", terminal_safe(&w.to_string()));
+}
+
+/// The run's inputs by identity, for [`refuse_input_outputs`] and per-file checks.
+pub fn input_guard<'a>(inputs: impl IntoIterator<Item = &'a Path>) -> InputGuard {
+    let mut g = InputGuard::new();
+    for p in inputs {
+        if p.as_os_str() != "-" {
+            g.add(p);
+        }
+    }
+    g
+}
+
+/// Refuses to start when one of `outputs` is one of the run's inputs (same file, by device
+/// and inode, also through links): checked before anything is read or written.
+pub fn refuse_input_outputs<'a>(
+    guard: &InputGuard,
+    outputs: impl IntoIterator<Item = &'a Path>,
+) -> Result<()> {
+    for o in outputs {
+        guard.check(o)?;
+    }
+    Ok(())
 }
 
 impl InputArgs {
@@ -35,7 +97,7 @@ impl InputArgs {
             })
         });
         for w in &warnings {
-            eprintln!("warning: {w}");
+            warn(w);
         }
         if let Some(e) = failure {
             return Err(e);

@@ -93,6 +93,21 @@ pub struct EvaluateArgs {
 
 /// Runs the command.
 pub fn run(args: EvaluateArgs) -> Result<()> {
+    let guard = super::common::input_guard(
+        [&args.data.data]
+            .into_iter()
+            .chain(&args.data.articles)
+            .chain(&args.test)
+            .chain(&args.model.cues)
+            .map(PathBuf::as_path),
+    );
+    super::common::refuse_input_outputs(
+        &guard,
+        args.dump_examples
+            .iter()
+            .chain(&args.dump_features)
+            .map(PathBuf::as_path),
+    )?;
     let set = args.data.load()?;
     let examples = set.examples;
     if let Some(path) = &args.dump_examples {

@@ -2,10 +2,10 @@
 //! the fly with a model) or from the JSONL of one or many `claimtrack score` runs, as
 //! Markdown, JSON, CSV or a self-contained HTML page.
 
-use super::common::InputArgs;
+use super::common::{input_guard, parse_outlet, refuse_input_outputs, InputArgs};
 use super::score::{load_model, progress, score_inputs, FramingArgs, BATCH};
 use anyhow::{bail, Context, Result};
-use claimtrack::atomic::AtomicFile;
+use claimtrack::atomic::{AtomicFile, FileSet, InputGuard};
 use claimtrack::report::{
     outlet_file_stem, render_to, Format, RenderOptions, Report, ReportBuilder,
 };
@@ -35,7 +35,7 @@ pub struct ReportArgs {
     )]
     pub inputs: Vec<PathBuf>,
     /// Outlet name for articles whose header does not give one.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_outlet)]
     pub outlet: Option<String>,
     /// Read scored articles (the JSONL of `claimtrack score`, `-` for stdin) instead of INPUTS;
     /// give several files to merge scoring jobs.
@@ -101,6 +101,15 @@ fn read_score_files(files: &[PathBuf], builder: &mut ReportBuilder, quiet: bool)
 /// Runs the command.
 pub fn run(args: ReportArgs) -> Result<()> {
     let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
+    let guard = input_guard(
+        args.inputs
+            .iter()
+            .chain(&args.from_scores)
+            .chain(&args.model)
+            .chain(&args.framing.hedges)
+            .map(PathBuf::as_path),
+    );
+    refuse_input_outputs(&guard, args.out.iter().map(PathBuf::as_path))?;
     let (params, hedges) = args.framing.load()?;
     let mut builder = ReportBuilder::new(params.clone(), hedges.clone(), args.max_strips)?;
     if !args.from_scores.is_empty() {
@@ -126,22 +135,9 @@ pub fn run(args: ReportArgs) -> Result<()> {
         per_article: args.per_article,
     };
     if let Some(dir) = &args.per_outlet {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
-        for o in &report.outlets {
-            let path = dir.join(format!(
-                "{}.{}",
-                outlet_file_stem(&o.outlet),
-                format.extension()
-            ));
-            write_report(&path, &report.for_outlet(&o.outlet), format, opts)?;
-        }
+        let n = write_per_outlet(dir, &report, format, opts, &guard)?;
         if !args.quiet {
-            eprintln!(
-                "wrote {} per-outlet reports in {}",
-                report.outlets.len(),
-                dir.display()
-            );
+            eprintln!("wrote {n} per-outlet reports in {}", dir.display());
         }
         return Ok(());
     }
@@ -165,6 +161,40 @@ pub fn run(args: ReportArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Writes one report per outlet into `dir`, all or none: every file is staged first and
+/// published only when all were written. Two outlets whose file names would collide, or a file
+/// that is one of the run's inputs, stop the run before anything is published.
+fn write_per_outlet(
+    dir: &Path,
+    report: &Report,
+    format: Format,
+    opts: RenderOptions,
+    guard: &InputGuard,
+) -> Result<usize> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    let mut set = FileSet::new();
+    let mut owners: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+    for o in &report.outlets {
+        let stem = outlet_file_stem(&o.outlet);
+        if let Some(first) = owners.insert(stem.clone(), &o.outlet) {
+            bail!(
+                "outlets {first:?} and {:?} would share the file {stem}.{}; rename one of them",
+                o.outlet,
+                format.extension()
+            );
+        }
+        let path = dir.join(format!("{stem}.{}", format.extension()));
+        guard.check(&path)?;
+        let cannot = || format!("cannot write {}", path.display());
+        let file = set.create(&path).with_context(cannot)?;
+        render_to(&report.for_outlet(&o.outlet), format, opts, file).with_context(cannot)?;
+    }
+    set.commit()
+        .context("cannot publish the per-outlet reports")?;
+    Ok(report.outlets.len())
 }
 
 /// Renders `report` straight into `path`, atomically (nothing appears there on failure).

@@ -4,7 +4,7 @@
 //! Also holds what `report` shares with it: loading the model and hedge list, the framing
 //! options, the progress bar, and scoring articles in parallel batches.
 
-use super::common::InputArgs;
+use super::common::{input_guard, refuse_input_outputs, InputArgs};
 use anyhow::{Context, Result};
 use claimtrack::article::Article;
 use claimtrack::atomic::AtomicFile;
@@ -31,7 +31,7 @@ pub struct FramingArgs {
     /// Seed of the bootstrap intervals (same seed, same intervals).
     #[arg(long, value_name = "N", default_value_t = FramingParams::default().seed)]
     pub seed: u64,
-    /// Bootstrap replicates per interval (more is smoother and slower).
+    /// Bootstrap replicates per interval, 10 to 100000 (more is smoother and slower).
     #[arg(long, value_name = "N", default_value_t = FramingParams::default().bootstrap)]
     pub bootstrap: usize,
     /// Coverage of the intervals, between 0 and 1.
@@ -50,7 +50,7 @@ impl FramingArgs {
         };
         params
             .validate()
-            .context("check --bootstrap (at least 10) and --level (between 0 and 1)")?;
+            .context("check --bootstrap (10 to 100000) and --level (between 0 and 1)")?;
         let hedges = match &self.hedges {
             None => Hedges::default(),
             Some(p) => {
@@ -202,15 +202,27 @@ pub(crate) fn score_inputs(
 
 /// Runs the command.
 pub fn run(args: ScoreArgs) -> Result<()> {
+    if let Some(out) = &args.out {
+        let guard = input_guard(
+            args.input
+                .inputs
+                .iter()
+                .chain(&args.model)
+                .chain(&args.framing.hedges)
+                .map(PathBuf::as_path),
+        );
+        refuse_input_outputs(&guard, [out.as_path()])?;
+    }
     let (params, hedges) = args.framing.load()?;
     let model = load_model(args.model.as_deref())?;
     let bar = progress(args.quiet, "articles scored");
     let (mut articles, mut sentences) = (0usize, 0usize);
-    let mut write_all = |out: &mut dyn Write| -> Result<()> {
+    let mut write_all = |out: &mut dyn Write, name: &str| -> Result<()> {
         score_inputs(&args.input, &model, &params, &hedges, &bar, |batch| {
             for a in &batch {
-                out.write_all(a.to_json_line().as_bytes())?;
-                out.write_all(b"\n")?;
+                out.write_all(a.to_json_line().as_bytes())
+                    .and_then(|()| out.write_all(b"\n"))
+                    .with_context(|| format!("cannot write {name}"))?;
                 articles += 1;
                 sentences += a.sentences.len();
             }
@@ -221,14 +233,14 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         Some(path) => {
             let mut f = AtomicFile::create(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            write_all(&mut f)?;
+            write_all(&mut f, &path.display().to_string())?;
             f.commit()
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            write_all(&mut out)?;
+            write_all(&mut out, "standard output")?;
             out.flush()?;
         }
     }

@@ -193,6 +193,14 @@ pub struct TrainArgs {
 
 /// Runs the command.
 pub fn run(args: TrainArgs) -> Result<()> {
+    let guard = super::common::input_guard(
+        [&args.data.data]
+            .into_iter()
+            .chain(&args.data.articles)
+            .chain(&args.model.cues)
+            .map(PathBuf::as_path),
+    );
+    super::common::refuse_input_outputs(&guard, [args.out.as_path()])?;
     let set = args.data.load()?;
     let mut params = args.model.params()?;
     params.validate().context("invalid training settings")?;

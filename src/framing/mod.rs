@@ -146,6 +146,9 @@ impl FramingParams {
         if self.bootstrap < 10 {
             return bad("bootstrap needs at least 10 replicates");
         }
+        if self.bootstrap > crate::limits::MAX_BOOTSTRAP {
+            return bad("bootstrap takes at most 100000 replicates (limits::MAX_BOOTSTRAP)");
+        }
         if !(self.level > 0.0 && self.level < 1.0) {
             return bad("level must be in (0, 1)");
         }

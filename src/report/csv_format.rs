@@ -37,6 +37,18 @@ fn bounds(i: Option<Interval>) -> [String; 2] {
     }
 }
 
+/// A CSV error as a report error; I/O errors stay I/O errors, so that a closed pipe is seen
+/// as one (the binary exits quietly on it, as for every other format).
+fn csv_error(e: csv::Error) -> ReportError {
+    if let csv::ErrorKind::Io(_) = e.kind() {
+        if let csv::ErrorKind::Io(io) = e.into_kind() {
+            return ReportError::Io(io);
+        }
+        unreachable!("checked above");
+    }
+    ReportError::Csv(e.to_string())
+}
+
 fn finish(mut w: csv::Writer<&mut dyn io::Write>) -> Result<(), ReportError> {
     w.flush()?;
     Ok(())
@@ -45,7 +57,7 @@ fn finish(mut w: csv::Writer<&mut dyn io::Write>) -> Result<(), ReportError> {
 /// One row per outlet, in report order, written to `out`.
 pub fn render_outlets(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportError> {
     let mut w = csv::Writer::from_writer(out);
-    let err = |e: csv::Error| ReportError::Csv(e.to_string());
+    let err = csv_error;
     w.write_record([
         "rank",
         "outlet",
@@ -101,7 +113,7 @@ pub fn render_outlets(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportE
 /// One row per article, in report order, written to `out`.
 pub fn render_articles(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportError> {
     let mut w = csv::Writer::from_writer(out);
-    let err = |e: csv::Error| ReportError::Csv(e.to_string());
+    let err = csv_error;
     w.write_record([
         "outlet",
         "article",

@@ -187,7 +187,7 @@ impl Format {
 /// A safe file stem for an outlet's own report file. Outlet names come from scraped input and
 /// must never become raw path components: the stem keeps ASCII letters and digits (lower-cased),
 /// turns every other run of characters into one `-`, is at most 48 characters long, and ends in
-/// 8 hex digits of the name's SHA-256, so distinct outlets never share a file (`A/B` and `A B`)
+/// 16 hex digits (64 bits) of the name's SHA-256, so distinct outlets never share a file (`A/B` and `A B`)
 /// and no stem is empty, hidden, `..`, a path or a reserved device name.
 pub fn outlet_file_stem(outlet: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -205,7 +205,7 @@ pub fn outlet_file_stem(outlet: &str) -> String {
     let slug = slug.trim_end_matches('-');
     let hash: String = Sha256::digest(outlet.as_bytes())
         .iter()
-        .take(4)
+        .take(8)
         .map(|b| format!("{b:02x}"))
         .collect();
     if slug.is_empty() {

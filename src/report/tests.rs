@@ -378,7 +378,11 @@ fn outlet_file_stems_are_safe_and_distinct() {
             "{name:?} -> {stem:?}"
         );
         assert!(!stem.starts_with('-') && !stem.starts_with('.'), "{stem}");
-        assert!(stem.len() <= 48 + 9, "{stem}");
+        assert!(stem.len() <= 48 + 17, "{stem}");
+        assert!(
+            stem.rsplit('-').next().unwrap().len() == 16,
+            "64 bits of hash: {stem}"
+        );
         assert!(seen.insert(stem.clone()), "{name:?} collides: {stem}");
         assert_eq!(stem, outlet_file_stem(name), "deterministic");
     }
