@@ -7,6 +7,7 @@ Inputs (kept outside the repo, because corpus sentences are third-party text):
   --pass-b FILE...      TSV, same ids (second, independent pass)
   --adjudicated FILE    TSV `<id> TAB label TAB reason` for every disagreement
   --sources TSV         the corpus SOURCES.tsv (file, outlet, date, url)
+  --corpus-name NAME    the stand-off file is data/gold/NAME.labels.jsonl (default: corpus)
 Outputs:
   data/gold/seeds.jsonl          inline gold for the seeds (our own documents)
   data/gold/corpus.labels.jsonl  stand-off gold for the corpus: ids, hashes, labels, no text
@@ -48,6 +49,7 @@ def main():
     ap.add_argument("--sources", required=True)
     ap.add_argument("--seed-prefix", default="seeds/")
     ap.add_argument("--out", default="data/gold")
+    ap.add_argument("--corpus-name", default="corpus")
     args = ap.parse_args()
     a, b = read_tsv(args.pass_a), read_tsv(args.pass_b)
     adj = read_tsv([args.adjudicated]) if args.adjudicated else {}
@@ -71,21 +73,26 @@ def main():
     seeds = [s for s in sents if s["article"] not in urls]
     corpus = [s for s in sents if s["article"] in urls]
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "seeds.jsonl"), "w", encoding="utf-8") as f:
-        for s in seeds:
-            row = {"article": s["article"], "outlet": s["outlet"], "index": s["index"],
-                   "role": s["role"], "text": s["text"], "label": final[f"{s['article']}#{s['index']}"]}
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    with open(os.path.join(args.out, "corpus.labels.jsonl"), "w", encoding="utf-8") as f:
+    if seeds:
+        with open(os.path.join(args.out, "seeds.jsonl"), "w", encoding="utf-8") as f:
+            for s in seeds:
+                row = {"article": s["article"], "outlet": s["outlet"], "index": s["index"],
+                       "role": s["role"], "text": s["text"], "label": final[f"{s['article']}#{s['index']}"]}
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with open(os.path.join(args.out, f"{args.corpus_name}.labels.jsonl"), "w", encoding="utf-8") as f:
         for s in corpus:
             row = {"article": s["article"], "url": urls[s["article"]], "index": s["index"],
                    "hash": sentence_hash(s["text"]), "label": final[f"{s['article']}#{s['index']}"]}
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     for name, group in [("all", ids), ("seeds", [f"{s['article']}#{s['index']}" for s in seeds]),
                         ("corpus", [f"{s['article']}#{s['index']}" for s in corpus])]:
+        if not group:
+            continue
         po, k = kappa(a, b, group)
         print(f"{name}: n={len(group)} observed agreement={po:.3f} kappa={k:.3f}")
     for name, group in [("seeds", seeds), ("corpus", corpus)]:
+        if not group:
+            continue
         c = collections.Counter(final[f"{s['article']}#{s['index']}"] for s in group)
         print(name, {l: c[l] for l in LABELS}, "articles:", len({s['article'] for s in group}))
     per_label = {}

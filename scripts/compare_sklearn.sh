@@ -4,17 +4,19 @@
 # loads, then runs scripts/compare_sklearn.py on them. Extra arguments go to the Python script
 # (for example --C 0.5 or --class-weight balanced).
 #
-# Usage: scripts/compare_sklearn.sh [--data data/gold] [--articles DIR] [-- PY_ARGS...]
+# Usage: scripts/compare_sklearn.sh [--data data/gold] [--articles DIR]... [-- PY_ARGS...]
+# (default articles: ../shared/corpus and ../shared/corpus2 when present)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 data=data/gold
-articles=""
-[ -d ../shared/corpus ] && articles=../shared/corpus
+articles=()
+given=0
+for d in ../shared/corpus ../shared/corpus2; do [ -d "$d" ] && articles+=("$d"); done
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) data="$2"; shift 2 ;;
-    --articles) articles="$2"; shift 2 ;;
+    --articles) [ "$given" = 0 ] && articles=(); given=1; articles+=("$2"); shift 2 ;;
     --) shift; break ;;
     *) break ;;
   esac
@@ -29,6 +31,6 @@ fi
 examples=target/compare-examples.jsonl
 mkdir -p target
 art=()
-[ -n "$articles" ] && art=(--articles "$articles")
+[ "${#articles[@]}" -gt 0 ] && art=(--articles "${articles[@]}")
 cargo run --quiet --release -- evaluate --data "$data" "${art[@]}" --dump-examples "$examples"
 "$venv/bin/python" scripts/compare_sklearn.py "$examples" "$@"

@@ -147,7 +147,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// re-reading and re-splitting them, and fail clearly on a missing article or a hash
 /// mismatch. Without `articles`, stand-off lines are counted in
 /// [`GoldSet::skipped_standoff`] and left out.
-pub fn load(path: &Path, articles: Option<&Path>) -> Result<GoldSet, GoldError> {
+pub fn load(path: &Path, articles: &[&Path]) -> Result<GoldSet, GoldError> {
     let files = gold_files(path)?;
     let mut set = GoldSet::default();
     let mut index: Option<ArticleIndex> = None;
@@ -192,12 +192,12 @@ pub fn load(path: &Path, articles: Option<&Path>) -> Result<GoldSet, GoldError> 
                     message: "a gold line needs `text` (inline) or `hash` (stand-off)".into(),
                 });
             };
-            let Some(dir) = articles else {
+            if articles.is_empty() {
                 skipped_here += 1;
                 continue;
-            };
+            }
             if index.is_none() {
-                index = Some(ArticleIndex::build(dir)?);
+                index = Some(ArticleIndex::build(articles)?);
             }
             let idx = index.as_ref().expect("built above");
             let Some(entry) = idx.articles.get(&line.article) else {
@@ -205,7 +205,11 @@ pub fn load(path: &Path, articles: Option<&Path>) -> Result<GoldSet, GoldError> 
                     path: name.clone(),
                     line: lineno,
                     article: line.article.clone(),
-                    dir: dir.display().to_string(),
+                    dir: articles
+                        .iter()
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 });
             };
             let Some(s) = entry.sentences.get(line.index) else {
@@ -285,11 +289,12 @@ struct ArticleIndex {
 }
 
 impl ArticleIndex {
-    fn build(dir: &Path) -> Result<ArticleIndex, GoldError> {
+    fn build(dirs: &[&Path]) -> Result<ArticleIndex, GoldError> {
         let cleaner = Cleaner::default();
-        let mut articles = HashMap::new();
+        let mut articles: HashMap<String, IndexedArticle> = HashMap::new();
+        let mut first_seen: HashMap<String, String> = HashMap::new();
         let mut warnings = Vec::new();
-        for source in expand_inputs(&[dir], &mut warnings)? {
+        for source in expand_inputs(dirs, &mut warnings)? {
             let Source::File(file) = source else { continue };
             let bytes = fs::read(&file).map_err(|e| GoldError::Io {
                 path: file.display().to_string(),
@@ -298,6 +303,13 @@ impl ArticleIndex {
             let sha = sha256_hex(&bytes);
             let mut warnings = Vec::new();
             for a in read_articles(&[&file], &IngestOptions::default(), &mut warnings)? {
+                if let Some(first) = first_seen.insert(a.id.clone(), a.source.clone()) {
+                    return Err(GoldError::Ingest(IngestError::DuplicateId {
+                        id: a.id.clone(),
+                        first,
+                        second: a.source.clone(),
+                    }));
+                }
                 let (sentences, _) = article_sentences(&a, &cleaner);
                 articles.insert(
                     a.id.clone(),
@@ -326,7 +338,7 @@ mod tests {
     fn inline_gold_loads_with_labels_and_hashes() {
         let d = tempfile::tempdir().unwrap();
         write(d.path(), "a.jsonl", "{\"article\":\"a1\",\"outlet\":\"O\",\"index\":0,\"role\":\"headline\",\"text\":\"Putin open to talks\",\"label\":\"russian_claim\"}\n\n{\"article\":\"a1\",\"outlet\":\"O\",\"index\":1,\"text\":\"Aid stalled.\",\"label\":\"context\"}\n");
-        let g = load(d.path(), None).unwrap();
+        let g = load(d.path(), &[]).unwrap();
         assert_eq!(g.examples.len(), 2);
         assert_eq!(g.examples[0].label, Label::RussianClaim);
         assert_eq!(g.examples[0].role, Role::Headline);
@@ -339,7 +351,7 @@ mod tests {
     fn bad_lines_and_unknown_labels_name_file_and_line() {
         let d = tempfile::tempdir().unwrap();
         let p = write(d.path(), "g.jsonl", "{\"article\":\"a\",\"index\":0,\"text\":\"x\",\"label\":\"context\"}\n{\"article\":\"a\",\"index\":1,\"text\":\"y\",\"label\":\"claim\"}\n");
-        let e = load(&p, None).unwrap_err().to_string();
+        let e = load(&p, &[]).unwrap_err().to_string();
         assert!(e.contains("g.jsonl:2"), "{e}");
         assert!(e.contains("claim"), "{e}");
     }
@@ -361,18 +373,18 @@ mod tests {
             "c.labels.jsonl",
             &format!("{{\"article\":\"x1\",\"index\":0,\"hash\":\"{h0}\",\"label\":\"russian_claim\"}}\n{{\"article\":\"x1\",\"index\":1,\"hash\":\"{h1}\",\"label\":\"us_denial\"}}\n"),
         );
-        let g = load(&gold, Some(&arts)).unwrap();
+        let g = load(&gold, &[arts.as_path()]).unwrap();
         assert_eq!(g.examples.len(), 2);
         assert_eq!(g.examples[1].text, "The US denied it.");
         assert_eq!(g.examples[1].outlet, "Wire");
         assert!(g.articles.contains_key("x1"));
         // Without the articles the stand-off lines are skipped, and counted.
-        let g = load(&gold, None).unwrap();
+        let g = load(&gold, &[]).unwrap();
         assert_eq!(g.skipped_standoff, 2);
         assert!(g.examples.is_empty());
         // A changed article is detected, naming article and index.
         write(&arts, "x1.txt", "---\noutlet: Wire\n---\nPutin is open to talks, sources said. The US denied it firmly.\n");
-        let e = load(&gold, Some(&arts)).unwrap_err().to_string();
+        let e = load(&gold, &[arts.as_path()]).unwrap_err().to_string();
         assert!(
             e.contains("c.labels.jsonl:2") && e.contains("`x1` sentence 1"),
             "{e}"
@@ -380,7 +392,7 @@ mod tests {
         // A missing article is named.
         fs::remove_file(arts.join("x1.txt")).unwrap();
         write(&arts, "other.txt", "---\noutlet: W\n---\nText.\n");
-        let e = load(&gold, Some(&arts)).unwrap_err().to_string();
+        let e = load(&gold, &[arts.as_path()]).unwrap_err().to_string();
         assert!(e.contains("`x1` is not in"), "{e}");
     }
 }

@@ -1,20 +1,23 @@
 //! Checks on the shipped gold data: it matches what the splitter produces today, it covers
 //! every sentence, it holds no third-party corpus text, and its stand-off labels hydrate
-//! against the corpus when the corpus is available (`$CLAIMTRACK_CORPUS`, or
-//! `../shared/corpus` beside the repo).
+//! against the corpus folders when they are available (`$CLAIMTRACK_CORPUS`, a `:`-separated
+//! list of folders, or `../shared/corpus` and `../shared/corpus2` beside the repo).
 
 use assert_cmd::Command;
 use claimtrack::gold;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// Where the corpus articles are, if this machine has them.
-pub fn corpus_dir() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("CLAIMTRACK_CORPUS").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")),
-    ];
-    candidates.into_iter().flatten().find(|p| p.is_dir())
+/// The corpus folders the stand-off gold points to, if this machine has all of them.
+pub fn corpus_dirs() -> Option<Vec<PathBuf>> {
+    let dirs: Vec<PathBuf> = match std::env::var_os("CLAIMTRACK_CORPUS") {
+        Some(v) => std::env::split_paths(&v).collect(),
+        None => ["../shared/corpus", "../shared/corpus2"]
+            .iter()
+            .map(|d| Path::new(env!("CARGO_MANIFEST_DIR")).join(d))
+            .collect(),
+    };
+    (!dirs.is_empty() && dirs.iter().all(|d| d.is_dir())).then_some(dirs)
 }
 
 fn jsonl(path: &str) -> Vec<Value> {
@@ -81,7 +84,7 @@ fn corpus_gold_is_stand_off_only() {
 
 #[test]
 fn no_corpus_sentence_appears_anywhere_under_data() {
-    let Some(dir) = corpus_dir() else {
+    let Some(dirs) = corpus_dirs() else {
         eprintln!("SKIPPED (no corpus on this machine): the check that no corpus sentence is copied under data/; set CLAIMTRACK_CORPUS to run it");
         return;
     };
@@ -96,8 +99,8 @@ fn no_corpus_sentence_appears_anywhere_under_data() {
             data_text.push_str(&t);
         }
     }
-    let sentences = sentences_of(&dir);
-    assert!(sentences.len() > 1000);
+    let sentences: Vec<Value> = dirs.iter().flat_map(|d| sentences_of(d)).collect();
+    assert!(sentences.len() > 3000);
     // Sentences the corpus shares with our own seed documents (wire quotes) may appear.
     let seed_texts: std::collections::HashSet<String> = sentences_of(Path::new("seeds"))
         .iter()
@@ -119,31 +122,45 @@ fn no_corpus_sentence_appears_anywhere_under_data() {
 
 #[test]
 fn corpus_gold_covers_every_sentence_and_hydrates() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("SKIPPED (no corpus on this machine): stand-off hydration and coverage of data/gold/corpus.labels.jsonl; set CLAIMTRACK_CORPUS to run it");
+    let Some(dirs) = corpus_dirs() else {
+        eprintln!("SKIPPED (no corpus on this machine): stand-off hydration and coverage of data/gold/corpus*.labels.jsonl; set CLAIMTRACK_CORPUS to run it");
         return;
     };
-    let set = gold::load(Path::new("data/gold/corpus.labels.jsonl"), Some(&dir)).unwrap();
-    let sentences = sentences_of(&dir);
+    let dir_refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    // Each stand-off file covers exactly one folder, every sentence of it once, in order.
+    let files = [
+        "data/gold/corpus.labels.jsonl",
+        "data/gold/corpus2.labels.jsonl",
+    ];
     assert_eq!(
-        set.examples.len(),
-        sentences.len(),
-        "every corpus sentence has exactly one label"
+        files.len(),
+        dirs.len(),
+        "one stand-off file per corpus folder"
     );
-    for (e, s) in set.examples.iter().zip(&sentences) {
-        assert_eq!(e.article, s["article"].as_str().unwrap());
-        assert_eq!(e.index as u64, s["index"].as_u64().unwrap());
+    for (file, dir) in files.iter().zip(&dirs) {
+        let set = gold::load(Path::new(file), &dir_refs).unwrap();
+        let sentences = sentences_of(dir);
+        assert_eq!(
+            set.examples.len(),
+            sentences.len(),
+            "{file}: every sentence of {} has exactly one label",
+            dir.display()
+        );
+        for (e, s) in set.examples.iter().zip(&sentences) {
+            assert_eq!(e.article, s["article"].as_str().unwrap());
+            assert_eq!(e.index as u64, s["index"].as_u64().unwrap());
+        }
+        let articles: std::collections::BTreeSet<&str> = sentences
+            .iter()
+            .map(|s| s["article"].as_str().unwrap())
+            .collect();
+        assert_eq!(set.articles.len(), articles.len());
     }
-    let articles: std::collections::BTreeSet<&str> = sentences
-        .iter()
-        .map(|s| s["article"].as_str().unwrap())
-        .collect();
-    assert_eq!(set.articles.len(), articles.len());
 }
 
 #[test]
 fn shipped_model_is_reproduced_byte_for_byte_from_the_gold() {
-    let Some(dir) = corpus_dir() else {
+    let Some(dirs) = corpus_dirs() else {
         eprintln!("SKIPPED (no corpus on this machine): the check that models/default.json is retrained byte for byte from data/gold; set CLAIMTRACK_CORPUS to run it");
         return;
     };
@@ -152,7 +169,7 @@ fn shipped_model_is_reproduced_byte_for_byte_from_the_gold() {
     let run = Command::cargo_bin("claimtrack")
         .unwrap()
         .args(["train", "--data", "data/gold", "--articles"])
-        .arg(&dir)
+        .args(&dirs)
         .arg("--out")
         .arg(&out)
         .output()
@@ -167,6 +184,6 @@ fn shipped_model_is_reproduced_byte_for_byte_from_the_gold() {
     assert!(
         shipped == retrained,
         "models/default.json differs from a retrain on data/gold: run `claimtrack train --data data/gold --articles {}`",
-        dir.display()
+        dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(" ")
     );
 }

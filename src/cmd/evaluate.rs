@@ -169,7 +169,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         if args.nested {
             bail!("--nested and --test do not go together: tune with --nested, or hold out --test");
         }
-        let test = gold::load(test_path, args.data.articles.as_deref())
+        let test = gold::load(test_path, &args.data.article_dirs())
             .with_context(|| format!("cannot load test data from {}", test_path.display()))?;
         let report = train_test(&examples, &test.examples, &params).with_context(|| {
             format!(

@@ -17,16 +17,21 @@ pub struct DataArgs {
     /// "text" (stand-off labels, joined to the articles given with --articles).
     #[arg(long, value_name = "PATH", default_value = "data/gold")]
     pub data: PathBuf,
-    /// Directory of the articles that stand-off labels point to. Without it, stand-off
-    /// labels are skipped (with a note).
-    #[arg(long, value_name = "DIR")]
-    pub articles: Option<PathBuf>,
+    /// Directories of the articles that stand-off labels point to (give several after one
+    /// flag, or repeat it). Without it, stand-off labels are skipped (with a note).
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub articles: Vec<PathBuf>,
 }
 
 impl DataArgs {
+    /// The `--articles` directories as paths.
+    pub fn article_dirs(&self) -> Vec<&std::path::Path> {
+        self.articles.iter().map(PathBuf::as_path).collect()
+    }
+
     /// Loads the gold set; notes skipped stand-off labels on stderr.
     pub fn load(&self) -> Result<GoldSet> {
-        let set = gold::load(&self.data, self.articles.as_deref())
+        let set = gold::load(&self.data, &self.article_dirs())
             .with_context(|| format!("cannot load gold data from {}", self.data.display()))?;
         if set.skipped_standoff > 0 {
             eprintln!(

@@ -133,6 +133,27 @@ pub fn normalize_negation(token: &str) -> &str {
     }
 }
 
+/// Auxiliaries whose contracted negation (`doesn't`, `couldn't`, `won't`) is one token.
+const AUXILIARIES: [&str; 22] = [
+    "do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "could", "would",
+    "should", "can", "will", "must", "need", "might", "ai", "ca", "wo", "sha",
+];
+
+/// Removes an auxiliary directly before `not` in a compiled phrase, when at least two words
+/// remain: a contraction (`didn't receive`) is read as the single token `not`, so the phrase
+/// `did not receive` must start at `not` to match both spellings, and counts once either way.
+fn drop_auxiliary_before_not(words: &mut Vec<Option<String>>, auxiliaries: &[String]) {
+    let mut i = 0;
+    while i + 1 < words.len() {
+        let aux = matches!(&words[i], Some(w) if auxiliaries.iter().any(|a| a == w));
+        if aux && words[i + 1].as_deref() == Some("not") && words.len() > 2 {
+            words.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
 impl CueMatcher {
     /// Compiles entries; `tokenize` must be the featurizer's own tokenizer (lowercase, stem),
     /// so phrases are normalized exactly like sentence text.
@@ -141,6 +162,9 @@ impl CueMatcher {
         classes.sort();
         classes.dedup();
         let mut by_first: FxHashMap<String, Vec<Pattern>> = FxHashMap::default();
+        // Auxiliaries as the tokenizer writes them, so `does not act like` is compiled as
+        // `not act like` and also matches `doesn't act like` (read as `not ...`).
+        let auxiliaries: Vec<String> = AUXILIARIES.iter().flat_map(|w| tokenize(w)).collect();
         for e in entries {
             let class = classes.binary_search(&e.class).unwrap_or(0);
             let mut words: Vec<Option<String>> = Vec::new();
@@ -154,6 +178,7 @@ impl CueMatcher {
                     }
                 }
             }
+            drop_auxiliary_before_not(&mut words, &auxiliaries);
             let Some(Some(first)) = words.first().cloned() else {
                 continue;
             };
@@ -361,5 +386,40 @@ mod tests {
         let e = parse("doubt\t* ploy\n", "x").unwrap_err();
         assert!(e.message.contains("between words"), "{e}");
         assert!(parse("# only comments\n", "x").is_err());
+    }
+
+    #[test]
+    fn contracted_negations_match_phrases_written_in_full() {
+        let m = CueMatcher::new(
+            &parse(
+                "noevidence\tdoes not act like\ndenial\tdid not receive\ndoubt\tcould not be verified\ndenial\tdid not\n",
+                "t.tsv",
+            )
+            .unwrap(),
+            words,
+        );
+        let class = |c: &str| m.classes().iter().position(|k| k == c).unwrap();
+        let (ne, de, dou) = (class("noevidence"), class("denial"), class("doubt"));
+        // The specification's own rule-6 example, and the other two phrases, both spellings.
+        for s in [
+            "he doesn't act like someone ready to negotiate",
+            "he does not act like someone ready to negotiate",
+        ] {
+            assert_eq!(m.count(&words(s))[ne], 1, "{s}");
+        }
+        for s in [
+            "officials didn't receive any message",
+            "officials did not receive any message",
+        ] {
+            assert!(m.count(&words(s))[de] >= 1, "{s}");
+        }
+        for s in [
+            "the claim couldn't be verified",
+            "the claim could not be verified",
+        ] {
+            assert_eq!(m.count(&words(s))[dou], 1, "{s}");
+        }
+        // A two-word phrase keeps its auxiliary (it would otherwise match every `not`).
+        assert_eq!(m.count(&words("it is not true"))[de], 0);
     }
 }
