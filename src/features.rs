@@ -135,6 +135,18 @@ impl Default for FeaturizerParams {
     }
 }
 
+/// Smallest `cue_weight` accepted (settings and model files).
+pub const MIN_CUE_WEIGHT: f64 = 1e-3;
+
+/// Largest `cue_weight` accepted: far beyond any useful value (1 to 3 were tried), and small
+/// enough that a TF-IDF value times it, squared and summed for the L2 norm, stays finite.
+pub const MAX_CUE_WEIGHT: f64 = 1e3;
+
+/// Largest idf a stored featurizer may hold. A fitted idf is `ln((1 + n) / (1 + df)) + 1`,
+/// so it exceeds 100 only after more than `e^99` (about 1e43) training sentences: a larger
+/// value means a damaged or hand-made file.
+pub const MAX_IDF: f64 = 100.0;
+
 /// Error in featurizer settings or in a stored featurizer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FeatureError {
@@ -165,9 +177,9 @@ impl FeaturizerParams {
                 "max_features must be at least 1 when given".to_string(),
             ));
         }
-        if !self.cue_weight.is_finite() || self.cue_weight <= 0.0 {
+        if !(MIN_CUE_WEIGHT..=MAX_CUE_WEIGHT).contains(&self.cue_weight) {
             return Err(FeatureError::InvalidParams(format!(
-                "cue_weight must be a finite number > 0 (got {})",
+                "cue_weight must be a number from {MIN_CUE_WEIGHT:e} to {MAX_CUE_WEIGHT:e} (got {:e})",
                 self.cue_weight
             )));
         }
@@ -363,7 +375,7 @@ impl Featurizer {
     }
 
     /// Checks that stored parts fit together: one idf per term, terms strictly sorted (hence
-    /// unique), idf values finite and at least 1.
+    /// unique), idf values from 1 to [`MAX_IDF`].
     fn check_parts(vocabulary: &[String], idf: &[f64]) -> Result<(), FeatureError> {
         if vocabulary.len() != idf.len() {
             return Err(FeatureError::Invalid(format!(
@@ -375,19 +387,26 @@ impl Featurizer {
         if let Some(w) = vocabulary.windows(2).find(|w| w[0] >= w[1]) {
             return Err(FeatureError::Invalid(format!(
                 "vocabulary is not strictly sorted at `{}` / `{}`",
-                w[0], w[1]
+                crate::escape::controls(&w[0]),
+                crate::escape::controls(&w[1])
             )));
         }
-        if let Some(bad) = idf.iter().find(|v| !v.is_finite() || **v < 1.0) {
+        if let Some((i, bad)) = idf
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !(1.0..=MAX_IDF).contains(*v))
+        {
             return Err(FeatureError::Invalid(format!(
-                "idf value {bad} is not a finite number >= 1"
+                "idf value {bad:e} of term {} (`{}`) is outside [1, {MAX_IDF}]",
+                i + 1,
+                crate::escape::controls(&vocabulary[i])
             )));
         }
         Ok(())
     }
 
     /// Rebuilds a featurizer from stored parts, checking that they fit together: one idf per
-    /// term, terms strictly sorted (hence unique), idf values finite and at least 1.
+    /// term, terms strictly sorted (hence unique), idf values from 1 to [`MAX_IDF`].
     pub fn from_parts(
         params: FeaturizerParams,
         vocabulary: Vec<String>,

@@ -4,11 +4,13 @@
 //! [`article`] (read inputs) -> [`clean`] (drop page furniture) -> [`split`] (sentences)
 //! -> [`features`] (TF-IDF) -> [`model`] (logistic regression) -> [`framing`] (per-outlet
 //! score) -> [`report`] (Markdown, JSON, CSV, HTML). [`gold`] reads labelled data and
-//! [`evaluate`] measures models on it. The library never prints; the binary does.
+//! [`evaluate`] measures models on it; [`escape`] makes user text safe to quote in messages.
+//! The library never prints; the binary does.
 
 pub mod article;
 pub mod atomic;
 pub mod clean;
+pub mod escape;
 pub mod evaluate;
 pub mod features;
 pub mod framing;

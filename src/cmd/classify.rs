@@ -1,9 +1,11 @@
 //! `claimtrack classify`: label sentences read as JSONL (or plain text, one per line).
 
 use anyhow::{bail, Context, Result};
+use claimtrack::escape;
 use claimtrack::model::{argmax_label, Model};
 use claimtrack::Label;
 use rayon::prelude::*;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -19,7 +21,9 @@ field; every other field is passed through unchanged and in order. Any other non
 line is one plain-text sentence. Blank lines are skipped. Output: each item as a JSON\n\
 line with \"label\" and \"probs\" ({\"russian_claim\": p, \"us_denial\": p,\n\
 \"expert_skepticism\": p, \"context\": p}) added (replacing fields of those names).\n\
-Consecutive lines with the same \"article\" are classified together, in order.")]
+Consecutive lines with the same \"article\" are classified together, in order.\n\
+A UTF-8 byte order mark at the start of the input is skipped. A JSON object may not give a\n\
+key twice, and a line may be at most 64 MiB long: either is an error naming the line.")]
 pub struct ClassifyArgs {
     /// Model file (default: the model shipped inside claimtrack).
     #[arg(long, short, value_name = "FILE")]
@@ -57,16 +61,85 @@ impl Item {
     }
 }
 
-/// Parses one non-blank input line into its record and the text to classify.
+/// A JSON object read as a [`Map`], keeping the first key that the object gives twice
+/// (serde_json's own map keeps the last value silently; front matter refuses a repeated key,
+/// and so does classify).
+struct Record {
+    map: Map<String, Value>,
+    duplicate: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RecordVisitor;
+        impl<'de> Visitor<'de> for RecordVisitor {
+            type Value = Record;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            // As serde_json's own visitor for `Map`: the same map, in the same order.
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Record, A::Error> {
+                let mut map = Map::new();
+                let mut duplicate = None;
+                while let Some(key) = access.next_key::<String>()? {
+                    match map.entry(key) {
+                        serde_json::map::Entry::Vacant(e) => {
+                            e.insert(access.next_value::<Value>()?);
+                        }
+                        serde_json::map::Entry::Occupied(e) => {
+                            // The rest of the line must still be JSON; its value is unused.
+                            access.next_value::<IgnoredAny>()?;
+                            if duplicate.is_none() {
+                                duplicate = Some(e.key().clone());
+                            }
+                        }
+                    }
+                }
+                Ok(Record { map, duplicate })
+            }
+        }
+        deserializer.deserialize_map(RecordVisitor)
+    }
+}
+
+/// How a JSON value's kind is named in messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses one non-blank input line into its record and the text to classify (`name` is
+/// already escaped for messages).
 fn parse_line(name: &str, lineno: usize, trimmed: &str) -> Result<Item> {
     if trimmed.starts_with('{') {
-        let record: Map<String, Value> = match serde_json::from_str(trimmed) {
-            Ok(r) => r,
-            Err(e) => bail!("{name}:{lineno}: not a JSON object ({e}); a line starting with `{{` must be one JSON object per line"),
+        let record = match serde_json::from_str::<Record>(trimmed) {
+            Ok(Record {
+                duplicate: Some(key),
+                ..
+            }) => bail!(
+                "{name}:{lineno}: JSON key `{}` is given twice in this object; keep one",
+                escape::controls(&key)
+            ),
+            Ok(r) => r.map,
+            Err(e) => bail!(
+                "{name}:{lineno}: not a JSON object ({}); a line starting with `{{` must be one JSON object per line",
+                escape::controls(&e.to_string())
+            ),
         };
         let text = match record.get("text") {
             Some(Value::String(s)) => s.clone(),
-            Some(_) => bail!("{name}:{lineno}: the \"text\" field is not a string"),
+            Some(v) => bail!(
+                "{name}:{lineno}: the \"text\" field is not a string (found {})",
+                kind(v)
+            ),
             None => bail!("{name}:{lineno}: the JSON object has no \"text\" field to classify"),
         };
         Ok(Item {
@@ -273,7 +346,7 @@ impl Output {
 }
 
 /// A block read ahead by [`flush`].
-type Block = std::io::Result<Option<Vec<u8>>>;
+type Block = Result<Option<Vec<u8>>, BlockError>;
 
 /// Classifies the finished batches in parallel while the previous round is written and,
 /// given `reader`, the next block of input is read (returned); the batches are written (in
@@ -347,26 +420,67 @@ impl Batcher {
 /// Bytes read from the input at a time.
 const READ: usize = 1 << 20;
 
+/// Longest input line, in bytes (64 MiB): far beyond any sentence or JSON record, while a
+/// stream without line breaks (`/dev/zero`, a binary file) stops with an error instead of
+/// growing memory until the process is killed.
+pub const MAX_LINE: usize = 64 << 20;
+
+/// The UTF-8 byte order mark, skipped at the start of the input.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Why [`BlockReader::next_block`] gave no block.
+#[derive(Debug)]
+enum BlockError {
+    /// Reading failed.
+    Io(std::io::Error),
+    /// The block's first line is longer than [`MAX_LINE`] bytes.
+    LineTooLong,
+}
+
 /// Reads the input in blocks of whole lines (about [`CHUNK`] lines of news sentences).
 struct BlockReader {
     reader: Box<dyn Read + Send>,
     /// The start of a line cut off at the end of the previous block.
     carry: Vec<u8>,
     eof: bool,
+    /// Whether anything was read yet (a byte order mark is skipped only at the start).
+    started: bool,
     /// A block given back once parsed, to be filled again (its pages are already mapped).
     spare: Vec<u8>,
 }
 
 impl BlockReader {
+    /// A reader of `reader`'s lines.
+    fn new(reader: Box<dyn Read + Send>) -> BlockReader {
+        BlockReader {
+            reader,
+            carry: Vec::new(),
+            eof: false,
+            started: false,
+            spare: Vec::new(),
+        }
+    }
+
     /// The next block: whole lines, each ended by `\n` (the last line of the input may lack
-    /// it); `None` at the end of the input.
-    fn next_block(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+    /// it); `None` at the end of the input. Only a block's first line can be long (the other
+    /// lines are within the last reads), so only it is checked against [`MAX_LINE`]. Each
+    /// byte is searched for a line end once, so a long line costs linear time.
+    fn next_block(&mut self) -> Result<Option<Vec<u8>>, BlockError> {
         let mut buf = std::mem::take(&mut self.spare);
         buf.clear();
         buf.extend_from_slice(&self.carry);
         self.carry.clear();
+        // `buf[..searched]` holds no line end (the carry holds none).
+        let mut searched = buf.len();
         loop {
             if self.eof {
+                if buf.len() > MAX_LINE {
+                    let first =
+                        memchr::memchr(b'\n', &buf[searched..]).map_or(buf.len(), |i| searched + i);
+                    if first > MAX_LINE {
+                        return Err(BlockError::LineTooLong);
+                    }
+                }
                 return Ok((!buf.is_empty()).then_some(buf));
             }
             // Up to READ bytes into the spare room: `read_to_end` zeroes only what each read
@@ -376,14 +490,39 @@ impl BlockReader {
             buf.reserve(READ);
             let n = (&mut *self.reader)
                 .take(READ as u64)
-                .read_to_end(&mut buf)?;
+                .read_to_end(&mut buf)
+                .map_err(BlockError::Io)?;
+            if !self.started {
+                // The first read holds the start of the input (at least 3 bytes unless the
+                // input is shorter).
+                self.started = true;
+                if buf.starts_with(BOM) {
+                    buf.drain(..BOM.len());
+                }
+            }
             if n < READ {
                 self.eof = true;
             } else if buf.len() >= 2 * READ {
-                if let Some(end) = memchr::memrchr(b'\n', &buf) {
-                    self.carry.extend_from_slice(&buf[end + 1..]);
-                    buf.truncate(end + 1);
-                    return Ok(Some(buf));
+                match memchr::memrchr(b'\n', &buf[searched..]) {
+                    Some(i) => {
+                        let end = searched + i;
+                        if end > MAX_LINE {
+                            let first =
+                                searched + memchr::memchr(b'\n', &buf[searched..]).unwrap_or(i);
+                            if first > MAX_LINE {
+                                return Err(BlockError::LineTooLong);
+                            }
+                        }
+                        self.carry.extend_from_slice(&buf[end + 1..]);
+                        buf.truncate(end + 1);
+                        return Ok(Some(buf));
+                    }
+                    None => {
+                        searched = buf.len();
+                        if buf.len() > MAX_LINE {
+                            return Err(BlockError::LineTooLong);
+                        }
+                    }
                 }
             }
         }
@@ -493,9 +632,10 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let (name, reader): (String, Box<dyn Read + Send>) = if args.input.as_os_str() == "-" {
         ("<stdin>".to_string(), Box::new(std::io::stdin()))
     } else {
-        let f = std::fs::File::open(&args.input)
-            .with_context(|| format!("cannot open {}", args.input.display()))?;
-        (args.input.display().to_string(), Box::new(f))
+        // Messages show the name with control characters escaped.
+        let name = escape::controls(&args.input.display().to_string()).into_owned();
+        let f = std::fs::File::open(&args.input).with_context(|| format!("cannot open {name}"))?;
+        (name, Box::new(f))
     };
     let mut out = Output {
         out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
@@ -508,12 +648,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         ready: Vec::new(),
         ready_items: 0,
     };
-    let mut blocks = BlockReader {
-        reader,
-        carry: Vec::new(),
-        eof: false,
-        spare: Vec::new(),
-    };
+    let mut blocks = BlockReader::new(reader);
     let n_pieces = rayon::current_num_threads() * 4;
     // Lines before the current block.
     let mut lines_before = 0usize;
@@ -524,8 +659,25 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
             Some(block) => block,
             None => blocks.next_block(),
         };
-        let block =
-            block.with_context(|| format!("{name}:{}: cannot read the line", lines_before + 1))?;
+        // A failed read or a long line is the first line of the block.
+        let line = lines_before + 1;
+        let block = match block {
+            Ok(block) => block,
+            Err(BlockError::Io(e)) => {
+                return Err(
+                    anyhow::Error::new(e).context(format!("{name}:{line}: cannot read the line"))
+                )
+            }
+            Err(BlockError::LineTooLong) => {
+                // As for a bad line: the batches finished before it are written.
+                flush(&model, &mut batcher.ready, &mut out, None)?;
+                out.finish()?;
+                bail!(
+                    "{name}:{line}: line longer than {MAX_LINE} bytes (64 MiB); classify reads \
+                     one sentence or one JSON object per line: is this a line-based text file?"
+                )
+            }
+        };
         let Some(block) = block else {
             break;
         };
@@ -634,6 +786,130 @@ mod tests {
                 let second = whole.split(|&b| b == b'\n').nth(1).unwrap();
                 assert_ne!(&line[..line.len() - 1], second);
             }
+        }
+    }
+
+    /// All blocks of `input`, joined, with the reader's outcome.
+    fn read_all(input: impl Read + Send + 'static) -> (Vec<u8>, usize, Option<BlockError>) {
+        let mut reader = BlockReader::new(Box::new(input));
+        let (mut all, mut blocks) = (Vec::new(), 0);
+        loop {
+            match reader.next_block() {
+                Ok(Some(block)) => {
+                    all.extend_from_slice(&block);
+                    blocks += 1;
+                    reader.recycle(block);
+                }
+                Ok(None) => return (all, blocks, None),
+                Err(e) => return (all, blocks, Some(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_keep_every_byte_and_cut_only_at_line_ends() {
+        // Short lines, a 3 MB line across several reads, short lines again.
+        let mut input = b"first\nsecond\r\n".to_vec();
+        input.extend(vec![b'x'; 3 * READ + 17]);
+        input.extend_from_slice(b"\nafter\n");
+        input.extend(b"line\n".repeat(READ / 2));
+        input.extend_from_slice(b"no newline at the end");
+        let (all, blocks, err) = read_all(std::io::Cursor::new(input.clone()));
+        assert!(err.is_none());
+        assert!(blocks >= 2, "{blocks} blocks");
+        assert_eq!(all, input);
+        let mut reader = BlockReader::new(Box::new(std::io::Cursor::new(input)));
+        while let Some(block) = reader.next_block().unwrap() {
+            let last = *block.last().unwrap();
+            assert!(last == b'\n' || block.ends_with(b"no newline at the end"));
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_at_the_start_only() {
+        let input = b"\xEF\xBB\xBF{\"text\":\"a\"}\n\xEF\xBB\xBFsecond\n".to_vec();
+        let (all, _, err) = read_all(std::io::Cursor::new(input));
+        assert!(err.is_none());
+        assert_eq!(all, b"{\"text\":\"a\"}\n\xEF\xBB\xBFsecond\n");
+        let (all, _, _) = read_all(std::io::Cursor::new(b"\xEF\xBB".to_vec()));
+        assert_eq!(all, b"\xEF\xBB", "a cut-off mark is data");
+    }
+
+    #[test]
+    fn lines_up_to_the_limit_are_read_and_longer_ones_refused() {
+        // Exactly MAX_LINE bytes, then a line end: read (at the end of input, and before more).
+        // (A tail of more than READ bytes puts the line end inside a full read.)
+        let long_tail = [&b"\n"[..], &b"x\n".repeat(READ)].concat();
+        for tail in [&b"\n"[..], b"\nnext line\n", b"", &long_tail] {
+            let input = std::io::repeat(b'a')
+                .take(MAX_LINE as u64)
+                .chain(std::io::Cursor::new(tail.to_vec()));
+            let (all, _, err) = read_all(input);
+            assert!(err.is_none(), "{tail:?}: {err:?}");
+            assert_eq!(all.len(), MAX_LINE + tail.len());
+        }
+        // One byte more: refused, whether a line end follows, the input ends, or it never
+        // ends (an endless stream such as /dev/zero stops at the limit).
+        for tail in [&b"\n"[..], b"\nnext\n", b"", &long_tail] {
+            let input = std::io::repeat(b'a')
+                .take(MAX_LINE as u64 + 1)
+                .chain(std::io::Cursor::new(tail.to_vec()));
+            let (_, _, err) = read_all(input);
+            assert!(matches!(err, Some(BlockError::LineTooLong)), "{tail:?}");
+        }
+        let (all, _, err) = read_all(std::io::repeat(0));
+        assert!(matches!(err, Some(BlockError::LineTooLong)));
+        assert!(all.is_empty());
+        // A long line after short ones: the short ones come first, in a block of their own.
+        let input = std::io::Cursor::new(b"one\ntwo\n".to_vec()).chain(std::io::repeat(b'z'));
+        let (all, blocks, err) = read_all(input);
+        assert!(matches!(err, Some(BlockError::LineTooLong)));
+        assert_eq!((all.as_slice(), blocks), (&b"one\ntwo\n"[..], 1));
+    }
+
+    #[test]
+    fn repeated_keys_are_refused_and_other_records_parse_as_serde_json_maps() {
+        for key in ["text", "article", "label", "probs", "id"] {
+            let line = format!("{{\"text\":\"a\",\"article\":\"x\",\"label\":1,\"probs\":2,\"id\":3,\"{key}\":\"b\"}}");
+            let e = parse_line("f.jsonl", 7, &line).err().unwrap().to_string();
+            assert!(
+                e.starts_with("f.jsonl:7: ") && e.contains(&format!("key `{key}` is given twice")),
+                "{e}"
+            );
+        }
+        // The first repeated key is named; a control character in it is escaped.
+        let e = parse_line(
+            "f",
+            1,
+            "{\"\\u001b[2J\":1,\"text\":\"t\",\"\\u001b[2J\":2,\"text\":\"u\"}",
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            e.contains("key `\\u{1b}[2J`") && !e.contains('\u{1b}'),
+            "{e}"
+        );
+        // A repeated key whose second value is broken JSON is a JSON error.
+        let e = parse_line("f", 1, "{\"text\":\"a\",\"text\":[}")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("not a JSON object"), "{e}");
+        // Nested objects and different keys are not repeats; records are the maps serde_json
+        // reads (same keys, values and order), so the output is unchanged.
+        for line in [
+            r#"{"text":"a","meta":{"text":1},"Text":2,"z":[{"a":1},{"a":1}]}"#,
+            r#"{"z":1,"text":"b \u00e9\"q\"","article":null,"probs":{"x":1.5e300},"label":"x"}"#,
+            r#"{"text":""}"#,
+        ] {
+            let item = parse_line("f", 1, line).unwrap();
+            let want: Map<String, Value> = serde_json::from_str(line).unwrap();
+            let got = item.record.unwrap();
+            assert_eq!(
+                serde_json::to_string(&got).unwrap(),
+                serde_json::to_string(&want).unwrap()
+            );
         }
     }
 

@@ -85,17 +85,20 @@ pub fn check_entry(e: &CueEntry) -> Result<(), String> {
     {
         return Err(format!(
             "class `{}` must be lowercase ASCII letters, digits or `_`",
-            e.class
+            crate::escape::controls(&e.class)
         ));
     }
     let words: Vec<&str> = e.phrase.split_whitespace().collect();
     if words.is_empty() || words.iter().all(|w| *w == "*") {
-        return Err(format!("phrase `{}` has no word", e.phrase));
+        return Err(format!(
+            "phrase `{}` has no word",
+            crate::escape::controls(&e.phrase)
+        ));
     }
     if words.first() == Some(&"*") || words.last() == Some(&"*") {
         return Err(format!(
             "phrase `{}`: `*` may only stand between words",
-            e.phrase
+            crate::escape::controls(&e.phrase)
         ));
     }
     Ok(())

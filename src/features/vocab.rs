@@ -45,6 +45,9 @@ fn clamped(params: &FeaturizerParams) -> FeaturizerParams {
     if !params.cue_weight.is_finite() || params.cue_weight <= 0.0 {
         params.cue_weight = 1.0;
     }
+    params.cue_weight = params
+        .cue_weight
+        .clamp(super::MIN_CUE_WEIGHT, super::MAX_CUE_WEIGHT);
     params
 }
 

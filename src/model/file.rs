@@ -19,7 +19,7 @@
 //! not parse 100,000 floats from text. That form holds the same model, bit for bit; it is
 //! only used when the build verified the checksum, and the full JSON stays embedded too.
 
-use super::{Model, ModelError, TrainingInfo, K};
+use super::{Model, ModelError, TrainingInfo, K, MAX_WEIGHT};
 use crate::features::{FeatureError, Featurizer, FeaturizerParams};
 use crate::label::Label;
 use serde::{Deserialize, Serialize};
@@ -51,14 +51,15 @@ pub(super) struct Content {
 }
 
 pub(super) fn checksum_of(content: &Content) -> Result<String, ModelError> {
-    let bytes = serde_json::to_vec(content).map_err(|e| ModelError::Parse(e.to_string()))?;
+    let bytes = serde_json::to_vec(content).map_err(parse_error)?;
     let digest = Sha256::digest(&bytes);
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!("sha256:{hex}"))
 }
 
 impl Model {
-    /// Serializes the model to its JSON file format (deterministic bytes).
+    /// Serializes the model to its JSON file format (deterministic bytes). Fails, as loading
+    /// would, when a number is outside its range (see [`MAX_WEIGHT`]).
     pub fn to_json_string(&self) -> Result<String, ModelError> {
         let content = Content {
             labels: Label::ALL.to_vec(),
@@ -70,13 +71,15 @@ impl Model {
             intercepts: self.intercepts,
             training: self.training.clone(),
         };
+        // Write only what loading accepts (a model trained with too small an alpha can hold
+        // weights beyond the bound).
+        check_content(&content, content.vocabulary.len())?;
         let file = ModelFile {
             format_version: FORMAT_VERSION,
             checksum: checksum_of(&content)?,
             content,
         };
-        let mut s =
-            serde_json::to_string_pretty(&file).map_err(|e| ModelError::Parse(e.to_string()))?;
+        let mut s = serde_json::to_string_pretty(&file).map_err(parse_error)?;
         s.push('\n');
         Ok(s)
     }
@@ -97,7 +100,7 @@ impl Model {
             }
         }
         let value: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| ModelError::Parse(format!("not JSON: {e}")))?;
+            serde_json::from_str(json).map_err(|e| parse_error(format!("not JSON: {e}")))?;
         let version = value
             .get("format_version")
             .ok_or_else(|| {
@@ -116,8 +119,7 @@ impl Model {
                 "`format_version` 0 does not exist".into(),
             ));
         }
-        let file: ModelFile =
-            serde_json::from_value(value).map_err(|e| ModelError::Parse(e.to_string()))?;
+        let file: ModelFile = serde_json::from_value(value).map_err(parse_error)?;
         Model::from_file(file, verify_checksum)
     }
 
@@ -160,8 +162,7 @@ impl Model {
     /// bits. The checksum is not recomputed (the build script checked it); every other
     /// check of [`Model::from_json_str`] runs.
     pub(super) fn from_split(json: &str, terms: &str, numbers: &[u8]) -> Result<Model, ModelError> {
-        let file: ModelFile =
-            serde_json::from_str(json).map_err(|e| ModelError::Parse(e.to_string()))?;
+        let file: ModelFile = serde_json::from_str(json).map_err(parse_error)?;
         if !(1..=FORMAT_VERSION).contains(&file.format_version) {
             return Err(ModelError::UnsupportedVersion {
                 found: file.format_version,
@@ -269,15 +270,21 @@ pub(super) fn embedded_default_split() -> Option<(&'static str, &'static str, &'
     include!(concat!(env!("OUT_DIR"), "/default_model_split.rs"))
 }
 
+/// A [`ModelError::Parse`] with `e`'s message; control characters that the message may
+/// quote from the file (serde_json quotes unknown field and variant names) are escaped.
+fn parse_error(e: impl std::fmt::Display) -> ModelError {
+    ModelError::Parse(crate::escape::controls(&e.to_string()).into_owned())
+}
+
 /// The `f64` whose little-endian bits are `bytes` (callers pass exactly 8 bytes; any other
 /// length reads as 0 rather than panicking).
 fn f64_le(bytes: &[u8]) -> f64 {
     <[u8; 8]>::try_from(bytes).map_or(0.0, f64::from_le_bytes)
 }
 
-/// The checks of a model file's content other than the featurizer's own (labels, shapes of
-/// the weights for `n_terms` terms, finite weights, active labels, settings); returns which
-/// labels are active.
+/// The checks of a model file's content other than the featurizer's own (labels, a
+/// non-empty vocabulary, shapes of the weights for `n_terms` terms, the range of every
+/// number, active labels, settings); returns which labels are active.
 fn check_content(c: &Content, n_terms: usize) -> Result<[bool; K], ModelError> {
     if c.labels != Label::ALL {
         return Err(ModelError::Shape(format!(
@@ -286,6 +293,9 @@ fn check_content(c: &Content, n_terms: usize) -> Result<[bool; K], ModelError> {
             Label::ALL
         )));
     }
+    if n_terms == 0 {
+        return Err(ModelError::EmptyVocabulary);
+    }
     if n_terms != c.weights.len() {
         return Err(ModelError::Shape(format!(
             "{} vocabulary terms but {} weight rows",
@@ -293,16 +303,7 @@ fn check_content(c: &Content, n_terms: usize) -> Result<[bool; K], ModelError> {
             c.weights.len()
         )));
     }
-    if c.weights
-        .iter()
-        .flatten()
-        .chain(c.intercepts.iter())
-        .any(|v| !v.is_finite())
-    {
-        return Err(ModelError::Shape(
-            "a weight or intercept is not finite".into(),
-        ));
-    }
+    check_numbers(c)?;
     let mut active = [false; K];
     for l in &c.active_labels {
         active[l.index()] = true;
@@ -316,4 +317,65 @@ fn check_content(c: &Content, n_terms: usize) -> Result<[bool; K], ModelError> {
         ));
     }
     Ok(active)
+}
+
+/// Whether `v` may be a weight or an intercept: finite, `|v| <=` [`MAX_WEIGHT`].
+fn weight_ok(v: f64) -> bool {
+    v.abs() <= MAX_WEIGHT
+}
+
+/// The range checks of the numbers that [`check_content`] owns (the featurizer checks its
+/// idf values and `cue_weight` itself): weights and intercepts within [`MAX_WEIGHT`], the
+/// recorded training settings valid, the recorded optimizer figures finite and >= 0.
+fn check_numbers(c: &Content) -> Result<(), ModelError> {
+    let hint = format!(
+        "a model file may hold only weights and intercepts from -{MAX_WEIGHT:e} to \
+         {MAX_WEIGHT:e}; a damaged file, or one trained with too small an alpha (raise it)"
+    );
+    // One fast pass; the slow one below only runs to name the culprit.
+    let all_ok = c.weights.iter().flatten().all(|&v| weight_ok(v))
+        && c.intercepts.iter().all(|&v| weight_ok(v));
+    if !all_ok {
+        for (j, row) in c.weights.iter().enumerate() {
+            for (k, &v) in row.iter().enumerate() {
+                if !weight_ok(v) {
+                    let term = c
+                        .vocabulary
+                        .get(j)
+                        .map(|t| format!(" (`{}`)", crate::escape::controls(t)))
+                        .unwrap_or_default();
+                    return Err(ModelError::OutOfRange(format!(
+                        "the weight of term {}{term} for label `{}` is {v:e}: {hint}",
+                        j + 1,
+                        Label::ALL[k]
+                    )));
+                }
+            }
+        }
+        for (k, &v) in c.intercepts.iter().enumerate() {
+            if !weight_ok(v) {
+                return Err(ModelError::OutOfRange(format!(
+                    "the intercept of label `{}` is {v:e}: {hint}",
+                    Label::ALL[k]
+                )));
+            }
+        }
+    }
+    c.training
+        .params
+        .validate()
+        .map_err(|e| ModelError::OutOfRange(format!("recorded training settings: {e}")))?;
+    let conv = &c.training.convergence;
+    for (name, v) in [
+        ("loss", conv.loss),
+        ("gradient_norm", conv.gradient_norm),
+        ("tolerance", conv.tolerance),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(ModelError::OutOfRange(format!(
+                "recorded convergence `{name}` is {v:e}, not a finite number >= 0"
+            )));
+        }
+    }
+    Ok(())
 }

@@ -23,6 +23,16 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use train::{Csr, SparseProblem, K};
 
+/// Largest magnitude of a weight or intercept that a model file may hold (and that
+/// [`Model::save`] writes).
+///
+/// The shipped model's largest is about 6.4; with the L2 penalty the weights stay in the
+/// tens. Only a (nearly) unregularized fit of separable data goes much further (alpha 0 on
+/// the gold data gave 2.3e5): beyond this bound a weight carries no information a smaller
+/// one would not, and sums of such numbers head for infinity. A file over it is refused on
+/// load, a trained model over it on save (raise alpha).
+pub const MAX_WEIGHT: f64 = 1e6;
+
 /// How training examples are weighted per class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -128,7 +138,7 @@ pub enum ModelError {
     #[error("training did not converge: {0}; raise max_iterations or alpha")]
     NotConverged(Convergence),
     /// Reading or writing a model file failed.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", crate::escape::controls(&path.to_string_lossy()))]
     Io {
         /// The file.
         path: PathBuf,
@@ -157,11 +167,18 @@ pub enum ModelError {
     /// Stored arrays do not fit together.
     #[error("model file has inconsistent shapes: {0}")]
     Shape(String),
+    /// A number in the model is not finite or outside its documented range
+    /// (docs/MODEL.md, "Model file").
+    #[error("model has an out-of-range number: {0}")]
+    OutOfRange(String),
+    /// The model has no vocabulary term: every sentence would get the same probabilities.
+    #[error("model has an empty vocabulary (no term to recognise), so it would give every sentence the same label; train it on sentences with words")]
+    EmptyVocabulary,
     /// No default model was embedded at build time.
     #[error("this build of claimtrack has no embedded default model (models/default.json was missing at build time); pass --model FILE or train one with `claimtrack train`")]
     NoDefaultModel,
     /// An error inside a named file.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", crate::escape::controls(&path.to_string_lossy()))]
     InFile {
         /// The file.
         path: PathBuf,

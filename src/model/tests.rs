@@ -2,6 +2,7 @@
 
 use super::file::{checksum_of, Content};
 use super::*;
+use crate::features::MAX_IDF;
 use crate::sentence::Role;
 
 fn ex(text: &str, label: Label, article: &str, index: usize) -> Example {
@@ -597,4 +598,322 @@ fn split_load_rejects_inconsistent_parts() {
         Model::from_split("{}", terms, numbers),
         Err(ModelError::Parse(_))
     ));
+}
+
+/// The toy model's JSON (trained once).
+fn toy_json() -> &'static str {
+    static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    JSON.get_or_init(|| {
+        ModelParams::default()
+            .fit(&toy())
+            .unwrap()
+            .to_json_string()
+            .unwrap()
+    })
+}
+
+/// Sentences the loaded models are asked about: known terms, unknown ones, cue phrases,
+/// and nothing at all.
+const PROBE_TEXTS: [&str; 5] = [
+    "Kremlin signals openness to talks, sources say",
+    "US officials denied receiving any message",
+    "Analysts doubt the overture is sincere, \"a ploy\" they said",
+    "zzz qqq unknown words only",
+    "",
+];
+
+/// Panics unless every probability of `model` on [`PROBE_TEXTS`] is finite, in [0, 1],
+/// and each distribution sums to 1.
+fn assert_finite_distributions(model: &Model, context: &str) {
+    for text in PROBE_TEXTS {
+        let p = model.predict_proba(text);
+        assert!(
+            p.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)),
+            "{context}: {text:?} -> {p:?}"
+        );
+        let sum: f64 = p.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-9, "{context}: {text:?} -> {p:?}");
+    }
+}
+
+/// A change made to a model file's content.
+type ContentEdit = Box<dyn Fn(&mut Content)>;
+
+#[test]
+fn load_refuses_numbers_out_of_range_naming_what() {
+    let json = toy_json();
+    // Finite but extreme weights used to load and give NaN probabilities.
+    let cases: Vec<(&str, ContentEdit, &str)> = vec![
+        (
+            "weight 1e308",
+            Box::new(|c| c.weights[3][1] = 1e308),
+            "weight of term 4",
+        ),
+        (
+            "weight -1e308",
+            Box::new(|c| c.weights[0][0] = -1e308),
+            "weight of term 1",
+        ),
+        (
+            "weight just over the bound",
+            Box::new(|c| c.weights[2][2] = MAX_WEIGHT * 1.000001),
+            "for label `expert_skepticism`",
+        ),
+        (
+            "intercept 1e308",
+            Box::new(|c| c.intercepts = [1e308, 1e308, 0.0, 0.0]),
+            "intercept of label `russian_claim`",
+        ),
+        (
+            "intercept -2e6",
+            Box::new(|c| c.intercepts[3] = -2e6),
+            "intercept of label `context`",
+        ),
+        (
+            "alpha negative",
+            Box::new(|c| c.training.params.alpha = -1.0),
+            "alpha",
+        ),
+        (
+            "convergence loss negative",
+            Box::new(|c| c.training.convergence.loss = -5.0),
+            "loss",
+        ),
+    ];
+    for (what, edit, needle) in cases {
+        let edited = edit_content(json, edit, true);
+        let err = Model::from_json_str(&edited).unwrap_err();
+        assert!(matches!(err, ModelError::OutOfRange(_)), "{what}: {err}");
+        let msg = err.to_string();
+        assert!(msg.contains(needle), "{what}: {msg}");
+    }
+    // idf and cue_weight are the featurizer's numbers.
+    let idf = edit_content(json, |c| c.idf[1] = 1e308, true);
+    let err = Model::from_json_str(&idf).unwrap_err();
+    assert!(matches!(err, ModelError::Features(_)), "{err}");
+    assert!(err.to_string().contains("outside [1, 100]"), "{err}");
+    let cue = edit_content(
+        json,
+        |c| {
+            c.featurizer.cue_weight = 1e300;
+            c.training.params.featurizer.cue_weight = 1e300;
+        },
+        true,
+    );
+    let err = Model::from_json_str(&cue).unwrap_err();
+    assert!(err.to_string().contains("cue_weight"), "{err}");
+    // At the bounds a model still loads, and its probabilities are finite.
+    let edge = edit_content(
+        json,
+        |c| {
+            for row in &mut c.weights {
+                *row = [MAX_WEIGHT, -MAX_WEIGHT, MAX_WEIGHT, -MAX_WEIGHT];
+            }
+            c.intercepts = [-MAX_WEIGHT, MAX_WEIGHT, 0.0, MAX_WEIGHT];
+            c.idf.iter_mut().for_each(|v| *v = MAX_IDF);
+            c.featurizer.cue_weight = crate::features::MAX_CUE_WEIGHT;
+            c.training.params.featurizer.cue_weight = crate::features::MAX_CUE_WEIGHT;
+        },
+        true,
+    );
+    let model = Model::from_json_str(&edge).unwrap();
+    assert_finite_distributions(&model, "weights at the bound");
+    // The error names the file when loading one.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("extreme.json");
+    std::fs::write(&path, edit_content(json, |c| c.weights[0][0] = 1e308, true)).unwrap();
+    let msg = Model::load(&path).unwrap_err().to_string();
+    assert!(
+        msg.starts_with(&path.display().to_string()) && msg.contains("out-of-range"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn load_refuses_an_empty_vocabulary() {
+    let empty = edit_content(
+        toy_json(),
+        |c| {
+            c.vocabulary.clear();
+            c.idf.clear();
+            c.weights.clear();
+        },
+        true,
+    );
+    let err = Model::from_json_str(&empty).unwrap_err();
+    assert!(matches!(err, ModelError::EmptyVocabulary), "{err}");
+    assert!(err.to_string().contains("empty vocabulary"), "{err}");
+}
+
+#[test]
+fn split_load_checks_the_range_of_numbers() {
+    let Some((json, terms, numbers)) = super::file::embedded_default_split() else {
+        return;
+    };
+    let n = terms.split('\n').count();
+    // The first weight (after the n idf values), then the first idf, set to 1e308.
+    for (at, want_features) in [(8 * n, false), (0, true)] {
+        let mut bad = numbers.to_vec();
+        bad[at..at + 8].copy_from_slice(&1e308f64.to_le_bytes());
+        let err = Model::from_split(json, terms, &bad).unwrap_err();
+        if want_features {
+            assert!(matches!(err, ModelError::Features(_)), "{err}");
+        } else {
+            assert!(matches!(err, ModelError::OutOfRange(_)), "{err}");
+        }
+    }
+    // Not a number at all (NaN bits) is refused too.
+    let mut nan = numbers.to_vec();
+    nan[8 * n..8 * n + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+    assert!(matches!(
+        Model::from_split(json, terms, &nan),
+        Err(ModelError::OutOfRange(_))
+    ));
+    // No terms at all.
+    assert!(matches!(
+        Model::from_split(json, "", &[]),
+        Err(ModelError::EmptyVocabulary)
+    ));
+}
+
+#[test]
+fn the_shipped_model_is_well_inside_the_bounds() {
+    let Ok(model) = Model::default_model() else {
+        return;
+    };
+    let largest = model
+        .weights()
+        .iter()
+        .flatten()
+        .chain(model.intercepts().iter())
+        .fold(0f64, |m, v| m.max(v.abs()));
+    assert!(largest > 0.0 && largest < MAX_WEIGHT / 1000.0, "{largest}");
+    let idf = model.featurizer().idf();
+    assert!(idf.iter().all(|v| (1.0..=MAX_IDF / 5.0).contains(v)));
+}
+
+#[test]
+fn a_model_beyond_the_bound_is_not_written() {
+    let mut model = ModelParams::default().fit(&toy()).unwrap();
+    model.weights[1][2] = 2.0 * MAX_WEIGHT;
+    let err = model.to_json_string().unwrap_err();
+    assert!(matches!(err, ModelError::OutOfRange(_)), "{err}");
+    assert!(err.to_string().contains("raise it"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    assert!(model.save(&path).is_err());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    // In memory its probabilities stay finite (the softmax subtracts the largest score).
+    assert_finite_distributions(&model, "in memory");
+    // At the bound it is written and loads.
+    model.weights[1][2] = -MAX_WEIGHT;
+    model.save(&path).unwrap();
+    assert_eq!(Model::load(&path).unwrap(), model);
+}
+
+#[test]
+fn training_without_any_term_gives_no_model_file() {
+    let mut params = ModelParams::default();
+    params.featurizer.cues = Vec::new();
+    let examples = vec![
+        ex("!!!", Label::Context, "a", 0),
+        ex("...", Label::UsDenial, "a", 1),
+    ];
+    let model = params.fit(&examples).unwrap();
+    assert_eq!(model.featurizer().n_features(), 0);
+    assert!(matches!(
+        model.to_json_string(),
+        Err(ModelError::EmptyVocabulary)
+    ));
+}
+
+/// Which numbers of the toy model a property case changes.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    OneWeight,
+    OneIntercept,
+    OneIdf,
+    AllWeights,
+    WeightsAndIntercepts,
+    AllIdf,
+    CueWeight,
+}
+
+/// Whether `c` keeps every number within the bounds docs/MODEL.md states.
+fn within_documented_bounds(c: &Content) -> bool {
+    let w_ok = |v: &f64| v.is_finite() && v.abs() <= 1e6;
+    c.weights.iter().flatten().all(w_ok)
+        && c.intercepts.iter().all(w_ok)
+        && c.idf.iter().all(|v| (1.0..=100.0).contains(v))
+        && (1e-3..=1e3).contains(&c.featurizer.cue_weight)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// A model that loads gives finite probabilities summing to 1: random changes and
+    /// scalings of a trained model's numbers, within and far beyond the bounds, either load
+    /// (exactly when every number is within the documented bounds) and give finite
+    /// distributions, or are refused with an error that names the file.
+    #[test]
+    fn perturbed_models_load_with_finite_probabilities_or_are_refused(
+        target in proptest::sample::select(vec![
+            Target::OneWeight,
+            Target::OneIntercept,
+            Target::OneIdf,
+            Target::AllWeights,
+            Target::WeightsAndIntercepts,
+            Target::AllIdf,
+            Target::CueWeight,
+        ]),
+        index in 0usize..10_000,
+        exponent in -4i32..=310,
+        mantissa in 0.5f64..2.0,
+        negative in proptest::bool::ANY,
+    ) {
+        let factor = if negative { -mantissa } else { mantissa } * 10f64.powi(exponent);
+        let mut within = true;
+        let json = edit_content(
+            toy_json(),
+            |c| {
+                let n = c.weights.len();
+                match target {
+                    Target::OneWeight => c.weights[index % n][index % 4] = factor,
+                    Target::OneIntercept => c.intercepts[index % 4] = factor,
+                    Target::OneIdf => c.idf[index % n] = factor.abs(),
+                    Target::AllWeights => {
+                        c.weights.iter_mut().flatten().for_each(|v| *v *= factor)
+                    }
+                    Target::WeightsAndIntercepts => {
+                        c.weights.iter_mut().flatten().for_each(|v| *v *= factor);
+                        c.intercepts.iter_mut().for_each(|v| *v *= factor);
+                    }
+                    Target::AllIdf => c.idf.iter_mut().for_each(|v| *v *= factor.abs()),
+                    Target::CueWeight => {
+                        c.featurizer.cue_weight = factor.abs();
+                        c.training.params.featurizer.cue_weight = factor.abs();
+                    }
+                }
+                within = within_documented_bounds(c);
+            },
+            true,
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("perturbed.json");
+        std::fs::write(&path, json).unwrap();
+        match Model::load(&path) {
+            Ok(model) => {
+                proptest::prop_assert!(within, "a model beyond the bounds loaded");
+                assert_finite_distributions(&model, &format!("{target:?} x {factor:e}"));
+            }
+            Err(e) => {
+                proptest::prop_assert!(!within, "refused within the bounds: {e}");
+                let msg = e.to_string();
+                proptest::prop_assert!(
+                    msg.starts_with(&path.display().to_string()),
+                    "the error does not name the file: {msg}"
+                );
+            }
+        }
+    }
 }

@@ -261,7 +261,12 @@ impl<'a> SparseProblem<'a> {
     }
 }
 
-/// Softmax over the active classes (inactive ones get 0).
+/// Softmax over the active classes (inactive ones get 0), with the largest score subtracted
+/// first so that no exponential overflows.
+///
+/// Never NaN: for finite scores the result is the usual softmax (bit for bit the same
+/// arithmetic); scores that are NaN, infinite, or a mask with no active class go through
+/// [`softmax_degenerate`], which still returns finite probabilities summing to 1.
 pub(crate) fn softmax_masked(z: &[f64; K], active: &[bool; K]) -> [f64; K] {
     let m = (0..K)
         .filter(|&k| active[k])
@@ -275,6 +280,45 @@ pub(crate) fn softmax_masked(z: &[f64; K], active: &[bool; K]) -> [f64; K] {
             sum += p[k];
         }
     }
+    // With a finite maximum and no NaN, the maximum's own term is exp(0) = 1, so the sum is
+    // at least 1; anything else (NaN, an infinite maximum, no active class) fails this test.
+    if sum.is_nan() || sum < 1.0 {
+        return softmax_degenerate(z, active);
+    }
+    for v in &mut p {
+        *v /= sum;
+    }
+    p
+}
+
+/// The softmax's limit for scores a finite softmax cannot take: NaN scores count as minus
+/// infinity; if some active scores are plus infinity, they share the probability equally;
+/// if every usable active score is minus infinity, the active classes share it equally; with
+/// no active class, all classes do.
+fn softmax_degenerate(z: &[f64; K], active: &[bool; K]) -> [f64; K] {
+    let usable = |k: usize| active[k] && !z[k].is_nan();
+    let m = (0..K)
+        .filter(|&k| usable(k))
+        .map(|k| z[k])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let mut p = [0f64; K];
+    for k in 0..K {
+        p[k] = if m == f64::INFINITY {
+            f64::from(u8::from(usable(k) && z[k] == f64::INFINITY))
+        } else if m.is_finite() {
+            if usable(k) {
+                (z[k] - m).exp()
+            } else {
+                0.0
+            }
+        } else {
+            f64::from(u8::from(active[k]))
+        };
+    }
+    if !p.iter().any(|&v| v > 0.0) {
+        p = [1.0; K];
+    }
+    let sum: f64 = p.iter().sum();
     for v in &mut p {
         *v /= sum;
     }
@@ -700,6 +744,73 @@ fn run_lbfgs(problem: &SparseProblem<'_>, max_iterations: u64, grad_tol: f64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Defence in depth: whatever the scores (huge, infinite, NaN) and the mask, the
+    /// probabilities are finite, in [0, 1], zero for inactive labels (when any is active) and
+    /// sum to 1; finite scores give exactly the usual max-subtracted softmax.
+    #[test]
+    fn softmax_never_gives_nan() {
+        let specials = [
+            0.0,
+            1.0,
+            -3.5,
+            1e308,
+            -1e308,
+            f64::MAX,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        let masks = [
+            [true; K],
+            [true, true, false, false],
+            [false, true, false, true],
+            [false; K],
+        ];
+        let mut checked = 0;
+        for a in specials {
+            for b in specials {
+                for c in [0.0, f64::NAN, 1e308] {
+                    for mask in &masks {
+                        let z = [a, b, c, -1.0];
+                        let p = softmax_masked(&z, mask);
+                        let sum: f64 = p.iter().sum();
+                        assert!(
+                            p.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)),
+                            "{z:?} {mask:?} -> {p:?}"
+                        );
+                        assert!((sum - 1.0).abs() < 1e-12, "{z:?} {mask:?} -> {p:?}");
+                        if mask.iter().any(|&m| m) {
+                            for k in 0..K {
+                                if !mask[k] {
+                                    assert_eq!(p[k], 0.0, "{z:?} {mask:?} -> {p:?}");
+                                }
+                            }
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 10 * 10 * 3 * 4);
+        // Limits: an infinite score takes everything; NaN counts as minus infinity.
+        let p = softmax_masked(&[f64::INFINITY, 0.0, f64::INFINITY, 5.0], &[true; K]);
+        assert_eq!(p, [0.5, 0.0, 0.5, 0.0]);
+        let p = softmax_masked(&[f64::NAN, 0.0, 0.0, f64::NAN], &[true; K]);
+        assert_eq!(p, [0.0, 0.5, 0.5, 0.0]);
+        let p = softmax_masked(&[1e308, -1e308, 0.0, 0.0], &[true; K]);
+        assert_eq!(p, [1.0, 0.0, 0.0, 0.0]);
+        // Finite scores: the plain formula, bit for bit.
+        let z = [0.3, -1.2, 2.5, 0.0];
+        let m = 2.5f64;
+        let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
+        let s: f64 = e.iter().sum();
+        let p = softmax_masked(&z, &[true; K]);
+        for k in 0..K {
+            assert_eq!(p[k].to_bits(), (e[k] / s).to_bits());
+        }
+    }
 
     fn toy() -> (Csr, Vec<usize>) {
         let rows = vec![
