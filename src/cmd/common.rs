@@ -6,7 +6,6 @@ use claimtrack::article::{
     for_each_article, normalize_outlet, Article, IngestError, IngestOptions, Warning,
 };
 use claimtrack::atomic::InputGuard;
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// Input options shared by every command that reads articles.
@@ -30,24 +29,13 @@ pub fn parse_outlet(s: &str) -> Result<String, String> {
 }
 
 /// Text safe to print on a terminal: control characters (ESC starts escape sequences) and
-/// bidirectional overrides from file names, ids or outlets are shown as `\u{..}` codes.
-pub fn terminal_safe(s: &str) -> Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    };
-    if !s.chars().any(unsafe_char) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if unsafe_char(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+/// bidirectional overrides from file names, ids or outlets are shown as `\u{..}` codes
+/// ([`claimtrack::escape::controls`]); line breaks of multi-line messages are kept.
+pub fn terminal_safe(s: &str) -> String {
+    s.split('\n')
+        .map(claimtrack::escape::controls)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Prints a warning on stderr, made safe for the terminal.
