@@ -87,6 +87,42 @@ pub struct EvaluateArgs {
     /// per example, labels in the order russian_claim, us_denial, expert_skepticism, context.
     #[arg(long, value_name = "FILE", conflicts_with = "dump_examples")]
     pub dump_features: Option<PathBuf>,
+    /// Validate the framing score against a human reference (data/framing-reference.tsv):
+    /// each reference article is labelled by a model trained without its outlet (over
+    /// --folds K outlet folds, or leaving one outlet out), scored by the framing formula, and
+    /// ranked against the people's scores (Spearman, Kendall, MAE, 90% bootstrap intervals)
+    /// on all outlets and on the development and held-out halves.
+    #[arg(long, value_name = "REFERENCE", help_heading = "Framing validation")]
+    pub framing: Option<PathBuf>,
+    /// With --framing: use the gold labels instead of predictions (separates the formula's
+    /// error from the labels' error).
+    #[arg(long, requires = "framing", help_heading = "Framing validation")]
+    pub oracle: bool,
+    /// With --framing: framing settings replacing the defaults, a JSON object with any of
+    /// the formula's fields (docs/FRAMING.md), e.g. {"primacy_share": 0.3}.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "framing",
+        help_heading = "Framing validation"
+    )]
+    pub framing_params: Option<PathBuf>,
+    /// With --framing: hedge list replacing the built-in data/hedges.txt.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "framing",
+        help_heading = "Framing validation"
+    )]
+    pub hedges: Option<PathBuf>,
+    /// With --framing: how many worst-ranked articles to list.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10,
+        help_heading = "Framing validation"
+    )]
+    pub worst: usize,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -99,6 +135,9 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             .chain(&args.data.articles)
             .chain(&args.test)
             .chain(&args.model.cues)
+            .chain(&args.framing)
+            .chain(&args.framing_params)
+            .chain(&args.hedges)
             .map(PathBuf::as_path),
     );
     super::common::refuse_input_outputs(
@@ -143,6 +182,21 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             path.display()
         );
         return Ok(());
+    }
+    if let Some(reference) = &args.framing {
+        return super::framing_eval::run(
+            &examples,
+            &params,
+            super::framing_eval::FramingEvalArgs {
+                reference,
+                oracle: args.oracle,
+                params: args.framing_params.as_deref(),
+                hedges: args.hedges.as_deref(),
+                folds: args.folds,
+                worst: args.worst,
+                json: args.json,
+            },
+        );
     }
     let key: GroupKey = args.group.into();
     let scheme = match args.folds {

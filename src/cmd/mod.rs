@@ -4,6 +4,7 @@ pub mod classify;
 pub mod common;
 pub mod evaluate;
 pub mod explain;
+pub mod framing_eval;
 pub mod report;
 pub mod score;
 pub mod sentences;

@@ -107,6 +107,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
             .chain(&args.from_scores)
             .chain(&args.model)
             .chain(&args.framing.hedges)
+            .chain(&args.framing.framing_params)
             .map(PathBuf::as_path),
     );
     refuse_input_outputs(&guard, args.out.iter().map(PathBuf::as_path))?;

@@ -37,16 +37,24 @@ pub struct FramingArgs {
     /// Coverage of the intervals, between 0 and 1.
     #[arg(long, value_name = "P", default_value_t = FramingParams::default().level)]
     pub level: f64,
+    /// Framing settings replacing the shipped data/framing.json: a JSON object with any of
+    /// the formula's fields (docs/FRAMING.md); fields not given keep the formula's defaults.
+    #[arg(long, value_name = "FILE")]
+    pub framing_params: Option<PathBuf>,
 }
 
 impl FramingArgs {
     /// The formula's parameters and hedge list these options ask for.
     pub(crate) fn load(&self) -> Result<(FramingParams, Hedges)> {
+        let base = match &self.framing_params {
+            Some(p) => super::framing_eval::load_framing_params(Some(p))?,
+            None => FramingParams::shipped(),
+        };
         let params = FramingParams {
             seed: self.seed,
             bootstrap: self.bootstrap,
             level: self.level,
-            ..FramingParams::default()
+            ..base
         };
         params
             .validate()
@@ -209,6 +217,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
                 .iter()
                 .chain(&args.model)
                 .chain(&args.framing.hedges)
+                .chain(&args.framing.framing_params)
                 .map(PathBuf::as_path),
         );
         refuse_input_outputs(&guard, [out.as_path()])?;

@@ -12,6 +12,7 @@ pub mod hedge;
 pub mod outlet;
 pub mod packed;
 pub mod rng;
+pub mod validate;
 
 pub use hedge::{HedgeAssessment, Hedges};
 pub use outlet::{
@@ -89,6 +90,28 @@ pub struct FramingParams {
     pub seed: u64,
     /// Evidence sentences kept per outlet (and per article).
     pub evidence: usize,
+    /// Score from the hard labels (each sentence's most probable label taken as certain)
+    /// instead of the probabilities. Off by default; an option for ablations.
+    #[serde(skip_serializing_if = "is_false")]
+    pub hard_labels: bool,
+    /// Pseudo-count of claim mass: the score is multiplied by `C / (C + this)`, where `C` is
+    /// the article's claim mass (stance masses weighted by P(claim)), so an article that never
+    /// puts the claim before the reader cannot frame it either way. 0 (the default) is off.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub claim_prior: f64,
+    /// Calibration to the people's scale: knots `[raw, calibrated]` of a monotone
+    /// piecewise-linear map applied to every article score (interpolated between knots,
+    /// constant beyond the ends). Empty (the default) is the identity.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub calibration: Vec<[f64; 2]>,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for FramingParams {
@@ -108,6 +131,9 @@ impl Default for FramingParams {
             level: 0.9,
             seed: 20_240_125,
             evidence: 5,
+            hard_labels: false,
+            claim_prior: 0.0,
+            calibration: Vec::new(),
         }
     }
 }
@@ -140,6 +166,20 @@ impl FramingParams {
         if !(0.0..=1.0).contains(&self.primacy_share) {
             return bad("primacy_share must be in [0, 1]");
         }
+        let knots_ok = self
+            .calibration
+            .iter()
+            .all(|[x, y]| (-1.0..=1.0).contains(x) && (-1.0..=1.0).contains(y))
+            && self
+                .calibration
+                .windows(2)
+                .all(|w| w[0][0] < w[1][0] && w[0][1] <= w[1][1]);
+        if !knots_ok || self.calibration.len() == 1 {
+            return bad("calibration needs at least two knots [raw, calibrated] in [-1, 1], raw strictly increasing, calibrated not decreasing");
+        }
+        if !(self.claim_prior >= 0.0 && self.claim_prior.is_finite()) {
+            return bad("claim_prior must be 0 or positive");
+        }
         if !(self.prior_mass > 0.0 && self.prior_mass.is_finite()) {
             return bad("prior_mass must be positive");
         }
@@ -153,6 +193,38 @@ impl FramingParams {
             return bad("level must be in (0, 1)");
         }
         Ok(())
+    }
+}
+
+/// The shipped framing settings (`data/framing.json`, chosen against the human framing
+/// reference; docs/FRAMING.md): the formula's defaults with the measured changes and the
+/// calibration to the people's scale.
+pub const SHIPPED_SETTINGS: &str = include_str!("../../data/framing.json");
+
+impl FramingParams {
+    /// The shipped settings ([`SHIPPED_SETTINGS`]), over [`FramingParams::default`].
+    pub fn shipped() -> FramingParams {
+        serde_json::from_str(SHIPPED_SETTINGS).expect("data/framing.json is valid (tested)")
+    }
+
+    /// Maps a raw score through the calibration knots (identity without knots).
+    pub fn calibrate(&self, x: f64) -> f64 {
+        let k = &self.calibration;
+        match k.len() {
+            0 | 1 => x,
+            _ => {
+                if x <= k[0][0] {
+                    return k[0][1];
+                }
+                for w in k.windows(2) {
+                    let ([x0, y0], [x1, y1]) = (w[0], w[1]);
+                    if x <= x1 {
+                        return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+                    }
+                }
+                k[k.len() - 1][1]
+            }
+        }
     }
 }
 
@@ -263,7 +335,12 @@ pub fn stance_units(
     order.sort_by_key(|s| s.index);
     let mut units = Vec::new();
     for s in order {
-        let probs = check_probs(article, s.index, s.probs)?;
+        let mut probs = check_probs(article, s.index, s.probs)?;
+        if p.hard_labels {
+            let best = (0..4).fold(0, |b, i| if probs[i] > probs[b] { i } else { b });
+            probs = [0.0; 4];
+            probs[best] = 1.0;
+        }
         // Evidence is probability above chance: an uninformed prediction carries no stance.
         let [ec, ed, ek, _] = probs.map(|q| (q - p.chance).max(0.0));
         let evidence = ec + ed + ek;
@@ -303,13 +380,13 @@ pub fn stance_units(
 /// The score's components for given unit masses `g` and prior mass `prior`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Components {
-    /// Final score: raw score times the shrinkage factor.
+    /// Final score: raw score times the shrinkage factor, through the calibration.
     pub score: f64,
     /// Prominence-weighted balance.
     pub balance: f64,
     /// Primacy.
     pub primacy: f64,
-    /// Shrinkage factor `G / (G + prior)`.
+    /// Shrinkage factor `G / (G + prior)`, times `C / (C + claim_prior)` when that is on.
     pub shrink: f64,
 }
 
@@ -326,7 +403,9 @@ pub fn components(
         return None;
     }
     let (mut bn, mut bd, mut pn, mut pd, mut before) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut claim_mass = 0.0;
     for (u, &gi) in units.iter().zip(g) {
+        claim_mass += gi * u.claim;
         bn += u.prominence * gi * u.direction;
         bd += u.prominence * gi;
         let e = (-before / p.primacy_scale).exp();
@@ -337,9 +416,12 @@ pub fn components(
     let balance = bn / bd;
     let primacy = pn / pd;
     let raw = (1.0 - p.primacy_share) * balance + p.primacy_share * primacy;
-    let shrink = total / (total + prior);
+    let mut shrink = total / (total + prior);
+    if p.claim_prior > 0.0 {
+        shrink *= claim_mass / (claim_mass + p.claim_prior);
+    }
     Some(Components {
-        score: raw * shrink,
+        score: p.calibrate(raw * shrink),
         balance,
         primacy,
         shrink,
@@ -414,7 +496,8 @@ pub fn bootstrap_mean(
     }
     let mut rng = Rng::new(seed);
     let mut g = Vec::new();
-    let reps = (0..p.bootstrap)
+    let point = articles.iter().map(|a| score_units(a, p)).sum::<f64>() / articles.len() as f64;
+    let reps: Vec<f64> = (0..p.bootstrap)
         .map(|_| {
             let (mut num, mut den) = (0.0, 0.0);
             for a in &articles {
@@ -429,7 +512,23 @@ pub fn bootstrap_mean(
             num / den
         })
         .collect();
-    Some(percentile_interval(reps, p.level))
+    Some(centred_interval(reps, point, p.level))
+}
+
+/// The percentile interval of `reps`, moved so that their median sits on the point estimate
+/// and clamped to [-1, 1]. The replicates' distribution is not centred on the estimate (each
+/// replicate redraws the neutral prior and the masses, and averaging many near-copies of one
+/// article narrows it around that offset), so a plain percentile interval could exclude the
+/// estimate; moved, it always holds it.
+fn centred_interval(mut reps: Vec<f64>, point: f64, level: f64) -> Interval {
+    reps.sort_by(f64::total_cmp);
+    let median = reps[reps.len() / 2];
+    let raw = percentile_interval(reps, level);
+    Interval {
+        lo: (raw.lo - median + point).clamp(-1.0, 1.0).min(point),
+        hi: (raw.hi - median + point).clamp(-1.0, 1.0).max(point),
+        level,
+    }
 }
 
 /// Seed of an article's own interval: the run's seed mixed with the article id.

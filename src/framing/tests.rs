@@ -448,3 +448,154 @@ fn near_ties_survive_pruning_in_the_pool() {
     assert_eq!(shown, select_evidence(all, 3, 1));
     assert_eq!(shown[0].article, "a");
 }
+
+#[test]
+fn shipped_settings_parse_validate_and_differ_from_the_formula_defaults_as_documented() {
+    let s = FramingParams::shipped();
+    s.validate().expect("data/framing.json is valid");
+    assert_eq!(s.hedge_discount, 0.0);
+    assert_eq!(s.claim_prior, 0.5);
+    assert_eq!(s.calibration.len(), 6);
+    let d = FramingParams::default();
+    assert_eq!(
+        (s.headline_weight, s.primacy_share, s.prior_mass),
+        (d.headline_weight, d.primacy_share, d.prior_mass)
+    );
+}
+
+#[test]
+fn calibration_interpolates_monotonically_and_is_the_identity_without_knots() {
+    let d = FramingParams::default();
+    for x in [-1.0, -0.3, 0.0, 0.42, 1.0] {
+        assert_eq!(d.calibrate(x), x);
+    }
+    let p = FramingParams {
+        calibration: vec![[-1.0, -1.0], [0.0, -0.2], [1.0, 0.8]],
+        ..FramingParams::default()
+    };
+    assert!(close(p.calibrate(0.5), 0.3));
+    assert!(close(p.calibrate(-0.5), -0.6));
+    assert!(close(p.calibrate(0.0), -0.2));
+    let mut last = -2.0;
+    for i in 0..=200 {
+        let y = p.calibrate(-1.0 + i as f64 / 100.0);
+        assert!(y >= last);
+        last = y;
+    }
+    let bad = FramingParams {
+        calibration: vec![[0.0, 0.5], [-0.5, 0.6]],
+        ..FramingParams::default()
+    };
+    assert!(bad.validate().is_err(), "raw knots must increase");
+}
+
+#[test]
+fn claim_prior_silences_articles_that_never_state_the_claim() {
+    let denial_only = [
+        ss(0, Role::Headline, "Officials deny any back channel", DENIAL),
+        ss(
+            1,
+            Role::Lede,
+            "The White House said there were no talks.",
+            DENIAL,
+        ),
+    ];
+    let off = frame_article(
+        "t",
+        &denial_only,
+        &FramingParams::default(),
+        &Hedges::default(),
+    )
+    .unwrap();
+    let p = FramingParams {
+        claim_prior: 0.5,
+        ..FramingParams::default()
+    };
+    let on = frame_article("t", &denial_only, &p, &Hedges::default()).unwrap();
+    assert!(off.score < -0.5, "{}", off.score);
+    // Claim mass 2 * 0.05 = 0.1: the factor 0.1 / 0.6 leaves a sixth of the score.
+    assert!(
+        close(on.score, off.score * 0.1 / 0.6),
+        "{} {}",
+        on.score,
+        off.score
+    );
+    let with_claim = [
+        ss(0, Role::Headline, "Putin open to talks", CLAIM),
+        denial_only[1].clone(),
+    ];
+    let a = frame_article("t", &with_claim, &p, &Hedges::default()).unwrap();
+    let b = frame_article(
+        "t",
+        &with_claim,
+        &FramingParams::default(),
+        &Hedges::default(),
+    )
+    .unwrap();
+    assert!(a.score.abs() < b.score.abs() && a.score.signum() == b.score.signum());
+}
+
+mod interval_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn unit(i: usize, mass: f64, direction: f64, claim: f64, role: Role) -> StanceUnit {
+        StanceUnit {
+            index: i,
+            role,
+            prominence: prominence(role, i, 10, &FramingParams::default()),
+            mass,
+            direction,
+            claim,
+            hedge: 0.0,
+            stance: if direction >= 0.0 {
+                Label::RussianClaim
+            } else {
+                Label::UsDenial
+            },
+        }
+    }
+
+    fn article() -> impl Strategy<Value = Vec<StanceUnit>> {
+        prop::collection::vec(
+            (0.01f64..=1.0, -1.0f64..=1.0, 0.0f64..=1.0, 0usize..4),
+            1..6,
+        )
+        .prop_map(|us| {
+            us.into_iter()
+                .enumerate()
+                .map(|(i, (m, d, c, r))| {
+                    let role = [Role::Headline, Role::Lede, Role::Heading, Role::Body][r];
+                    unit(i, m, d, c, role)
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// The point estimate lies inside its interval for any articles, including many
+        /// syndicated copies of one article, with the formula's defaults and the shipped
+        /// settings.
+        #[test]
+        fn the_estimate_lies_inside_its_interval(
+            distinct in prop::collection::vec(article(), 1..4),
+            copies in prop::sample::select(vec![1usize, 2, 50, 600]),
+            shipped in any::<bool>(),
+            seed in any::<u64>(),
+        ) {
+            let mut p = if shipped { FramingParams::shipped() } else { FramingParams::default() };
+            p.bootstrap = 200;
+            let mut all: Vec<&[StanceUnit]> = Vec::new();
+            for a in &distinct {
+                for _ in 0..copies {
+                    all.push(a);
+                }
+            }
+            let point = all.iter().map(|a| score_units(a, &p)).sum::<f64>() / all.len() as f64;
+            let iv = bootstrap_mean(&all, &p, seed).unwrap();
+            prop_assert!(iv.lo <= point && point <= iv.hi, "{point} not in [{}, {}]", iv.lo, iv.hi);
+            prop_assert!(-1.0 <= iv.lo && iv.hi <= 1.0);
+        }
+    }
+}

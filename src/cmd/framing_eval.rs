@@ -1,0 +1,235 @@
+//! `claimtrack evaluate --framing REFERENCE`: the framing score against people. Every
+//! reference article's sentences are labelled by a model trained without its outlet
+//! (cross-fitted over outlet folds), or by their gold labels with `--oracle`, then scored by
+//! the framing formula and compared with the human reference (library:
+//! `claimtrack::framing::validate`).
+
+use anyhow::{Context, Result};
+use claimtrack::evaluate::{cross_validate, FoldScheme, GroupKey};
+use claimtrack::framing::validate::{score_articles, validate, FramingReference, Validation};
+use claimtrack::framing::{FramingParams, Hedges};
+use claimtrack::gold::Example;
+use claimtrack::model::ModelParams;
+use claimtrack::scored::ScoredSentence;
+use claimtrack::Label;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+/// What `evaluate --framing` needs besides the gold examples.
+pub struct FramingEvalArgs<'a> {
+    /// The reference file.
+    pub reference: &'a Path,
+    /// Gold labels instead of cross-fitted predictions.
+    pub oracle: bool,
+    /// Framing settings file (JSON object of `FramingParams` fields), if any.
+    pub params: Option<&'a Path>,
+    /// Hedge list replacing the built-in one, if any.
+    pub hedges: Option<&'a Path>,
+    /// Outlet folds for cross-fitting (`None`: leave one outlet out).
+    pub folds: Option<usize>,
+    /// Worst-ranked articles to list.
+    pub worst: usize,
+    /// JSON output.
+    pub json: bool,
+}
+
+/// Loads framing settings from a JSON file (fields not given keep the formula's defaults);
+/// without a file, the shipped settings (data/framing.json).
+pub fn load_framing_params(path: Option<&Path>) -> Result<FramingParams> {
+    let params = match path {
+        None => FramingParams::shipped(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the framing settings {}", p.display()))?;
+            serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{}: not framing settings (a JSON object of the fields in docs/FRAMING.md)",
+                    p.display()
+                )
+            })?
+        }
+    };
+    params.validate().context("invalid framing settings")?;
+    Ok(params)
+}
+
+/// Runs the validation and prints it.
+pub fn run(examples: &[Example], model: &ModelParams, a: FramingEvalArgs) -> Result<()> {
+    let text = std::fs::read_to_string(a.reference).with_context(|| {
+        format!(
+            "cannot read the framing reference {}",
+            a.reference.display()
+        )
+    })?;
+    let reference = FramingReference::parse(&text, &a.reference.display().to_string())?;
+    let params = load_framing_params(a.params)?;
+    let hedges = match a.hedges {
+        None => Hedges::default(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the hedge list {}", p.display()))?;
+            Hedges::parse(&text, &p.display().to_string())?
+        }
+    };
+    let (probs, labels): (Vec<[f64; 4]>, String) = if a.oracle {
+        let one_hot = |l: Label| {
+            let mut p = [0.0; 4];
+            p[l.index()] = 1.0;
+            p
+        };
+        (
+            examples.iter().map(|e| one_hot(e.label)).collect(),
+            "gold labels (oracle)".to_string(),
+        )
+    } else {
+        let scheme = match a.folds {
+            Some(k) => FoldScheme::GroupKFold {
+                key: GroupKey::Outlet,
+                k,
+            },
+            None => FoldScheme::LeaveOneGroupOut(GroupKey::Outlet),
+        };
+        let cv = cross_validate(examples, model, scheme)
+            .context("cross-fitting the sentence labels failed")?;
+        let mut probs = vec![[0.25; 4]; examples.len()];
+        for p in &cv.predictions {
+            probs[p.example] = p.probs;
+        }
+        (
+            probs,
+            format!(
+                "cross-fitted: each article labelled by a model trained without its outlet ({})",
+                cv.scheme
+            ),
+        )
+    };
+    let mut articles: BTreeMap<&str, (String, Vec<ScoredSentence>)> = BTreeMap::new();
+    for (e, p) in examples.iter().zip(&probs) {
+        if !reference.entries.contains_key(&e.article) {
+            continue;
+        }
+        let entry = articles
+            .entry(e.article.as_str())
+            .or_insert_with(|| (e.outlet.clone(), Vec::new()));
+        entry.1.push(ScoredSentence {
+            index: e.index,
+            role: e.role,
+            text: e.text.clone(),
+            label: argmax(p),
+            probs: *p,
+            hedge: 0.0,
+            hedge_cues: Vec::new(),
+        });
+    }
+    let input: Vec<(String, String, Vec<ScoredSentence>)> = articles
+        .into_iter()
+        .map(|(id, (outlet, s))| (id.to_string(), outlet, s))
+        .collect();
+    let scored = score_articles(&input, &params, &hedges)?;
+    let v = validate(scored, &reference, &labels, 0.9, 2000, params.seed, a.worst);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "framing validation against {} ({} reference articles, {} scored)",
+            a.reference.display(),
+            reference.entries.len(),
+            v.scored.len()
+        )?;
+        writeln!(out, "labels: {}", v.labels)?;
+        if !v.missing.is_empty() {
+            writeln!(
+                out,
+                "not in the data (skipped): {} article(s), e.g. {}",
+                v.missing.len(),
+                v.missing
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:<12} {:>5}  {:<22} {:<22} {:>5}  | {:>7}  {:<22} {:>5}",
+            "outlets",
+            "n",
+            "Spearman [90% CI]",
+            "Kendall tau-b [90%]",
+            "MAE",
+            "outlets",
+            "Spearman [90% CI]",
+            "MAE"
+        )?;
+        for s in &v.sets {
+            write_set(&mut out, s)?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "worst-ranked articles (ours vs people's score; the sentences that moved ours most):"
+        )?;
+        for w in &v.worst {
+            writeln!(
+                out,
+                "  {}  {}  ours {:+.2}  people {:+.2}",
+                w.article, w.outlet, w.score, w.reference
+            )?;
+            for e in &w.evidence {
+                let t: String = e.text.chars().take(110).collect();
+                writeln!(
+                    out,
+                    "      #{} {} {:+.3}  {}",
+                    e.index,
+                    e.label,
+                    e.influence,
+                    super::common::terminal_safe(&t)
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn fmt_ci(v: Option<f64>, ci: Option<(f64, f64)>) -> String {
+    match (v, ci) {
+        (Some(v), Some((lo, hi))) => format!("{v:.3} [{lo:.3}, {hi:.3}]"),
+        (Some(v), None) => format!("{v:.3}"),
+        _ => "n/a".to_string(),
+    }
+}
+
+fn write_set(out: &mut dyn Write, s: &Validation) -> Result<()> {
+    let mae = |m: Option<f64>| m.map_or("n/a".to_string(), |m| format!("{m:.3}"));
+    writeln!(
+        out,
+        "{:<12} {:>5}  {:<22} {:<22} {:>5}  | {:>7}  {:<22} {:>5}",
+        s.set,
+        s.articles.n,
+        fmt_ci(s.articles.spearman, s.articles.spearman_interval),
+        fmt_ci(s.articles.kendall, s.articles.kendall_interval),
+        mae(s.articles.mae),
+        s.outlets.n,
+        fmt_ci(s.outlets.spearman, s.outlets.spearman_interval),
+        mae(s.outlets.mae),
+    )?;
+    Ok(())
+}
+
+fn argmax(p: &[f64; 4]) -> Label {
+    let mut best = 0;
+    for i in 1..4 {
+        if p[i] > p[best] {
+            best = i;
+        }
+    }
+    Label::ALL[best]
+}
