@@ -1,6 +1,8 @@
 //! Measuring models on gold data: metrics, grouped cross-validation, a majority-class
-//! baseline, train/test evaluation, nested cross-validation, learning curves, and text/JSON
-//! reports.
+//! baseline, train/test evaluation, nested cross-validation, learning curves, per-group and
+//! per-role scores, and text/JSON reports. Also choosing settings by grouped CV inside
+//! training data: alpha and class weighting ([`select_params`]) and the label-sequence
+//! decoder's weight ([`fit_decoder`]).
 //!
 //! Folds are always grouped (by article by default): outlets syndicate the same wire text, so
 //! a random split would put near-copies on both sides. Metrics are pooled over the
@@ -10,7 +12,11 @@
 
 use crate::gold::Example;
 use crate::label::Label;
-use crate::model::{argmax_label, ClassWeight, ModelError, ModelParams};
+use crate::model::decode::{viterbi, WeightScore, WeightSelection};
+use crate::model::{
+    argmax_label, ClassWeight, Decoder, DecoderParams, Model, ModelError, ModelParams, Transitions,
+};
+use crate::sentence::Role;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -367,8 +373,11 @@ pub struct Prediction {
     pub fold: String,
     /// Gold label.
     pub gold: Label,
-    /// Predicted label.
+    /// Predicted label (the per-sentence argmax of the probabilities).
     pub predicted: Label,
+    /// The label the fold's label-sequence decoder chose, when decoding was evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded: Option<Label>,
     /// Probabilities in [`Label::ALL`] order.
     pub probs: [f64; 4],
 }
@@ -388,6 +397,10 @@ pub struct FoldSummary {
     pub alpha: f64,
     /// Class weighting used.
     pub class_weight: ClassWeight,
+    /// The decoder weight the fold's inner cross-validation chose, when decoding was
+    /// evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoder_weight: Option<f64>,
 }
 
 /// A small hyper-parameter grid for nested CV and tuning.
@@ -459,8 +472,15 @@ pub struct CvReport {
     pub examples: usize,
     /// Settings used (in nested mode: the base settings; see `fold_summaries`).
     pub params: ModelParams,
-    /// Pooled out-of-fold metrics of the model.
+    /// Pooled out-of-fold metrics of the model (per-sentence argmax labels).
     pub model: Metrics,
+    /// Pooled out-of-fold metrics of the same models' decoded labels (each fold's decoder
+    /// weight chosen inside its training part), when decoding was evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded: Option<Metrics>,
+    /// How the decoder weight was chosen in each fold, when decoding was evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoder: Option<DecoderParams>,
     /// Pooled metrics of the majority-class baseline on the same folds.
     pub baseline: Metrics,
     /// Per-fold summaries.
@@ -566,17 +586,17 @@ struct FoldOutcome {
     summary: FoldSummary,
 }
 
+/// Trains on the fold's training part (with a decoder chosen inside that part when `decoder`
+/// is given) and predicts its held-out part.
 fn run_fold(
     examples: &[Example],
     fold: &Fold,
     params: &ModelParams,
+    decoder: Option<&DecoderParams>,
 ) -> Result<FoldOutcome, EvalError> {
     let train_idx = fold.train(examples.len());
     let train: Vec<Example> = train_idx.iter().map(|&i| examples[i].clone()).collect();
-    let model = params.fit(&train).map_err(|source| EvalError::Fold {
-        fold: fold.name.clone(),
-        source,
-    })?;
+    let model = fit_with_decoder(&train, params, decoder).map_err(|e| in_fold(&fold.name, e))?;
     let train_refs: Vec<&Example> = train.iter().collect();
     let baseline = majority_label(&train_refs);
     let preds = predict_examples(&model, examples, &fold.test, &fold.name);
@@ -589,19 +609,33 @@ fn run_fold(
             converged: model.training().convergence.converged,
             alpha: params.alpha,
             class_weight: params.class_weight,
+            decoder_weight: model.decoder().map(|d| d.weight),
         },
         preds,
         baseline,
     })
 }
 
-/// Predicts held-out examples article by article (so neighbour features see neighbours).
-fn predict_examples(
-    model: &crate::model::Model,
-    examples: &[Example],
-    idx: &[usize],
-    fold: &str,
-) -> Vec<Prediction> {
+/// An error of a fold, named `fold` (an inner fold's name is appended to it).
+fn in_fold(fold: &str, e: EvalError) -> EvalError {
+    match e {
+        EvalError::Fold {
+            fold: inner,
+            source,
+        } => EvalError::Fold {
+            fold: format!("{fold} / {inner}"),
+            source,
+        },
+        EvalError::Model(source) => EvalError::Fold {
+            fold: fold.to_string(),
+            source,
+        },
+        other => other,
+    }
+}
+
+/// The positions `idx` grouped by article (articles by id), each article's in sentence order.
+fn article_runs(examples: &[Example], idx: &[usize]) -> Vec<Vec<usize>> {
     let mut by_article: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for &i in idx {
         by_article
@@ -609,16 +643,35 @@ fn predict_examples(
             .or_default()
             .push(i);
     }
+    by_article
+        .into_values()
+        .map(|mut ids| {
+            ids.sort_by_key(|&i| (examples[i].index, i));
+            ids
+        })
+        .collect()
+}
+
+/// Predicts held-out examples article by article (so neighbour features see neighbours, and
+/// the model's decoder, if any, decodes whole articles).
+fn predict_examples(
+    model: &Model,
+    examples: &[Example],
+    idx: &[usize],
+    fold: &str,
+) -> Vec<Prediction> {
     let mut out = Vec::with_capacity(idx.len());
-    for ids in by_article.values_mut() {
-        ids.sort_by_key(|&i| (examples[i].index, i));
+    for ids in article_runs(examples, idx) {
         let texts: Vec<&str> = ids.iter().map(|&i| examples[i].text.as_str()).collect();
-        for (&i, probs) in ids.iter().zip(model.predict_article(&texts)) {
+        let probs = model.predict_article(&texts);
+        let decoded = model.decoder().map(|d| d.decode(&probs, &Label::ALL));
+        for (n, (&i, probs)) in ids.iter().zip(probs).enumerate() {
             out.push(Prediction {
                 example: i,
                 fold: fold.to_string(),
                 gold: examples[i].label,
                 predicted: argmax_label(&probs),
+                decoded: decoded.as_ref().map(|d| d[n]),
                 probs,
             });
         }
@@ -627,10 +680,127 @@ fn predict_examples(
     out
 }
 
+/// Fits the label-sequence decoder for a model trained with `params` on `examples`: the
+/// transition scores from all of `examples`' gold sequences, and the weight `w` with the
+/// best pooled macro-F1 of the decoded labels under an inner cross-validation of
+/// `decoder.inner_folds` folds of whole articles *inside* `examples` (each inner fold's model
+/// and transitions come from its own training part). Ties go to the smaller weight. With
+/// fewer than 2 articles no choice is possible and the weight is 0 (the argmax).
+/// Deterministic: folds and candidates in fixed order.
+pub fn fit_decoder(
+    examples: &[Example],
+    params: &ModelParams,
+    decoder: &DecoderParams,
+) -> Result<Decoder, EvalError> {
+    params.validate()?;
+    decoder.validate()?;
+    if examples.is_empty() {
+        return Err(EvalError::NoExamples);
+    }
+    let weights = decoder.sorted_weights();
+    let transitions = Transitions::from_examples(examples);
+    let mut articles: Vec<&str> = examples.iter().map(|e| e.article.as_str()).collect();
+    articles.sort_unstable();
+    articles.dedup();
+    let k = decoder.inner_folds.min(articles.len());
+    if k < 2 {
+        return Ok(Decoder {
+            weight: 0.0,
+            transitions,
+            selection: WeightSelection {
+                scheme: format!(
+                    "{} article(s): too few for an inner cross-validation, so weight 0 (the argmax)",
+                    articles.len()
+                ),
+                scores: Vec::new(),
+            },
+        });
+    }
+    let scheme = FoldScheme::GroupKFold {
+        key: GroupKey::Article,
+        k,
+    };
+    let folds = make_folds(examples, scheme)?;
+    // Per inner fold: its training part's transitions, and each held-out article's gold
+    // labels and probabilities.
+    type Inner = (Transitions, Vec<(Vec<Label>, Vec<[f64; 4]>)>);
+    let inner: Vec<Inner> = folds
+        .par_iter()
+        .map(|f| {
+            let train: Vec<Example> = f
+                .train(examples.len())
+                .into_iter()
+                .map(|i| examples[i].clone())
+                .collect();
+            let model = params.fit(&train).map_err(|source| EvalError::Fold {
+                fold: format!("decoder {}", f.name),
+                source,
+            })?;
+            let held = article_runs(examples, &f.test)
+                .into_iter()
+                .map(|ids| {
+                    let texts: Vec<&str> = ids.iter().map(|&i| examples[i].text.as_str()).collect();
+                    let gold = ids.iter().map(|&i| examples[i].label).collect();
+                    (gold, model.predict_article(&texts))
+                })
+                .collect();
+            Ok((Transitions::from_examples(&train), held))
+        })
+        .collect::<Result<_, EvalError>>()?;
+    let scores: Vec<WeightScore> = weights
+        .iter()
+        .map(|&weight| {
+            let (mut gold, mut pred) = (Vec::new(), Vec::new());
+            for (t, held) in &inner {
+                for (g, probs) in held {
+                    gold.extend_from_slice(g);
+                    pred.extend(viterbi(probs, t, weight, &Label::ALL));
+                }
+            }
+            WeightScore {
+                weight,
+                macro_f1: Metrics::from_predictions(&gold, &pred).macro_f1,
+            }
+        })
+        .collect();
+    let mut best = 0;
+    for (i, s) in scores.iter().enumerate() {
+        if s.macro_f1 > scores[best].macro_f1 {
+            best = i;
+        }
+    }
+    Ok(Decoder {
+        weight: scores[best].weight,
+        transitions,
+        selection: WeightSelection {
+            scheme: scheme.describe(),
+            scores,
+        },
+    })
+}
+
+/// Trains a model on `examples` and, when `decoder` is given, attaches a label-sequence
+/// decoder fitted by [`fit_decoder`] on the same examples (what `claimtrack train` does).
+pub fn fit_with_decoder(
+    examples: &[Example],
+    params: &ModelParams,
+    decoder: Option<&DecoderParams>,
+) -> Result<Model, EvalError> {
+    let model = params.fit(examples)?;
+    Ok(match decoder {
+        Some(dp) => {
+            let d = fit_decoder(examples, params, dp)?;
+            model.with_decoder(Some(d))
+        }
+        None => model,
+    })
+}
+
 fn assemble(
     examples: &[Example],
     scheme: String,
     params: &ModelParams,
+    decoder: Option<&DecoderParams>,
     outcomes: Vec<FoldOutcome>,
     nested: Option<NestedInfo>,
 ) -> CvReport {
@@ -649,12 +819,16 @@ fn assemble(
     preds.sort_by_key(|p| p.example);
     let gold: Vec<Label> = preds.iter().map(|p| p.gold).collect();
     let pred: Vec<Label> = preds.iter().map(|p| p.predicted).collect();
+    let decoded: Option<Vec<Label>> =
+        decoder.and_then(|_| preds.iter().map(|p| p.decoded).collect());
     CvReport {
         scheme,
         folds: summaries.len(),
         examples: preds.len(),
         params: params.clone(),
         model: Metrics::from_predictions(&gold, &pred),
+        decoded: decoded.map(|d| Metrics::from_predictions(&gold, &d)),
+        decoder: decoder.cloned(),
         baseline: Metrics::from_predictions(&base_gold, &base_pred),
         non_converged: summaries.iter().filter(|s| !s.converged).count(),
         fold_summaries: summaries,
@@ -664,21 +838,29 @@ fn assemble(
 }
 
 /// Grouped cross-validation of fixed settings, with the majority baseline on the same folds.
+/// With `decoder`, each fold's model also gets a label-sequence decoder whose weight is
+/// chosen inside the fold's training part ([`fit_decoder`]), and the report carries the
+/// decoded labels' metrics beside the argmax ones (same folds, same models).
 pub fn cross_validate(
     examples: &[Example],
     params: &ModelParams,
     scheme: FoldScheme,
+    decoder: Option<&DecoderParams>,
 ) -> Result<CvReport, EvalError> {
     params.validate()?;
+    if let Some(d) = decoder {
+        d.validate()?;
+    }
     let folds = make_folds(examples, scheme)?;
     let outcomes = folds
         .par_iter()
-        .map(|f| run_fold(examples, f, params))
+        .map(|f| run_fold(examples, f, params, decoder))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(assemble(
         examples,
         scheme.describe(),
         params,
+        decoder,
         outcomes,
         None,
     ))
@@ -855,7 +1037,7 @@ pub fn select_params(
         .collect();
     let outcomes = jobs
         .par_iter()
-        .map(|&(c, f)| run_fold(examples, &folds[f], &candidates[c]).map(|o| (c, o)))
+        .map(|&(c, f)| run_fold(examples, &folds[f], &candidates[c], None).map(|o| (c, o)))
         .collect::<Result<Vec<_>, _>>()?;
     let mut per_cand: Vec<(Vec<Label>, Vec<Label>)> =
         vec![(Vec::new(), Vec::new()); candidates.len()];
@@ -889,15 +1071,20 @@ pub fn select_params(
 
 /// Nested cross-validation: for each outer fold, an inner grouped CV on the outer training
 /// part only picks the settings from `grid`; the chosen model is then scored on the held-out
-/// fold. The held-out fold is never seen while choosing.
+/// fold. The held-out fold is never seen while choosing. With `decoder`, the chosen model
+/// also gets a decoder fitted inside the outer training part, as in [`cross_validate`].
 pub fn nested_cross_validate(
     examples: &[Example],
     base: &ModelParams,
     grid: &ParamGrid,
     outer: FoldScheme,
     inner: FoldScheme,
+    decoder: Option<&DecoderParams>,
 ) -> Result<CvReport, EvalError> {
     base.validate()?;
+    if let Some(d) = decoder {
+        d.validate()?;
+    }
     let candidates = grid.candidates(base);
     if candidates.is_empty() {
         return Err(EvalError::EmptyGrid);
@@ -918,7 +1105,7 @@ pub fn nested_cross_validate(
                 },
                 other => other,
             })?;
-            run_fold(examples, f, &sel.best)
+            run_fold(examples, f, &sel.best, decoder)
         })
         .collect::<Result<Vec<_>, _>>()?;
     let info = NestedInfo {
@@ -929,21 +1116,24 @@ pub fn nested_cross_validate(
         examples,
         format!("nested: outer {}", outer.describe()),
         base,
+        decoder,
         outcomes,
         Some(info),
     ))
 }
 
-/// Trains on `train` and scores on `test`, with the majority baseline of `train`.
+/// Trains on `train` and scores on `test`, with the majority baseline of `train`. With
+/// `decoder`, the model also gets a decoder fitted inside `train`, as in [`cross_validate`].
 pub fn train_test(
     train: &[Example],
     test: &[Example],
     params: &ModelParams,
+    decoder: Option<&DecoderParams>,
 ) -> Result<CvReport, EvalError> {
     if test.is_empty() {
         return Err(EvalError::NoExamples);
     }
-    let model = params.fit(train)?;
+    let model = fit_with_decoder(train, params, decoder)?;
     let refs: Vec<&Example> = train.iter().collect();
     let baseline = majority_label(&refs);
     let idx: Vec<usize> = (0..test.len()).collect();
@@ -957,6 +1147,7 @@ pub fn train_test(
             converged: model.training().convergence.converged,
             alpha: params.alpha,
             class_weight: params.class_weight,
+            decoder_weight: model.decoder().map(|d| d.weight),
         },
         preds,
         baseline,
@@ -965,6 +1156,7 @@ pub fn train_test(
         test,
         "train/test".into(),
         params,
+        decoder,
         vec![outcome],
         None,
     ))
@@ -1019,18 +1211,162 @@ impl CvReport {
             );
         }
         let _ = writeln!(s);
-        let _ = writeln!(s, "model");
+        let _ = writeln!(s, "model (per-sentence argmax)");
         s.push_str(&self.model.to_text());
+        if let (Some(decoded), Some(d)) = (&self.decoded, &self.decoder) {
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "model + label-sequence decoder (same folds and models; weight chosen in each fold's training part by {} grouped folds by article from {:?})",
+                d.inner_folds,
+                d.sorted_weights()
+            );
+            let mut chosen: BTreeMap<String, usize> = BTreeMap::new();
+            for f in &self.fold_summaries {
+                if let Some(w) = f.decoder_weight {
+                    *chosen.entry(format!("w={w}")).or_insert(0) += 1;
+                }
+            }
+            let chosen: Vec<String> = chosen
+                .into_iter()
+                .map(|(w, n)| format!("{w} in {n} fold(s)"))
+                .collect();
+            let _ = writeln!(s, "  chosen: {}", chosen.join(", "));
+            s.push_str(&decoded.to_text());
+        }
         let _ = writeln!(s);
         let _ = writeln!(s, "majority-class baseline (same folds)");
         s.push_str(&self.baseline.to_text());
         let _ = writeln!(s);
-        let _ = writeln!(
-            s,
-            "macro-F1: model {:.3}, baseline {:.3}",
-            self.model.macro_f1, self.baseline.macro_f1
-        );
+        match &self.decoded {
+            Some(d) => {
+                let _ = writeln!(
+                    s,
+                    "macro-F1: model {:.3}, with decoder {:.3} ({:+.3}), baseline {:.3}",
+                    self.model.macro_f1,
+                    d.macro_f1,
+                    d.macro_f1 - self.model.macro_f1,
+                    self.baseline.macro_f1
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "macro-F1: model {:.3}, baseline {:.3}",
+                    self.model.macro_f1, self.baseline.macro_f1
+                );
+            }
+        }
         s
+    }
+}
+
+/// Scores of the held-out sentences of one position role (or of several pooled).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleScore {
+    /// The role (`headline`, `lede`, `heading`, `body`) or the pooled roles
+    /// (`headline+lede`).
+    pub role: String,
+    /// Held-out sentences with the role(s).
+    pub sentences: usize,
+    /// Metrics of the per-sentence argmax labels (accuracy, macro-F1, per-label P/R/F1).
+    pub model: Metrics,
+    /// Metrics of the decoded labels, when the report evaluated decoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded: Option<Metrics>,
+}
+
+/// The roles [`per_role`] scores, in order, each as the roles it pools.
+const ROLE_GROUPS: [(&str, &[Role]); 5] = [
+    ("headline", &[Role::Headline]),
+    ("lede", &[Role::Lede]),
+    ("heading", &[Role::Heading]),
+    ("body", &[Role::Body]),
+    ("headline+lede", &[Role::Headline, Role::Lede]),
+];
+
+/// Scores of a report's predictions per position role: headline, lede, heading, body, then
+/// headline and lede pooled (the sentences a reader sees first, which weigh most in the
+/// framing score). Every row is listed, with 0 sentences where the gold has none.
+pub fn per_role(examples: &[Example], report: &CvReport) -> Vec<RoleScore> {
+    ROLE_GROUPS
+        .iter()
+        .map(|(name, roles)| {
+            let preds: Vec<&Prediction> = report
+                .predictions
+                .iter()
+                .filter(|p| {
+                    examples
+                        .get(p.example)
+                        .is_some_and(|e| roles.contains(&e.role))
+                })
+                .collect();
+            let gold: Vec<Label> = preds.iter().map(|p| p.gold).collect();
+            let pred: Vec<Label> = preds.iter().map(|p| p.predicted).collect();
+            let decoded: Option<Vec<Label>> = report
+                .decoded
+                .as_ref()
+                .and_then(|_| preds.iter().map(|p| p.decoded).collect());
+            RoleScore {
+                role: name.to_string(),
+                sentences: preds.len(),
+                model: Metrics::from_predictions(&gold, &pred),
+                decoded: decoded.map(|d| Metrics::from_predictions(&gold, &d)),
+            }
+        })
+        .collect()
+}
+
+/// A table of [`RoleScore`]s: sentences, accuracy, macro-F1 and F1 per label (`-` for a
+/// label neither in the gold nor predicted), one block for the argmax labels and, when
+/// present, one for the decoded labels.
+pub fn roles_to_text(roles: &[RoleScore]) -> String {
+    let mut s = String::new();
+    role_block(&mut s, "model (per-sentence argmax)", roles, |r| {
+        Some(&r.model)
+    });
+    if roles.iter().any(|r| r.decoded.is_some()) {
+        let _ = writeln!(s);
+        role_block(&mut s, "model + label-sequence decoder", roles, |r| {
+            r.decoded.as_ref()
+        });
+    }
+    s
+}
+
+/// One table of [`roles_to_text`], of the metrics `pick` gives.
+fn role_block(
+    s: &mut String,
+    title: &str,
+    roles: &[RoleScore],
+    pick: impl Fn(&RoleScore) -> Option<&Metrics>,
+) {
+    let _ = writeln!(s, "per role, {title}: accuracy, macro-F1, F1 per label");
+    let _ = write!(
+        s,
+        "  {:<14} {:>9} {:>8} {:>8}",
+        "role", "sentences", "accuracy", "macro-F1"
+    );
+    for l in Label::ALL {
+        let _ = write!(s, " {:>17}", l.as_str());
+    }
+    let _ = writeln!(s);
+    for r in roles {
+        let Some(m) = pick(r) else { continue };
+        let _ = write!(
+            s,
+            "  {:<14} {:>9} {:>8.3} {:>8.3}",
+            r.role, r.sentences, m.accuracy, m.macro_f1
+        );
+        for (k, lm) in m.per_label.iter().enumerate() {
+            let predicted: usize = (0..4).map(|g| m.confusion[g][k]).sum();
+            if lm.support == 0 && predicted == 0 {
+                let _ = write!(s, " {:>17}", "-");
+            } else {
+                let _ = write!(s, " {:>17.3}", lm.f1);
+            }
+        }
+        let _ = writeln!(s);
     }
 }
 
@@ -1207,6 +1543,7 @@ mod tests {
             &data,
             &params,
             FoldScheme::LeaveOneGroupOut(GroupKey::Article),
+            None,
         )
         .unwrap();
         assert_eq!(r.folds, 8);
@@ -1219,6 +1556,7 @@ mod tests {
             &data,
             &params,
             FoldScheme::LeaveOneGroupOut(GroupKey::Article),
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -1250,7 +1588,7 @@ mod tests {
         // Every point scores every held-out sentence once.
         assert!(c.points.iter().all(|p| p.model.support == 40));
         // The full-data point is plain grouped CV.
-        let cv = cross_validate(&data, &params, scheme).unwrap();
+        let cv = cross_validate(&data, &params, scheme, None).unwrap();
         assert_eq!(c.points[2].model, cv.model);
         assert!(c.to_text().contains("macro-F1"));
         for bad in [0.0, 1.5, f64::NAN] {
@@ -1280,6 +1618,7 @@ mod tests {
                 key: GroupKey::Article,
                 k: 3,
             },
+            None,
         )
         .unwrap();
         assert_eq!(r.folds, 2);
@@ -1287,6 +1626,182 @@ mod tests {
         assert!(r.fold_summaries.iter().all(|f| f.alpha == 0.1));
         assert!(r.nested.is_some());
         assert!(r.model.macro_f1 > r.baseline.macro_f1);
+    }
+
+    /// Articles where the middle sentence, "He repeated it <n>.", carries the label of the
+    /// sentence before it: claim after a claim (even articles), denial after a denial (odd
+    /// ones). Its words say nothing, so only the sequence can tell.
+    fn sequence_corpus() -> Vec<Example> {
+        use Label::*;
+        let mut v = Vec::new();
+        for a in 0..16 {
+            let art = format!("art{a:02}");
+            let outlet = format!("outlet{}", a % 4);
+            let (first, label) = if a % 2 == 0 {
+                ("kremlin signals openness to talks", RussianClaim)
+            } else {
+                ("officials denied any back channel", UsDenial)
+            };
+            v.push(ex(&format!("{first} {a}"), label, &art, &outlet, 0));
+            v.push(ex(&format!("he repeated it {a}"), label, &art, &outlet, 1));
+            v.push(ex(
+                &format!("the war continued near the front {a}"),
+                Context,
+                &art,
+                &outlet,
+                2,
+            ));
+        }
+        v
+    }
+
+    #[test]
+    fn the_decoder_weight_is_chosen_inside_the_training_data_and_helps_on_sequences() {
+        let data = sequence_corpus();
+        let params = ModelParams {
+            alpha: 0.1,
+            ..ModelParams::default()
+        };
+        let dp = DecoderParams::default();
+        let d = fit_decoder(&data, &params, &dp).unwrap();
+        assert!(d.weight > 0.0, "{d:?}");
+        assert_eq!(d.selection.scores.len(), dp.weights.len());
+        assert_eq!(d.selection.scheme, "5 grouped folds by article");
+        // The chosen weight has the best inner score, and ties went to the smaller weight.
+        let best = d
+            .selection
+            .scores
+            .iter()
+            .map(|s| s.macro_f1)
+            .fold(f64::MIN, f64::max);
+        let first_best = d.selection.scores.iter().find(|s| s.macro_f1 == best);
+        assert_eq!(first_best.map(|s| s.weight), Some(d.weight));
+        assert_eq!(d.transitions, Transitions::from_examples(&data));
+
+        let scheme = FoldScheme::LeaveOneGroupOut(GroupKey::Outlet);
+        let r = cross_validate(&data, &params, scheme, Some(&dp)).unwrap();
+        let decoded = r.decoded.as_ref().unwrap();
+        assert!(
+            decoded.macro_f1 > r.model.macro_f1 + 0.1,
+            "decoded {} argmax {}",
+            decoded.macro_f1,
+            r.model.macro_f1
+        );
+        assert!(r
+            .fold_summaries
+            .iter()
+            .all(|f| f.decoder_weight > Some(0.0)));
+        assert!(r.predictions.iter().all(|p| p.decoded.is_some()));
+        let text = r.to_text();
+        assert!(text.contains("model + label-sequence decoder"), "{text}");
+        assert!(text.contains("with decoder"), "{text}");
+        // The argmax side is the plain cross-validation, fold for fold.
+        let plain = cross_validate(&data, &params, scheme, None).unwrap();
+        assert_eq!(plain.model, r.model);
+        assert!(plain.decoded.is_none() && !plain.to_text().contains("with decoder"));
+        // Only w = 0 on offer: the decoded labels are the argmax.
+        let zero = DecoderParams {
+            weights: vec![0.0],
+            ..DecoderParams::default()
+        };
+        let r0 = cross_validate(&data, &params, scheme, Some(&zero)).unwrap();
+        assert_eq!(r0.decoded.as_ref(), Some(&r0.model));
+    }
+
+    #[test]
+    fn too_few_articles_for_an_inner_split_give_weight_zero() {
+        let data: Vec<Example> = sequence_corpus()
+            .into_iter()
+            .filter(|e| e.article == "art00" || e.article == "art01")
+            .map(|mut e| {
+                e.article = "one".into();
+                e
+            })
+            .collect();
+        let d = fit_decoder(&data, &ModelParams::default(), &DecoderParams::default()).unwrap();
+        assert_eq!(d.weight, 0.0);
+        assert!(d.selection.scores.is_empty());
+        assert!(
+            d.selection.scheme.contains("too few"),
+            "{}",
+            d.selection.scheme
+        );
+    }
+
+    /// Hand-computed per-role scores: headline 2 sentences (1 right), lede 1 (right), body 2
+    /// (both right), no heading; headline+lede pools 3 sentences, 2 right.
+    #[test]
+    fn per_role_scores_each_role_and_headline_plus_lede() {
+        use Label::*;
+        let mut examples = Vec::new();
+        let mut predictions = Vec::new();
+        let rows = [
+            (Role::Headline, RussianClaim, RussianClaim),
+            (Role::Headline, UsDenial, RussianClaim),
+            (Role::Lede, UsDenial, UsDenial),
+            (Role::Body, Context, Context),
+            (Role::Body, ExpertSkepticism, ExpertSkepticism),
+        ];
+        for (i, (role, gold, pred)) in rows.into_iter().enumerate() {
+            let mut e = ex("t", gold, "a", "o", i);
+            e.role = role;
+            examples.push(e);
+            predictions.push(Prediction {
+                example: i,
+                fold: "a".into(),
+                gold,
+                predicted: pred,
+                decoded: Some(gold),
+                probs: [0.25; 4],
+            });
+        }
+        let gold: Vec<Label> = rows.iter().map(|r| r.1).collect();
+        let report = CvReport {
+            scheme: "test".into(),
+            folds: 1,
+            examples: 5,
+            params: ModelParams::default(),
+            model: Metrics::from_predictions(&gold, &gold),
+            decoded: Some(Metrics::from_predictions(&gold, &gold)),
+            decoder: Some(DecoderParams::default()),
+            baseline: Metrics::from_predictions(&gold, &gold),
+            fold_summaries: Vec::new(),
+            non_converged: 0,
+            nested: None,
+            predictions,
+        };
+        let roles = per_role(&examples, &report);
+        let names: Vec<&str> = roles.iter().map(|r| r.role.as_str()).collect();
+        assert_eq!(
+            names,
+            ["headline", "lede", "heading", "body", "headline+lede"]
+        );
+        let sizes: Vec<usize> = roles.iter().map(|r| r.sentences).collect();
+        assert_eq!(sizes, [2, 1, 0, 2, 3]);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        // Headline: claim P=1/2 R=1 F1=2/3; denial P=0 R=0 F1=0: macro 1/3, accuracy 1/2.
+        assert!(close(roles[0].model.accuracy, 0.5));
+        assert!(close(roles[0].model.macro_f1, 1.0 / 3.0));
+        // Headline+lede: claim F1 2/3; denial P=1 R=1/2 F1=2/3: macro 2/3, accuracy 2/3.
+        assert!(close(roles[4].model.accuracy, 2.0 / 3.0));
+        assert!(close(roles[4].model.macro_f1, 2.0 / 3.0));
+        assert!(close(roles[4].model.per_label[1].f1, 2.0 / 3.0));
+        // The decoded labels are all right here.
+        assert!(roles.iter().filter(|r| r.sentences > 0).all(|r| r
+            .decoded
+            .as_ref()
+            .unwrap()
+            .accuracy
+            == 1.0));
+        let text = roles_to_text(&roles);
+        assert!(text.contains("headline+lede"), "{text}");
+        assert!(text.contains("label-sequence decoder"), "{text}");
+        // Heading has no sentences: its labels are shown as `-`, not as a 0 F1.
+        let heading = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("heading"))
+            .unwrap();
+        assert!(heading.contains(" -"), "{heading}");
     }
 
     #[test]
@@ -1300,10 +1815,11 @@ mod tests {
                 alpha: 0.1,
                 ..ModelParams::default()
             },
+            None,
         )
         .unwrap();
         assert_eq!(r.examples, 10);
         assert_eq!(r.model.accuracy, 1.0);
-        assert!(train_test(train, &[], &ModelParams::default()).is_err());
+        assert!(train_test(train, &[], &ModelParams::default(), None).is_err());
     }
 }

@@ -3,6 +3,12 @@
 //! A [`ScoredArticle`] carries the article's metadata, every sentence with its role, label and
 //! probabilities, and the article's framing figures, one JSON object per line (JSONL). It is
 //! everything a report needs, so reports can be built from many scoring jobs' outputs.
+//!
+//! A sentence's label is the most probable one, or, when the model's label-sequence decoder
+//! ran ([`ScoredArticle::with_decoded_labels`]), the decoded one: the article then says
+//! `"decoder": w`, and a sentence whose decoded label differs from its most probable one keeps
+//! the latter in `"argmax"`. The probabilities, and so the framing figures, are the model's
+//! own either way.
 
 use crate::framing::{self, ArticleFraming, FramingError, FramingParams, Hedges};
 use crate::label::Label;
@@ -19,8 +25,12 @@ pub struct ScoredSentence {
     pub role: Role,
     /// The sentence text.
     pub text: String,
-    /// The most probable label (ties broken by the spec's precedence).
+    /// The label: the most probable one (ties broken by the spec's precedence), or the
+    /// decoded one when the article's labels were decoded.
     pub label: Label,
+    /// The most probable label, present only when the decoded `label` differs from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argmax: Option<Label>,
     /// Probabilities in [`Label::ALL`] order.
     pub probs: [f64; 4],
     /// Hedge strength of the sentence in [0, 1] under the hedge list used when scoring.
@@ -65,21 +75,28 @@ pub struct ScoredArticle {
     /// Which model scored it (its name and fingerprint), when known.
     #[serde(default)]
     pub model: Option<String>,
+    /// The label-sequence decoder's weight `w`, present only when the sentence labels were
+    /// decoded (see [`ScoredArticle::with_decoded_labels`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoder: Option<f64>,
     /// Every sentence, in order.
     pub sentences: Vec<ScoredSentence>,
     /// The article's framing figures.
     pub framing: ArticleFraming,
 }
 
+/// The spec's precedence of labels, which breaks ties between equally probable labels: the
+/// rarer stance first.
+pub const PRECEDENCE: [Label; 4] = [
+    Label::UsDenial,
+    Label::ExpertSkepticism,
+    Label::RussianClaim,
+    Label::Context,
+];
+
 /// The most probable label; ties go to the rarer stance by the spec's precedence
-/// (`us_denial` > `expert_skepticism` > `russian_claim` > `context`).
+/// (`us_denial` > `expert_skepticism` > `russian_claim` > `context`, [`PRECEDENCE`]).
 pub fn argmax_label(probs: &[f64; 4]) -> Label {
-    const PRECEDENCE: [Label; 4] = [
-        Label::UsDenial,
-        Label::ExpertSkepticism,
-        Label::RussianClaim,
-        Label::Context,
-    ];
     let mut best = PRECEDENCE[0];
     for l in PRECEDENCE {
         if probs[l.index()] > probs[best.index()] {
@@ -137,6 +154,7 @@ impl ScoredArticle {
                 role: s.role,
                 text: s.text.clone(),
                 label: argmax_label(&p),
+                argmax: None,
                 probs: p,
                 hedge: h.strength,
                 hedge_cues: h.cues,
@@ -150,9 +168,29 @@ impl ScoredArticle {
             url: meta.url,
             title: meta.title,
             model,
+            decoder: None,
             sentences: scored,
             framing,
         })
+    }
+
+    /// The article with its sentences' labels replaced by `labels` (one per sentence, in
+    /// order), the labels a label-sequence decoder of weight `weight` chose from the
+    /// sentences' probabilities. Marks the article (`decoder`) and every sentence whose label
+    /// changes from its most probable one (`argmax`); probabilities and framing are unchanged.
+    pub fn with_decoded_labels(mut self, labels: &[Label], weight: f64) -> ScoredArticle {
+        assert_eq!(
+            labels.len(),
+            self.sentences.len(),
+            "one decoded label per sentence"
+        );
+        for (s, &l) in self.sentences.iter_mut().zip(labels) {
+            let argmax = argmax_label(&s.probs);
+            s.label = l;
+            s.argmax = (l != argmax).then_some(argmax);
+        }
+        self.decoder = Some(weight);
+        self
     }
 
     /// The article as one JSON line (no trailing newline).
@@ -294,6 +332,33 @@ mod tests {
             msg.contains("part2.jsonl") && msg.contains("line 2"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn decoded_labels_replace_labels_and_keep_probabilities_and_framing() {
+        let a = sample();
+        let plain = a.to_json_line();
+        assert!(!plain.contains("\"decoder\"") && !plain.contains("\"argmax\""));
+        let d = a.clone().with_decoded_labels(
+            &[Label::RussianClaim, Label::UsDenial, Label::UsDenial],
+            0.5,
+        );
+        assert_eq!(d.decoder, Some(0.5));
+        // Only the third sentence changes (context -> denial); it keeps its argmax.
+        assert_eq!(d.sentences[0].argmax, None);
+        assert_eq!(d.sentences[2].label, Label::UsDenial);
+        assert_eq!(d.sentences[2].argmax, Some(Label::Context));
+        for (x, y) in a.sentences.iter().zip(&d.sentences) {
+            assert_eq!(x.probs, y.probs);
+        }
+        assert_eq!(a.framing, d.framing);
+        let line = d.to_json_line();
+        assert!(line.contains("\"decoder\":0.5"), "{line}");
+        assert_eq!(line.matches("\"argmax\"").count(), 1, "{line}");
+        let back: Vec<ScoredArticle> = read_scores(line.as_bytes(), "d.jsonl")
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(back, vec![d]);
     }
 
     #[test]

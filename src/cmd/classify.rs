@@ -21,7 +21,11 @@ field; every other field is passed through unchanged and in order. Any other non
 line is one plain-text sentence. Blank lines are skipped. Output: each item as a JSON\n\
 line with \"label\" and \"probs\" ({\"russian_claim\": p, \"us_denial\": p,\n\
 \"expert_skepticism\": p, \"context\": p}) added (replacing fields of those names).\n\
-Consecutive lines with the same \"article\" are classified together, in order.\n\
+Consecutive lines with the same \"article\" are classified together, in order, and their\n\
+labels decoded together by the model's label-sequence decoder (the shipped model has one):\n\
+\"label\" is then the decoded label, and a line whose decoded label differs from its most\n\
+probable one also gets \"argmax\" (that label); \"probs\" are the model's own. Lines without\n\
+\"article\", plain-text lines and --no-decode give the most probable label.\n\
 A UTF-8 byte order mark at the start of the input is skipped. A JSON object may not give a\n\
 key twice, and a line may be at most 64 MiB long: either is an error naming the line.")]
 pub struct ClassifyArgs {
@@ -31,6 +35,10 @@ pub struct ClassifyArgs {
     /// Input file, or `-` for stdin.
     #[arg(value_name = "FILE", default_value = "-")]
     pub input: PathBuf,
+    /// Label each line by its most probable label, without the model's label-sequence
+    /// decoder (the probabilities are the same either way).
+    #[arg(long)]
+    pub no_decode: bool,
 }
 
 /// Loads `path`, or the embedded default model when no path is given.
@@ -210,18 +218,31 @@ const PART: usize = 256;
 
 /// Part of a batch: its items, and the texts of the batch's lines just before and after it
 /// (neighbour features look one sentence each way, so the part's rows are the rows it has
-/// in the whole batch).
+/// in the whole batch); `decode` when its labels are decoded (then it is a whole batch).
 struct Part {
     items: Vec<Item>,
     before: Option<String>,
     after: Option<String>,
+    decode: bool,
 }
 
-/// Cuts batches into parts of at most [`PART`] lines, in order.
-fn into_parts(batches: Vec<Vec<Item>>) -> Vec<Part> {
+/// Cuts batches into parts of at most [`PART`] lines, in order. With `decode`, a batch of
+/// lines with an `article` (not null) is kept whole as one part with `decode` set: the
+/// decoder reads an article's sentences as one sequence.
+fn into_parts(batches: Vec<Vec<Item>>, decode: bool) -> Vec<Part> {
     let mut parts = Vec::new();
     for batch in batches {
         let n = batch.len();
+        let article = batch.first().and_then(Item::article);
+        if decode && article.is_some_and(|a| !a.is_null()) {
+            parts.push(Part {
+                items: batch,
+                before: None,
+                after: None,
+                decode: true,
+            });
+            continue;
+        }
         let mut rest = batch.into_iter();
         let mut start = 0;
         let mut before: Option<String> = None;
@@ -233,6 +254,7 @@ fn into_parts(batches: Vec<Vec<Item>>) -> Vec<Part> {
                 items,
                 before: before.take(),
                 after: None,
+                decode: false,
             });
             before = last;
         }
@@ -260,20 +282,37 @@ fn render_part(model: &Model, part: Part, mut out: Vec<u8>) -> Result<Vec<u8>> {
     if part.before.is_some() {
         probs.remove(0);
     }
+    let decoded = model
+        .decoder()
+        .filter(|_| part.decode)
+        .map(|d| d.decode(&probs, &Label::ALL));
     let batch = part.items;
     // Each line is its text (escaped: usually as long) and at most about 200 bytes more
     // (keys, label, four floats), so the buffer is rarely grown (and copied).
     let text_bytes: usize = batch.iter().map(|i| i.text.len()).sum();
     out.clear();
     out.reserve(text_bytes + batch.len() * 256);
-    for (item, p) in batch.into_iter().zip(probs) {
+    for (n, (item, p)) in batch.into_iter().zip(probs).enumerate() {
         match item.record {
             Some(mut record) => {
                 let mut pm = Map::new();
                 for l in Label::ALL {
                     pm.insert(l.as_str().to_string(), Value::from(p[l.index()]));
                 }
-                record.insert("label".to_string(), Value::from(argmax_label(&p).as_str()));
+                let argmax = argmax_label(&p);
+                match decoded.as_ref().and_then(|d| d.get(n)) {
+                    Some(&label) => {
+                        record.insert("label".to_string(), Value::from(label.as_str()));
+                        if label != argmax {
+                            record.insert("argmax".to_string(), Value::from(argmax.as_str()));
+                        } else {
+                            record.shift_remove("argmax");
+                        }
+                    }
+                    None => {
+                        record.insert("label".to_string(), Value::from(argmax.as_str()));
+                    }
+                }
                 record.insert("probs".to_string(), Value::Object(pm));
                 serde_json::to_writer(&mut out, &record)?;
             }
@@ -357,7 +396,7 @@ fn flush(
     output: &mut Output,
     reader: Option<&mut BlockReader>,
 ) -> Result<Option<Block>> {
-    let parts = into_parts(std::mem::take(ready));
+    let parts = into_parts(std::mem::take(ready), model.decoder().is_some());
     let previous = std::mem::take(&mut output.pending);
     let keep = output.spare.len().saturating_sub(parts.len());
     let buffers = output.spare.split_off(keep);
@@ -628,7 +667,10 @@ fn split_block(block: &[u8], n: usize) -> Vec<&[u8]> {
 
 /// Runs the command.
 pub fn run(args: ClassifyArgs) -> Result<()> {
-    let model = load_model(args.model.as_deref())?;
+    let mut model = load_model(args.model.as_deref())?;
+    if args.no_decode {
+        model = model.with_decoder(None);
+    }
     let (name, reader): (String, Box<dyn Read + Send>) = if args.input.as_os_str() == "-" {
         ("<stdin>".to_string(), Box::new(std::io::stdin()))
     } else {
@@ -766,9 +808,10 @@ mod tests {
                 items: items(),
                 before: None,
                 after: None,
+                decode: false,
             };
             let whole = render_part(&model, whole, Vec::new()).unwrap();
-            let parts = into_parts(vec![items()]);
+            let parts = into_parts(vec![items()], true);
             assert_eq!(parts.len(), n.div_ceil(PART));
             let mut out = Vec::new();
             for part in parts {
@@ -780,6 +823,7 @@ mod tests {
                 items: items().into_iter().skip(1).take(1).collect(),
                 before: None,
                 after: None,
+                decode: false,
             };
             if n > 2 {
                 let line = render_part(&model, alone, Vec::new()).unwrap();

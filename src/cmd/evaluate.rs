@@ -1,11 +1,11 @@
 //! `claimtrack evaluate`: measure the model on gold data by grouped cross-validation,
 //! nested cross-validation or a separate test file, beside a majority-class baseline.
 
-use super::train::{DataArgs, ModelArgs};
+use super::train::{DataArgs, DecodeArgs, ModelArgs};
 use anyhow::{bail, Context, Result};
 use claimtrack::evaluate::{
-    cross_validate, groups_to_text, learning_curve, nested_cross_validate, per_group, train_test,
-    FoldScheme, GroupKey, ParamGrid,
+    cross_validate, groups_to_text, learning_curve, nested_cross_validate, per_group, per_role,
+    roles_to_text, train_test, FoldScheme, GroupKey, ParamGrid,
 };
 use claimtrack::gold;
 use claimtrack::model::ClassWeight;
@@ -30,6 +30,18 @@ impl From<GroupArg> for GroupKey {
     }
 }
 
+/// What `--by` scores separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ByArg {
+    /// Each outlet, worst first, with its most frequent confusion.
+    Outlet,
+    /// Each article, worst first, with its most frequent confusion.
+    Article,
+    /// Each position role (headline, lede, heading, body) and headline+lede pooled:
+    /// accuracy, macro-F1 and F1 per label.
+    Role,
+}
+
 /// Arguments of `claimtrack evaluate`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
@@ -38,13 +50,16 @@ claimtrack evaluate --data data/gold --group outlet                       # leav
 claimtrack evaluate --data data/gold --nested --folds 10                  # honest tuning estimate\n  \
 claimtrack evaluate --data data/gold --group outlet --folds 10 --learning-curve 0.1,0.25,0.5,1\n  \
 claimtrack evaluate --data data/gold --test data/held-out.jsonl --json    # train/test\n  \
+claimtrack evaluate --data data/gold --group outlet --by role              # per headline, lede, body...\n  \
 claimtrack evaluate --data data/gold --dump-examples target/examples.jsonl\n\n\
 Cross-validation is always grouped: by article by default, because outlets syndicate the\n\
 same wire text and a random split would leak it. Metrics are pooled over the held-out\n\
 predictions (precision, recall, F1 per label, macro-F1, accuracy, confusion matrix) and\n\
 shown beside a majority-class baseline on the same folds. With --nested, an inner grouped CV\n\
 on each outer training part picks alpha and class weighting; the held-out part is never\n\
-used for tuning.")]
+used for tuning. Each fold's model also gets a label-sequence decoder whose weight is chosen\n\
+by an inner cross-validation by article inside the fold's training part, and the report shows\n\
+the argmax and the decoded labels' scores side by side (--no-decode: argmax only).")]
 pub struct EvaluateArgs {
     #[command(flatten)]
     pub data: DataArgs,
@@ -72,9 +87,10 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',', conflicts_with_all = ["test", "nested"])]
     pub learning_curve: Option<Vec<f64>>,
     /// Error analysis: after the report, score each outlet (or article) separately, worst
-    /// first, with its most frequent confusion. Value: the grouping (default: outlet).
+    /// first, with its most frequent confusion; or each sentence role (headline, lede,
+    /// heading, body, and headline+lede pooled). Value: the grouping (default: outlet).
     #[arg(long, value_enum, value_name = "GROUP", num_args = 0..=1, default_missing_value = "outlet")]
-    pub by: Option<GroupArg>,
+    pub by: Option<ByArg>,
     /// Print the report as JSON (with every held-out prediction) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -125,6 +141,8 @@ pub struct EvaluateArgs {
     pub worst: usize,
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
 }
 
 /// Runs the command.
@@ -162,6 +180,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     }
     let params = args.model.params()?;
     params.validate().context("invalid model settings")?;
+    let decoder = args.decode.params()?;
     if let Some(path) = &args.dump_features {
         use std::fmt::Write as _;
         let (featurizer, rows) = params.design_matrix(&examples);
@@ -225,13 +244,14 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         }
         let test = gold::load(test_path, &args.data.article_dirs())
             .with_context(|| format!("cannot load test data from {}", test_path.display()))?;
-        let report = train_test(&examples, &test.examples, &params).with_context(|| {
-            format!(
-                "train/test evaluation on {} and {} failed",
-                args.data.data.display(),
-                test_path.display()
-            )
-        })?;
+        let report = train_test(&examples, &test.examples, &params, decoder.as_ref())
+            .with_context(|| {
+                format!(
+                    "train/test evaluation on {} and {} failed",
+                    args.data.data.display(),
+                    test_path.display()
+                )
+            })?;
         // Predictions index the test examples from here on.
         scored = test.examples;
         report
@@ -251,22 +271,34 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             key,
             k: args.inner_folds,
         };
-        nested_cross_validate(&examples, &params, &grid, scheme, inner).with_context(|| {
-            format!(
-                "nested cross-validation on {} failed",
-                args.data.data.display()
-            )
-        })?
+        nested_cross_validate(&examples, &params, &grid, scheme, inner, decoder.as_ref())
+            .with_context(|| {
+                format!(
+                    "nested cross-validation on {} failed",
+                    args.data.data.display()
+                )
+            })?
     } else {
-        cross_validate(&examples, &params, scheme)
+        cross_validate(&examples, &params, scheme, decoder.as_ref())
             .with_context(|| format!("cross-validation on {} failed", args.data.data.display()))?
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let group_key = |by: ByArg| match by {
+        ByArg::Outlet => Some(GroupKey::Outlet),
+        ByArg::Article => Some(GroupKey::Article),
+        ByArg::Role => None,
+    };
     if args.json {
         match args.by {
+            Some(ByArg::Role) => {
+                let roles = per_role(&scored, &report);
+                let v = serde_json::json!({ "report": report, "roles": roles });
+                serde_json::to_writer_pretty(&mut out, &v)?;
+            }
             Some(by) => {
-                let groups = per_group(&scored, &report, by.into());
+                let key = group_key(by).unwrap_or(GroupKey::Outlet);
+                let groups = per_group(&scored, &report, key);
                 let v = serde_json::json!({ "report": report, "groups": groups });
                 serde_json::to_writer_pretty(&mut out, &v)?;
             }
@@ -275,14 +307,20 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         writeln!(out)?;
     } else {
         write!(out, "{}", report.to_text())?;
-        if let Some(by) = args.by {
-            let key: GroupKey = by.into();
-            writeln!(out)?;
-            write!(
-                out,
-                "{}",
-                groups_to_text(key, &per_group(&scored, &report, key))
-            )?;
+        match args.by.map(|by| (by, group_key(by))) {
+            Some((_, Some(key))) => {
+                writeln!(out)?;
+                write!(
+                    out,
+                    "{}",
+                    groups_to_text(key, &per_group(&scored, &report, key))
+                )?;
+            }
+            Some((_, None)) => {
+                writeln!(out)?;
+                write!(out, "{}", roles_to_text(&per_role(&scored, &report)))?;
+            }
+            None => {}
         }
     }
     out.flush()?;

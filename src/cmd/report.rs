@@ -24,7 +24,9 @@ The score runs from -1 (the back channel is framed as not credible: denials and 
 come first, or the claim is hedged) to +1 (the claim is prominent and stated as fact); 0 is\n\
 balanced. Intervals are seeded Bayesian-bootstrap intervals over articles and sentences; an\n\
 outlet without any claim-related sentence gets n/a. Evidence lists the sentences whose removal\n\
-would move the score most. The report is the same whatever the order or split of the inputs.\n\
+would move the score most. Sentence labels (counts, strips, evidence) are decoded article by\n\
+article when the model carries a label-sequence decoder, and the model line says so;\n\
+--no-decode shows the most probable labels. The scores use probabilities, not labels. The report is the same whatever the order or split of the inputs.\n\
 docs/FRAMING.md defines the formula.")]
 pub struct ReportArgs {
     /// Article files, directories (read recursively: .txt, .md, .jsonl) or `-` for stdin.
@@ -63,6 +65,11 @@ pub struct ReportArgs {
     pub max_strips: usize,
     #[command(flatten)]
     pub framing: FramingArgs,
+    /// Count and show each sentence's most probable label, without the model's
+    /// label-sequence decoder (the framing scores are the same either way; unused with
+    /// --from-scores, whose files carry their labels).
+    #[arg(long, conflicts_with = "from_scores")]
+    pub no_decode: bool,
     /// No progress bar on stderr (it is also hidden when stderr is not a terminal).
     #[arg(long, short)]
     pub quiet: bool,
@@ -116,7 +123,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
     if !args.from_scores.is_empty() {
         read_score_files(&args.from_scores, &mut builder, args.quiet)?;
     } else {
-        let model = load_model(args.model.as_deref())?;
+        let model = load_model(args.model.as_deref(), !args.no_decode)?;
         let input = InputArgs {
             inputs: args.inputs.clone(),
             outlet: args.outlet.clone(),

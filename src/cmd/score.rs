@@ -11,7 +11,7 @@ use claimtrack::atomic::AtomicFile;
 use claimtrack::clean::Cleaner;
 use claimtrack::framing::{FramingParams, Hedges};
 use claimtrack::model::Model;
-use claimtrack::scored::{ArticleMeta, ScoredArticle};
+use claimtrack::scored::{ArticleMeta, ScoredArticle, PRECEDENCE};
 use claimtrack::split::article_sentences;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -81,7 +81,12 @@ Each output line is one article: {id, outlet, date, url, title, model, sentences
 text, label, probs, hedge, hedge_cues}], framing: {score, interval, balance, primacy, headline,\n\
 stance_mass, hedge_rate, first_stance}}. probs are in the order russian_claim, us_denial,\n\
 expert_skepticism, context. The score runs from -1 (the claim is framed as not credible) to +1\n\
-(framed as credible); docs/FRAMING.md defines it.")]
+(framed as credible); docs/FRAMING.md defines it.\n\n\
+When the model carries a label-sequence decoder (the shipped one does), each article's labels\n\
+are decoded together: the line then has \"decoder\": w, a sentence whose decoded label differs\n\
+from its most probable one keeps the latter in \"argmax\", and the model field says so. The\n\
+probabilities and the framing score are the model's own either way. --no-decode gives the\n\
+per-sentence most probable labels.")]
 pub struct ScoreArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -93,19 +98,26 @@ pub struct ScoreArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub framing: FramingArgs,
+    /// Label each sentence by its most probable label, without the model's label-sequence
+    /// decoder (probabilities and framing scores are the same either way).
+    #[arg(long)]
+    pub no_decode: bool,
     /// No progress bar on stderr (it is also hidden when stderr is not a terminal).
     #[arg(long, short)]
     pub quiet: bool,
 }
 
-/// A loaded model with the one-line description reports carry.
+/// A loaded model with the one-line description reports carry. Its label-sequence decoder,
+/// if it has one, decodes every article's labels.
 pub(crate) struct LoadedModel {
     pub model: Model,
     pub info: String,
 }
 
-/// Loads `--model FILE` or the shipped default model.
-pub(crate) fn load_model(path: Option<&Path>) -> Result<LoadedModel> {
+/// Loads `--model FILE` or the shipped default model; `decode` false drops its
+/// label-sequence decoder, if it has one (with it, the description says the labels are
+/// decoded).
+pub(crate) fn load_model(path: Option<&Path>, decode: bool) -> Result<LoadedModel> {
     let (model, source) = match path {
         Some(p) => (
             Model::load(p).with_context(|| format!("cannot load the model {}", p.display()))?,
@@ -118,6 +130,14 @@ pub(crate) fn load_model(path: Option<&Path>) -> Result<LoadedModel> {
             "built-in default model".to_string(),
         ),
     };
+    // The fingerprint is that of what labels the sentences: without --no-decode the whole
+    // model, with it the model without its decoder (the same bytes as a model trained without
+    // one, so the outputs are those of the decoder-less model, byte for byte).
+    let model = if decode {
+        model
+    } else {
+        model.with_decoder(None)
+    };
     let json = model
         .to_json_string()
         .context("cannot fingerprint the model")?;
@@ -127,8 +147,12 @@ pub(crate) fn load_model(path: Option<&Path>) -> Result<LoadedModel> {
         .map(|b| format!("{b:02x}"))
         .collect();
     let t = model.training();
+    let decoded = model
+        .decoder()
+        .map(|d| format!("; labels decoded, w={}", d.weight))
+        .unwrap_or_default();
     let info = format!(
-        "{source} (sha256 {hash}, trained on {} sentences from {} articles)",
+        "{source} (sha256 {hash}, trained on {} sentences from {} articles{decoded})",
         t.examples, t.articles
     );
     Ok(LoadedModel { model, info })
@@ -166,7 +190,7 @@ pub(crate) fn score_article(
         url: article.url.clone(),
         title: article.title.clone(),
     };
-    ScoredArticle::new(
+    let scored = ScoredArticle::new(
         meta,
         &sentences,
         &probs,
@@ -174,7 +198,16 @@ pub(crate) fn score_article(
         params,
         hedges,
     )
-    .with_context(|| format!("cannot score the article from {}", article.source))
+    .with_context(|| format!("cannot score the article from {}", article.source))?;
+    Ok(match model.model.decoder() {
+        Some(d) => {
+            // The probabilities as scored (checked and normalised), ties as the argmax's.
+            let probs: Vec<[f64; 4]> = scored.sentences.iter().map(|s| s.probs).collect();
+            let labels = d.decode(&probs, &PRECEDENCE);
+            scored.with_decoded_labels(&labels, d.weight)
+        }
+        None => scored,
+    })
 }
 
 /// Streams the inputs' articles in batches, scores each batch in parallel and hands the scored
@@ -223,7 +256,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         refuse_input_outputs(&guard, [out.as_path()])?;
     }
     let (params, hedges) = args.framing.load()?;
-    let model = load_model(args.model.as_deref())?;
+    let model = load_model(args.model.as_deref(), !args.no_decode)?;
     let bar = progress(args.quiet, "articles scored");
     let (mut articles, mut sentences) = (0usize, 0usize);
     let mut write_all = |out: &mut dyn Write, name: &str| -> Result<()> {

@@ -2,10 +2,11 @@
 //! Also owns the gold-data and hyper-parameter arguments shared with `evaluate`.
 
 use anyhow::{Context, Result};
-use claimtrack::evaluate::{select_params, FoldScheme, GroupKey, ParamGrid};
+use claimtrack::evaluate::{fit_with_decoder, select_params, FoldScheme, GroupKey, ParamGrid};
 use claimtrack::features::FeaturizerParams;
 use claimtrack::gold::{self, GoldSet};
-use claimtrack::model::{ClassWeight, DataFile, ModelParams, Solver};
+use claimtrack::model::decode::DEFAULT_DECODER_WEIGHTS;
+use claimtrack::model::{ClassWeight, DataFile, DecoderParams, ModelParams, Solver};
 use claimtrack::Label;
 use std::path::PathBuf;
 
@@ -168,12 +169,49 @@ impl ModelArgs {
     }
 }
 
+/// Label-sequence decoder options (shared by `train` and `evaluate`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DecodeArgs {
+    /// No label-sequence decoder: `train` writes a model without one, `evaluate` measures
+    /// the per-sentence argmax only (and runs about six times faster).
+    #[arg(long, help_heading = "Decoder")]
+    pub no_decode: bool,
+    /// Candidate decoder weights w (comma-separated, 0 to 100): the one with the best
+    /// macro-F1 under an inner cross-validation by article inside the training data is kept.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_values_t = DEFAULT_DECODER_WEIGHTS.to_vec(), help_heading = "Decoder")]
+    pub decode_weights: Vec<f64>,
+    /// Folds (of whole articles) of that inner cross-validation.
+    #[arg(long, value_name = "K", default_value_t = DecoderParams::default().inner_folds, help_heading = "Decoder")]
+    pub decode_folds: usize,
+}
+
+impl DecodeArgs {
+    /// The decoder settings asked for (`None` with --no-decode), checked.
+    pub fn params(&self) -> Result<Option<DecoderParams>> {
+        if self.no_decode {
+            return Ok(None);
+        }
+        let p = DecoderParams {
+            weights: self.decode_weights.clone(),
+            inner_folds: self.decode_folds,
+        };
+        p.validate()
+            .context("check --decode-weights (0 to 100) and --decode-folds (at least 2)")?;
+        Ok(Some(p))
+    }
+}
+
 /// Arguments of `claimtrack train`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
 claimtrack train --data data/gold --articles ../shared/corpus   # retrain the default model\n  \
 claimtrack train --data my-labels.jsonl --out models/mine.json --alpha 0.5\n  \
-claimtrack train --data data/gold --tune --out models/tuned.json\n\n\
+claimtrack train --data data/gold --tune --out models/tuned.json\n  \
+claimtrack train --data data/gold --no-decode --out models/argmax.json   # no label-sequence decoder\n\n\
+By default the model carries a label-sequence decoder: label-transition scores from the gold\n\
+articles and their weight w, chosen by an inner cross-validation by article over\n\
+--decode-weights (docs/MODEL.md). `score`, `report` and `classify` use it unless given\n\
+--no-decode.\n\n\
 The model file records the settings, the SHA-256 of every gold file and article used, the\n\
 label counts and whether the optimizer converged. The same data and settings always give a\n\
 byte-identical file. Check a model before shipping it with `claimtrack evaluate`.")]
@@ -194,6 +232,8 @@ pub struct TrainArgs {
     pub tune: bool,
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
 }
 
 /// Runs the command.
@@ -209,6 +249,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let set = args.data.load()?;
     let mut params = args.model.params()?;
     params.validate().context("invalid training settings")?;
+    let decoder = args.decode.params()?;
     if args.tune {
         let grid = ParamGrid::default();
         let scheme = FoldScheme::GroupKFold {
@@ -245,10 +286,27 @@ pub fn run(args: TrainArgs) -> Result<()> {
             sha256: sha256.clone(),
         })
         .collect();
-    let model = params
-        .fit(&set.examples)
+    let model = fit_with_decoder(&set.examples, &params, decoder.as_ref())
         .with_context(|| format!("training on {} failed", args.data.data.display()))?
         .with_data_files(files, set.articles.clone());
+    if let Some(d) = model.decoder() {
+        let scores: Vec<String> = d
+            .selection
+            .scores
+            .iter()
+            .map(|s| format!("w={} {:.3}", s.weight, s.macro_f1))
+            .collect();
+        eprintln!(
+            "label-sequence decoder: w={} chosen by {} (macro-F1: {})",
+            d.weight,
+            d.selection.scheme,
+            if scores.is_empty() {
+                "-".to_string()
+            } else {
+                scores.join(", ")
+            }
+        );
+    }
     let t = model.training();
     if !t.convergence.converged {
         eprintln!(

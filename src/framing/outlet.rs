@@ -59,7 +59,8 @@ pub struct ArticleDigest {
     pub model: Option<String>,
     /// Number of sentences.
     pub sentences: usize,
-    /// Sentences per (most probable) label, in [`Label::ALL`] order.
+    /// Sentences per label (the sentences' `label`: most probable, or decoded), in
+    /// [`Label::ALL`] order.
     pub label_counts: [usize; 4],
     /// Sum of probabilities per label over the sentences.
     pub prob_sums: [f64; 4],
@@ -84,7 +85,7 @@ impl ArticleDigest {
         let mut prob_sums = [0.0; 4];
         for s in &a.sentences {
             let probs = super::check_probs(&a.id, s.index, s.probs)?;
-            label_counts[crate::scored::argmax_label(&probs).index()] += 1;
+            label_counts[s.label.index()] += 1;
             for (sum, q) in prob_sums.iter_mut().zip(probs) {
                 *sum += q;
             }
@@ -107,7 +108,7 @@ impl ArticleDigest {
                     outlet: a.outlet.clone(),
                     index: s.index,
                     role: s.role,
-                    label: crate::scored::argmax_label(&s.probs),
+                    label: s.label,
                     probs: s.probs,
                     hedge: unit.hedge,
                     text: s.text.clone(),
@@ -144,7 +145,7 @@ pub struct OutletReport {
     pub articles_with_stance: usize,
     /// Sentences read.
     pub sentences: usize,
-    /// Sentences per most probable label, in [`Label::ALL`] order.
+    /// Sentences per label (most probable, or decoded), in [`Label::ALL`] order.
     pub label_counts: [usize; 4],
     /// Mean probability per label over all sentences (sums to 1), in [`Label::ALL`] order.
     pub label_shares: [f64; 4],
@@ -169,7 +170,7 @@ pub struct OutletArticle<'a> {
     pub id: &'a str,
     /// Number of sentences.
     pub sentences: usize,
-    /// Sentences per most probable label, in [`Label::ALL`] order.
+    /// Sentences per label (most probable, or decoded), in [`Label::ALL`] order.
     pub label_counts: [usize; 4],
     /// Sum of probabilities per label over the sentences.
     pub prob_sums: [f64; 4],

@@ -259,6 +259,7 @@ mod tests {
                 role: ROLES[i % 4],
                 text: texts[i % 4].to_string(),
                 label: Label::RussianClaim,
+                argmax: None,
                 probs: probs[i % 4],
                 hedge: 0.0,
                 hedge_cues: Vec::new(),

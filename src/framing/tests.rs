@@ -15,6 +15,7 @@ fn ss(index: usize, role: Role, text: &str, probs: [f64; 4]) -> ScoredSentence {
         role,
         text: text.to_string(),
         label: crate::scored::argmax_label(&probs),
+        argmax: None,
         probs,
         hedge: 0.0,
         hedge_cues: vec![],

@@ -1,14 +1,19 @@
 //! The model file: a JSON document that carries everything needed to use a model.
 //!
-//! Layout (format version 2; version 1 files, written before the cue and neighbour feature
-//! groups existed, still load: their featurizer settings simply lack those groups):
+//! Layout (format version 3; version 2 files, written before the label-sequence decoder
+//! existed, and version 1 files, written before the cue and neighbour feature groups, still
+//! load: they have no decoder, and version 1 settings simply lack those groups):
 //!
 //! ```text
-//! { "format_version": 2,
+//! { "format_version": 3,
 //!   "checksum": "sha256:<hex of the compact JSON of `content`>",
 //!   "content": { "labels", "active_labels", "featurizer", "vocabulary", "idf",
-//!                "weights" (one [4] row per vocabulary term), "intercepts", "training" } }
+//!                "weights" (one [4] row per vocabulary term), "intercepts", "training",
+//!                "decoder" (optional: weight, transitions, selection) } }
 //! ```
+//!
+//! A model without a decoder is written as format version 2, exactly as before version 3
+//! existed (older claimtrack builds read it); a decoder needs version 3.
 //!
 //! Loading checks, in order: JSON syntax, the format version (a newer one asks the user to
 //! upgrade claimtrack), the field layout, the checksum, then the shapes. Writing is
@@ -19,15 +24,21 @@
 //! not parse 100,000 floats from text. That form holds the same model, bit for bit; it is
 //! only used when the build verified the checksum, and the full JSON stays embedded too.
 
-use super::{Model, ModelError, TrainingInfo, K, MAX_WEIGHT};
+use super::{Decoder, Model, ModelError, TrainingInfo, K, MAX_WEIGHT};
 use crate::features::{FeatureError, Featurizer, FeaturizerParams};
 use crate::label::Label;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-/// The newest model file format this build reads and the one it writes.
-pub const FORMAT_VERSION: u64 = 2;
+/// The newest model file format this build reads, and the one it writes for a model with a
+/// label-sequence decoder. A model without one is written as format version 2 (the oldest
+/// that holds it, byte for byte what claimtrack wrote before decoders existed), so older
+/// builds keep reading it.
+pub const FORMAT_VERSION: u64 = 3;
+
+/// The first format version whose files may carry a label-sequence decoder.
+const DECODER_VERSION: u64 = 3;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,6 +59,9 @@ pub(super) struct Content {
     pub(super) weights: Vec<[f64; 4]>,
     pub(super) intercepts: [f64; 4],
     pub(super) training: TrainingInfo,
+    /// The label-sequence decoder (absent: none; always absent before format version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) decoder: Option<Decoder>,
 }
 
 pub(super) fn checksum_of(content: &Content) -> Result<String, ModelError> {
@@ -70,12 +84,17 @@ impl Model {
             weights: self.weights.clone(),
             intercepts: self.intercepts,
             training: self.training.clone(),
+            decoder: self.decoder.clone(),
         };
         // Write only what loading accepts (a model trained with too small an alpha can hold
         // weights beyond the bound).
         check_content(&content, content.vocabulary.len())?;
         let file = ModelFile {
-            format_version: FORMAT_VERSION,
+            format_version: if content.decoder.is_some() {
+                DECODER_VERSION
+            } else {
+                DECODER_VERSION - 1
+            },
             checksum: checksum_of(&content)?,
             content,
         };
@@ -125,6 +144,7 @@ impl Model {
 
     /// Checks a parsed model file (checksum, then shapes) and builds the model.
     fn from_file(file: ModelFile, verify_checksum: bool) -> Result<Model, ModelError> {
+        check_decoder_version(&file)?;
         if verify_checksum {
             let computed = checksum_of(&file.content)?;
             if computed != file.checksum {
@@ -153,6 +173,7 @@ impl Model {
             intercepts: c.intercepts,
             active,
             training: c.training,
+            decoder: c.decoder,
         })
     }
 
@@ -169,6 +190,7 @@ impl Model {
                 supported: FORMAT_VERSION,
             });
         }
+        check_decoder_version(&file)?;
         let n = numbers.len() / (5 * 8);
         if numbers.len() != n * 5 * 8 {
             return Err(ModelError::Shape(format!(
@@ -270,6 +292,19 @@ pub(super) fn embedded_default_split() -> Option<(&'static str, &'static str, &'
     include!(concat!(env!("OUT_DIR"), "/default_model_split.rs"))
 }
 
+/// Refuses a decoder in a file of a format version from before decoders existed (such a
+/// file was not written by claimtrack).
+fn check_decoder_version(file: &ModelFile) -> Result<(), ModelError> {
+    if file.format_version < DECODER_VERSION && file.content.decoder.is_some() {
+        return Err(ModelError::Parse(format!(
+            "format version {} has no `decoder`; a decoder needs format version {DECODER_VERSION} \
+             or later",
+            file.format_version
+        )));
+    }
+    Ok(())
+}
+
 /// A [`ModelError::Parse`] with `e`'s message; control characters that the message may
 /// quote from the file (serde_json quotes unknown field and variant names) are escaped.
 fn parse_error(e: impl std::fmt::Display) -> ModelError {
@@ -304,6 +339,9 @@ fn check_content(c: &Content, n_terms: usize) -> Result<[bool; K], ModelError> {
         )));
     }
     check_numbers(c)?;
+    if let Some(d) = &c.decoder {
+        d.check()?;
+    }
     let mut active = [false; K];
     for l in &c.active_labels {
         active[l.index()] = true;

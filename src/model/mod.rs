@@ -4,14 +4,17 @@
 //! ([`ModelParams::fit`]), prediction ([`Model::predict_proba`], [`Model::predict_article`]),
 //! explanations ([`Model::explain`]) and the model file ([`Model::save`], [`Model::load`],
 //! the embedded [`Model::default_model`]). How the weights are found lives in `train`; the
-//! file format in `file`.
+//! file format in `file`; the optional label-sequence decoder a model may carry
+//! ([`Model::decoder`]) in [`decode`].
 //!
 //! Inference never builds a dense matrix: a sentence's score for class `c` is
 //! `b[c] + sum_j x_j * W[j, c]` over its non-zero features, followed by a softmax.
 
+pub mod decode;
 mod file;
 mod train;
 
+pub use decode::{Decoder, DecoderParams, Transitions};
 pub use file::{embedded_checksum_verified, embedded_default_json, FORMAT_VERSION};
 
 use crate::features::{FeatureError, Featurizer, FeaturizerParams, SparseVec};
@@ -294,6 +297,8 @@ pub struct Model {
     /// Labels seen in training; the others get probability 0.
     active: [bool; 4],
     training: TrainingInfo,
+    /// The label-sequence decoder, when the model was trained with one.
+    decoder: Option<Decoder>,
 }
 
 impl ModelParams {
@@ -431,6 +436,7 @@ impl ModelParams {
             intercepts,
             active,
             training,
+            decoder: None,
         })
     }
 }
@@ -575,6 +581,18 @@ impl Model {
     ) -> Model {
         self.training.data_files = files;
         self.training.articles_sha256 = articles_sha256;
+        self
+    }
+
+    /// The label-sequence decoder the model carries (`None`: trained without one, or a model
+    /// file from before decoders existed; labels are then the per-sentence argmax).
+    pub fn decoder(&self) -> Option<&Decoder> {
+        self.decoder.as_ref()
+    }
+
+    /// The model with `decoder` attached (or removed with `None`); stored in the model file.
+    pub fn with_decoder(mut self, decoder: Option<Decoder>) -> Model {
+        self.decoder = decoder;
         self
     }
 

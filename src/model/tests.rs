@@ -310,7 +310,7 @@ fn load_rejects_tampering_versions_and_bad_shapes() {
         err,
         ModelError::UnsupportedVersion {
             found: 7,
-            supported: 2
+            supported: 3
         }
     ));
     assert!(err.to_string().contains("upgrade claimtrack"));
@@ -530,6 +530,82 @@ fn format_version_1_files_without_cue_features_still_load() {
     );
 }
 
+/// A decoder for tests: transitions from the toy data, weight 0.5.
+fn toy_decoder() -> Decoder {
+    Decoder {
+        weight: 0.5,
+        transitions: Transitions::from_examples(&toy()),
+        selection: decode::WeightSelection {
+            scheme: "test".into(),
+            scores: vec![decode::WeightScore {
+                weight: 0.5,
+                macro_f1: 0.9,
+            }],
+        },
+    }
+}
+
+#[test]
+fn a_decoder_is_saved_as_format_version_3_and_loads_back_exactly() {
+    let model = ModelParams::default()
+        .fit(&toy())
+        .unwrap()
+        .with_decoder(Some(toy_decoder()));
+    let json = model.to_json_string().unwrap();
+    assert!(json.contains("\"format_version\": 3"));
+    let loaded = Model::from_json_str(&json).unwrap();
+    assert_eq!(loaded.decoder(), Some(&toy_decoder()));
+    assert_eq!(loaded.to_json_string().unwrap(), json);
+    // A decoder with an out-of-range number is refused on load, naming it.
+    let bad = edit_content(
+        &json,
+        |c| {
+            if let Some(d) = c.decoder.as_mut() {
+                d.transitions.start[1] = 1e9;
+            }
+        },
+        true,
+    );
+    let err = Model::from_json_str(&bad).unwrap_err().to_string();
+    assert!(err.contains("start score of `us_denial`"), "{err}");
+    let bad = edit_content(
+        &json,
+        |c| {
+            if let Some(d) = c.decoder.as_mut() {
+                d.weight = -1.0;
+            }
+        },
+        true,
+    );
+    assert!(matches!(
+        Model::from_json_str(&bad),
+        Err(ModelError::OutOfRange(_))
+    ));
+    // A decoder cannot hide in a file of an older format version.
+    let old = json.replacen("\"format_version\": 3", "\"format_version\": 2", 1);
+    let err = Model::from_json_str(&old).unwrap_err().to_string();
+    assert!(err.contains("needs format version 3"), "{err}");
+}
+
+#[test]
+fn format_version_2_files_load_without_a_decoder() {
+    // A model without a decoder is written as format version 2, byte for byte the layout
+    // of the files written before version 3 existed (no `decoder` key).
+    let model = ModelParams::default().fit(&toy()).unwrap();
+    let json = model.to_json_string().unwrap();
+    assert!(json.contains("\"format_version\": 2") && !json.contains("\"decoder\""));
+    let loaded = Model::from_json_str(&json).unwrap();
+    assert!(loaded.decoder().is_none());
+    assert_eq!(loaded, model);
+    // The same content labelled version 3 loads too, also without a decoder.
+    let v3 = json.replacen("\"format_version\": 2", "\"format_version\": 3", 1);
+    assert!(Model::from_json_str(&v3).unwrap().decoder().is_none());
+    // Adding a decoder makes it a version 3 file; removing it gives the version 2 bytes back.
+    let with = model.clone().with_decoder(Some(toy_decoder()));
+    assert_ne!(with.to_json_string().unwrap(), json);
+    assert_eq!(with.with_decoder(None).to_json_string().unwrap(), json);
+}
+
 /// Panics unless the two models are the same, bit for bit: featurizer state (see
 /// `Featurizer::assert_same_state`), every weight and intercept by `to_bits`, active
 /// labels, and training information (also compared as its exact JSON text).
@@ -544,6 +620,7 @@ fn assert_same_model(a: &Model, b: &Model) {
         b.intercepts.map(f64::to_bits)
     );
     assert_eq!(a.active, b.active);
+    assert_eq!(a.decoder, b.decoder);
     assert_eq!(a.training, b.training);
     assert_eq!(
         serde_json::to_string(&a.training).unwrap(),

@@ -14,7 +14,7 @@ use crate::framing::{
     aggregate_articles, ArticleDigest, Evidence, EvidencePool, FramingParams, Hedges,
     OutletArticle, OutletReport, PackedUnits, StanceUnit,
 };
-use crate::scored::{argmax_label, ScoredArticle};
+use crate::scored::ScoredArticle;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::cmp::Ordering;
@@ -167,14 +167,11 @@ impl ReportBuilder {
         let strip = (self.max_strips > 0).then(|| {
             a.sentences
                 .iter()
-                .map(|s| {
-                    let label = argmax_label(&s.probs);
-                    StripCell {
-                        index: s.index,
-                        label,
-                        confidence: s.probs[label.index()],
-                        text: super::cut(&s.text, self.strip_chars),
-                    }
+                .map(|s| StripCell {
+                    index: s.index,
+                    label: s.label,
+                    confidence: s.probs[s.label.index()],
+                    text: super::cut(&s.text, self.strip_chars),
                 })
                 .collect()
         });

@@ -87,9 +87,9 @@ impl fmt::Display for Format {
 pub struct StripCell {
     /// Sentence index.
     pub index: usize,
-    /// Most probable label.
+    /// The sentence's label (most probable, or decoded when the scores were decoded).
     pub label: Label,
-    /// Its probability.
+    /// The model's probability of that label.
     pub confidence: f64,
     /// The sentence text, cut to the builder's `strip_chars`.
     pub text: String,
@@ -112,7 +112,8 @@ pub struct ArticleSummary {
     pub model: Option<Arc<str>>,
     /// Number of sentences.
     pub sentences: usize,
-    /// Sentences per most probable label, in [`Label::ALL`] order.
+    /// Sentences per label (most probable, or decoded when the scores were decoded), in
+    /// [`Label::ALL`] order.
     pub label_counts: [usize; 4],
     /// The article's framing figures.
     pub framing: ArticleFraming,
