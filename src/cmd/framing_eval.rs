@@ -90,7 +90,8 @@ pub fn run(examples: &[Example], model: &ModelParams, a: FramingEvalArgs) -> Res
             },
             None => FoldScheme::LeaveOneGroupOut(GroupKey::Outlet),
         };
-        let cv = cross_validate(examples, model, scheme)
+        // The framing score uses the probabilities, not the labels: no decoder is needed.
+        let cv = cross_validate(examples, model, scheme, None)
             .context("cross-fitting the sentence labels failed")?;
         let mut probs = vec![[0.25; 4]; examples.len()];
         for p in &cv.predictions {
@@ -117,6 +118,7 @@ pub fn run(examples: &[Example], model: &ModelParams, a: FramingEvalArgs) -> Res
             role: e.role,
             text: e.text.clone(),
             label: argmax(p),
+            argmax: None,
             probs: *p,
             hedge: 0.0,
             hedge_cues: Vec::new(),
