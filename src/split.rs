@@ -14,19 +14,32 @@ use crate::sentence::{Role, Sentence};
 /// How many body sentences, counted from the top, form the lede.
 pub const LEDE_SENTENCES: usize = 2;
 
-/// Abbreviations that (almost) never end a sentence: titles and months.
+/// Abbreviations that (almost) never end a sentence: titles, months and place words. A
+/// period after them continues the sentence whatever follows ("Gen. Gerasimov",
+/// "Jan. 17", "St. Petersburg").
 const NEVER_FINAL: &[&str] = &[
     "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "sgt", "capt", "cmdr", "adm", "maj",
     "gov", "sen", "rep", "pres", "amb", "st", "mt", "ft", "rev", "fr", "hon", "jan", "feb", "mar",
     "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "vs", "v", "approx", "dept",
-    "no", "nos", "fig", "art", "para", "ch", "vol", "pp", "p", "e.g", "i.e", "cf",
+    "e.g", "i.e", "cf",
 ];
+
+/// Reference abbreviations that stand before a number ("No. 1", "Art. 5", "p. 12"). Some
+/// are also plain words ("No. It is not true."), so the period continues the sentence only
+/// when a numeral follows; before anything else it is an ordinary sentence end.
+const BEFORE_NUMBER: &[&str] = &["no", "nos", "fig", "art", "para", "ch", "vol", "pp", "p"];
 
 /// Abbreviations that may end a sentence: split after them only when a typical
 /// sentence-initial word follows.
 const MAYBE_FINAL: &[&str] = &["inc", "corp", "co", "ltd", "llc", "jr", "sr", "etc", "bros"];
 
-/// Words that typically start a sentence (used after dotted acronyms such as "U.S.").
+/// Closed-class words that typically start a sentence: determiners, pronouns,
+/// conjunctions, prepositions and sentence adverbs. After an abbreviation that may or
+/// may not end the sentence (a dotted acronym such as "U.S.", a company suffix, a single
+/// initial) only one of these marks a new sentence. Content words are deliberately absent:
+/// a capitalised noun or name after "U.S." continues the noun phrase ("U.S. President
+/// Joe Biden", "U.S. Secretary of State", "U.N. Security Council"), and a surname follows
+/// an initial ("Vladimir V. Putin").
 const STARTERS: &[&str] = &[
     "the",
     "this",
@@ -70,14 +83,6 @@ const STARTERS: &[&str] = &[
     "what",
     "why",
     "how",
-    "officials",
-    "russia",
-    "ukraine",
-    "putin",
-    "moscow",
-    "kyiv",
-    "washington",
-    "president",
     "some",
     "many",
     "both",
@@ -209,28 +214,42 @@ fn word_at(line: &str, start: usize) -> String {
         .collect()
 }
 
+/// Whether a single period after `word` ends the sentence, given the word that follows
+/// (`next_word`, lower-cased letters and digits; empty when the next token starts with
+/// punctuation). The rule, by the kind of word before the period:
+///
+/// - a title, month or place abbreviation ([`NEVER_FINAL`]): never;
+/// - a number abbreviation ([`BEFORE_NUMBER`], "No.", "Art."): only when no numeral
+///   follows ("No. 1" continues, "No. It is not true." ends);
+/// - a single capital initial, a dotted acronym ("U.S.", "U.N.", "a.m.") or a company
+///   suffix ([`MAYBE_FINAL`]): only before a closed-class sentence starter ([`STARTERS`]:
+///   "The", "He", "In", "But" ...). "talks with U.S. President Donald Trump" and
+///   "Vladimir V. Putin" continue; "announced in the U.K. The U.S. followed." and
+///   "he wrote on X. The post ..." end;
+/// - any other word: always.
 fn period_ends_sentence(word: &str, next_word: &str) -> bool {
     if word.is_empty() {
         return true;
     }
     let lower = word.to_lowercase();
     let bare = lower.trim_end_matches('.');
-    // Numbers such as "No. 1", "Jan. 17".
     if NEVER_FINAL.contains(&bare) {
         return false;
     }
-    // A single capital letter is an initial ("John F. Kennedy").
-    let letters: Vec<char> = word.chars().collect();
-    if letters.len() == 1 && letters[0].is_uppercase() {
-        return false;
+    if BEFORE_NUMBER.contains(&bare) {
+        return !next_word.starts_with(|c: char| c.is_ascii_digit());
     }
+    // A single capital letter is an initial ("John F. Kennedy") unless a sentence starter
+    // follows ("Plan B. The rest ...").
+    let letters: Vec<char> = word.chars().collect();
+    let initial = letters.len() == 1 && letters[0].is_uppercase();
     // Dotted acronyms ("U.S.", "a.m.") and company suffixes: split only before a word
     // that typically starts a sentence.
     let dotted = word.contains('.')
         && word
             .split('.')
             .all(|p| p.chars().count() <= 2 && p.chars().all(char::is_alphabetic));
-    if dotted || MAYBE_FINAL.contains(&bare) {
+    if initial || dotted || MAYBE_FINAL.contains(&bare) {
         return STARTERS.contains(&next_word);
     }
     true
@@ -362,6 +381,88 @@ mod tests {
         check(
             "Gazprom Inc. lost money. Prices fell.",
             &["Gazprom Inc. lost money.", "Prices fell."],
+        );
+    }
+
+    #[test]
+    fn dotted_acronym_before_a_title_or_name_continues() {
+        // Class 1: "U.S." (and other dotted acronyms) before a capitalised noun or name.
+        check(
+            "The Kremlin said he might consider it in discussions with U.S. President-elect Donald Trump.",
+            &["The Kremlin said he might consider it in discussions with U.S. President-elect Donald Trump."],
+        );
+        check(
+            "However, reports suggest outgoing U.S. President Joe Biden’s decision could complicate any settlement.",
+            &["However, reports suggest outgoing U.S. President Joe Biden’s decision could complicate any settlement."],
+        );
+        check(
+            "Current U.S. Officials said nothing. Putin met U.K. Prime Minister Starmer.",
+            &[
+                "Current U.S. Officials said nothing.",
+                "Putin met U.K. Prime Minister Starmer.",
+            ],
+        );
+        check(
+            "He wrote to the E.U. Commission and the U.N. Secretary-General.",
+            &["He wrote to the E.U. Commission and the U.N. Secretary-General."],
+        );
+        // A closed-class starter after the acronym still ends the sentence.
+        check(
+            "Talks were held in the U.S. The next day, Moscow denied them.",
+            &[
+                "Talks were held in the U.S.",
+                "The next day, Moscow denied them.",
+            ],
+        );
+        check(
+            "Russia sent signals to the U.S. According to two sources, Putin is open to talks.",
+            &[
+                "Russia sent signals to the U.S.",
+                "According to two sources, Putin is open to talks.",
+            ],
+        );
+        check(
+            "It was a deal for the U.S. “We agree,” he said.",
+            &["It was a deal for the U.S.", "“We agree,” he said."],
+        );
+    }
+
+    #[test]
+    fn number_abbreviations_continue_only_before_a_numeral() {
+        // Class 2: "No." (and "Art.", "p.") abbreviate a number only before a numeral.
+        check(
+            "\"No. It is not true,\" Peskov said.",
+            &["\"No.", "It is not true,\" Peskov said."],
+        );
+        check(
+            "He lives at No. 10 Downing Street. Art. 5 applies.",
+            &["He lives at No. 10 Downing Street.", "Art. 5 applies."],
+        );
+        check(
+            "Mr. Putin said no. The talks ended.",
+            &["Mr. Putin said no.", "The talks ended."],
+        );
+        check(
+            "See the table on p. 12 of the report.",
+            &["See the table on p. 12 of the report."],
+        );
+    }
+
+    #[test]
+    fn initials_end_a_sentence_only_before_a_starter() {
+        // Class 3: single capital initials continue into a surname, but end the sentence
+        // before a closed-class starter.
+        check(
+            "Dmitri S. Peskov, the Kremlin’s spokesman, and Vladimir V. Putin met.",
+            &["Dmitri S. Peskov, the Kremlin’s spokesman, and Vladimir V. Putin met."],
+        );
+        check(
+            "Zelensky wrote on X. The post was deleted.",
+            &["Zelensky wrote on X.", "The post was deleted."],
+        );
+        check(
+            "Kyiv has a Plan B. But it is costly.",
+            &["Kyiv has a Plan B.", "But it is costly."],
         );
     }
 
