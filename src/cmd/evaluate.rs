@@ -114,8 +114,9 @@ pub struct EvaluateArgs {
     /// error from the labels' error).
     #[arg(long, requires = "framing", help_heading = "Framing validation")]
     pub oracle: bool,
-    /// With --framing: framing settings replacing the defaults, a JSON object with any of
-    /// the formula's fields (docs/FRAMING.md), e.g. {"primacy_share": 0.3}.
+    /// With --framing: framing settings replacing the shipped data/framing.json, a JSON
+    /// object with any of the formula's fields (docs/FRAMING.md), e.g. {"primacy_share": 0.3};
+    /// fields not given keep the formula's defaults.
     #[arg(
         long,
         value_name = "FILE",
