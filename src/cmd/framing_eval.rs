@@ -7,10 +7,10 @@
 use anyhow::{Context, Result};
 use claimtrack::evaluate::{cross_validate, FoldScheme, GroupKey};
 use claimtrack::framing::validate::{score_articles, validate, FramingReference, Validation};
-use claimtrack::framing::{FramingParams, Hedges};
+use claimtrack::framing::FramingParams;
 use claimtrack::gold::Example;
 use claimtrack::model::ModelParams;
-use claimtrack::scored::ScoredSentence;
+use claimtrack::scored::{argmax_label, ScoredSentence};
 use claimtrack::Label;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -64,14 +64,7 @@ pub fn run(examples: &[Example], model: &ModelParams, a: FramingEvalArgs) -> Res
     })?;
     let reference = FramingReference::parse(&text, &a.reference.display().to_string())?;
     let params = load_framing_params(a.params)?;
-    let hedges = match a.hedges {
-        None => Hedges::default(),
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read the hedge list {}", p.display()))?;
-            Hedges::parse(&text, &p.display().to_string())?
-        }
-    };
+    let hedges = super::score::load_hedges(a.hedges)?;
     let (probs, labels): (Vec<[f64; 4]>, String) = if a.oracle {
         let one_hot = |l: Label| {
             let mut p = [0.0; 4];
@@ -117,7 +110,7 @@ pub fn run(examples: &[Example], model: &ModelParams, a: FramingEvalArgs) -> Res
             index: e.index,
             role: e.role,
             text: e.text.clone(),
-            label: argmax(p),
+            label: argmax_label(p),
             argmax: None,
             probs: *p,
             hedge: 0.0,
@@ -224,14 +217,4 @@ fn write_set(out: &mut dyn Write, s: &Validation) -> Result<()> {
         mae(s.outlets.mae),
     )?;
     Ok(())
-}
-
-fn argmax(p: &[f64; 4]) -> Label {
-    let mut best = 0;
-    for i in 1..4 {
-        if p[i] > p[best] {
-            best = i;
-        }
-    }
-    Label::ALL[best]
 }

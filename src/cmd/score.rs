@@ -59,16 +59,21 @@ impl FramingArgs {
         params
             .validate()
             .context("check --bootstrap (10 to 100000) and --level (between 0 and 1)")?;
-        let hedges = match &self.hedges {
-            None => Hedges::default(),
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("cannot read the hedge list {}", p.display()))?;
-                Hedges::parse(&text, &p.display().to_string())?
-            }
-        };
+        let hedges = load_hedges(self.hedges.as_deref())?;
         Ok((params, hedges))
     }
+}
+
+/// Loads `--hedges FILE`, or the built-in data/hedges.txt without one.
+pub(crate) fn load_hedges(path: Option<&Path>) -> Result<Hedges> {
+    Ok(match path {
+        None => Hedges::default(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the hedge list {}", p.display()))?;
+            Hedges::parse(&text, &p.display().to_string())?
+        }
+    })
 }
 
 /// Arguments of `claimtrack score`.
