@@ -14,8 +14,10 @@ use crate::gold::Example;
 use crate::label::Label;
 use crate::model::decode::{viterbi, WeightScore, WeightSelection};
 use crate::model::{
-    argmax_label, ClassWeight, Decoder, DecoderParams, Model, ModelError, ModelParams, Transitions,
+    argmax_label, fit_temperature, Calibration, ClassWeight, Decoder, DecoderParams, Model,
+    ModelError, ModelParams, Transitions,
 };
+use crate::reliability::ProbabilityMetrics;
 use crate::sentence::Role;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -378,8 +380,12 @@ pub struct Prediction {
     /// The label the fold's label-sequence decoder chose, when decoding was evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoded: Option<Label>,
-    /// Probabilities in [`Label::ALL`] order.
+    /// Probabilities in [`Label::ALL`] order (calibrated when the fold's model was).
     pub probs: [f64; 4],
+    /// The logistic model's own probabilities before calibration, when the fold's model
+    /// carries a calibration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncalibrated: Option<[f64; 4]>,
 }
 
 /// Summary of one fold.
@@ -401,6 +407,10 @@ pub struct FoldSummary {
     /// evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoder_weight: Option<f64>,
+    /// The calibration temperature the fold's inner cross-validation fitted, when
+    /// calibration was evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
 }
 
 /// A small hyper-parameter grid for nested CV and tuning.
@@ -483,6 +493,12 @@ pub struct CvReport {
     pub decoder: Option<DecoderParams>,
     /// Pooled metrics of the majority-class baseline on the same folds.
     pub baseline: Metrics,
+    /// How well the held-out probabilities match frequencies (log-loss, Brier, ECE).
+    pub probabilities: ProbabilityMetrics,
+    /// The same for the probabilities before calibration, when the folds' models were
+    /// calibrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncalibrated_probabilities: Option<ProbabilityMetrics>,
     /// Per-fold summaries.
     pub fold_summaries: Vec<FoldSummary>,
     /// Folds whose training did not converge.
@@ -592,11 +608,11 @@ fn run_fold(
     examples: &[Example],
     fold: &Fold,
     params: &ModelParams,
-    decoder: Option<&DecoderParams>,
+    heads: &Heads,
 ) -> Result<FoldOutcome, EvalError> {
     let train_idx = fold.train(examples.len());
     let train: Vec<Example> = train_idx.iter().map(|&i| examples[i].clone()).collect();
-    let model = fit_with_decoder(&train, params, decoder).map_err(|e| in_fold(&fold.name, e))?;
+    let model = fit_with_heads(&train, params, heads).map_err(|e| in_fold(&fold.name, e))?;
     let train_refs: Vec<&Example> = train.iter().collect();
     let baseline = majority_label(&train_refs);
     let preds = predict_examples(&model, examples, &fold.test, &fold.name);
@@ -610,6 +626,7 @@ fn run_fold(
             alpha: params.alpha,
             class_weight: params.class_weight,
             decoder_weight: model.decoder().map(|d| d.weight),
+            temperature: model.calibration().map(|c| c.temperature),
         },
         preds,
         baseline,
@@ -664,6 +681,9 @@ fn predict_examples(
     for ids in article_runs(examples, idx) {
         let texts: Vec<&str> = ids.iter().map(|&i| examples[i].text.as_str()).collect();
         let probs = model.predict_article(&texts);
+        let uncalibrated = model
+            .calibration()
+            .map(|_| model.predict_article_uncalibrated(&texts));
         let decoded = model.decoder().map(|d| d.decode(&probs, &Label::ALL));
         for (n, (&i, probs)) in ids.iter().zip(probs).enumerate() {
             out.push(Prediction {
@@ -673,11 +693,32 @@ fn predict_examples(
                 predicted: argmax_label(&probs),
                 decoded: decoded.as_ref().map(|d| d[n]),
                 probs,
+                uncalibrated: uncalibrated.as_ref().map(|u| u[n]),
             });
         }
     }
     out.sort_by_key(|p| p.example);
     out
+}
+
+/// Folds of the inner cross-validation that fits a calibration when no decoder is fitted
+/// (with a decoder, its `inner_folds` serve both).
+pub const CALIBRATION_INNER_FOLDS: usize = 5;
+
+/// What is fitted on top of the logistic model, inside the training data (see [`fit_heads`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Heads {
+    /// The label-sequence decoder's settings (`None`: no decoder).
+    pub decoder: Option<DecoderParams>,
+    /// Fit a probability calibration (temperature scaling).
+    pub calibrate: bool,
+}
+
+impl Heads {
+    /// Neither a decoder nor a calibration: the bare logistic model.
+    pub fn none() -> Heads {
+        Heads::default()
+    }
 }
 
 /// Fits the label-sequence decoder for a model trained with `params` on `examples`: the
@@ -686,25 +727,56 @@ fn predict_examples(
 /// `decoder.inner_folds` folds of whole articles *inside* `examples` (each inner fold's model
 /// and transitions come from its own training part). Ties go to the smaller weight. With
 /// fewer than 2 articles no choice is possible and the weight is 0 (the argmax).
-/// Deterministic: folds and candidates in fixed order.
+/// Deterministic: folds and candidates in fixed order. (The decoder of an uncalibrated
+/// model; [`fit_heads`] fits it together with a calibration.)
 pub fn fit_decoder(
     examples: &[Example],
     params: &ModelParams,
     decoder: &DecoderParams,
 ) -> Result<Decoder, EvalError> {
+    let (_, d) = fit_heads(examples, params, Some(decoder), false)?;
+    Ok(d.expect("a decoder was asked for"))
+}
+
+/// Per inner fold: its training part's transitions, and each held-out article's gold labels
+/// and (uncalibrated) probabilities.
+type InnerFold = (Transitions, Vec<(Vec<Label>, Vec<[f64; 4]>)>);
+
+/// What sits on top of the logistic model, fitted by one inner cross-validation of `k` folds
+/// of whole articles inside `examples`:
+/// - with `calibrate`, a temperature fitted on the pooled out-of-fold probabilities
+///   ([`crate::model::fit_temperature`]);
+/// - with `decoder`, the label-sequence decoder (see [`fit_decoder`]), its weight chosen on
+///   the out-of-fold probabilities *after* that calibration, as the trained model will see
+///   them.
+///
+/// `k` is the decoder's `inner_folds`, or [`CALIBRATION_INNER_FOLDS`] without a decoder.
+/// With fewer than 2 articles there is no inner cross-validation: no calibration (`None`)
+/// and a decoder of weight 0 (the argmax). Deterministic.
+pub fn fit_heads(
+    examples: &[Example],
+    params: &ModelParams,
+    decoder: Option<&DecoderParams>,
+    calibrate: bool,
+) -> Result<(Option<Calibration>, Option<Decoder>), EvalError> {
     params.validate()?;
-    decoder.validate()?;
+    if let Some(d) = decoder {
+        d.validate()?;
+    }
     if examples.is_empty() {
         return Err(EvalError::NoExamples);
     }
-    let weights = decoder.sorted_weights();
+    if decoder.is_none() && !calibrate {
+        return Ok((None, None));
+    }
     let transitions = Transitions::from_examples(examples);
     let mut articles: Vec<&str> = examples.iter().map(|e| e.article.as_str()).collect();
     articles.sort_unstable();
     articles.dedup();
-    let k = decoder.inner_folds.min(articles.len());
+    let wanted = decoder.map_or(CALIBRATION_INNER_FOLDS, |d| d.inner_folds);
+    let k = wanted.min(articles.len());
     if k < 2 {
-        return Ok(Decoder {
+        let d = decoder.map(|_| Decoder {
             weight: 0.0,
             transitions,
             selection: WeightSelection {
@@ -715,16 +787,14 @@ pub fn fit_decoder(
                 scores: Vec::new(),
             },
         });
+        return Ok((None, d));
     }
     let scheme = FoldScheme::GroupKFold {
         key: GroupKey::Article,
         k,
     };
     let folds = make_folds(examples, scheme)?;
-    // Per inner fold: its training part's transitions, and each held-out article's gold
-    // labels and probabilities.
-    type Inner = (Transitions, Vec<(Vec<Label>, Vec<[f64; 4]>)>);
-    let inner: Vec<Inner> = folds
+    let inner: Vec<InnerFold> = folds
         .par_iter()
         .map(|f| {
             let train: Vec<Example> = f
@@ -733,7 +803,7 @@ pub fn fit_decoder(
                 .map(|i| examples[i].clone())
                 .collect();
             let model = params.fit(&train).map_err(|source| EvalError::Fold {
-                fold: format!("decoder {}", f.name),
+                fold: format!("inner {}", f.name),
                 source,
             })?;
             let held = article_runs(examples, &f.test)
@@ -741,20 +811,48 @@ pub fn fit_decoder(
                 .map(|ids| {
                     let texts: Vec<&str> = ids.iter().map(|&i| examples[i].text.as_str()).collect();
                     let gold = ids.iter().map(|&i| examples[i].label).collect();
-                    (gold, model.predict_article(&texts))
+                    (gold, model.predict_article_uncalibrated(&texts))
                 })
                 .collect();
             Ok((Transitions::from_examples(&train), held))
         })
         .collect::<Result<_, EvalError>>()?;
-    let scores: Vec<WeightScore> = weights
+    let calibration = calibrate.then(|| {
+        let (mut probs, mut gold) = (Vec::new(), Vec::new());
+        for (_, held) in &inner {
+            for (g, p) in held {
+                gold.extend_from_slice(g);
+                probs.extend_from_slice(p);
+            }
+        }
+        fit_temperature(
+            &probs,
+            &gold,
+            &format!("out-of-fold predictions of {}", scheme.describe()),
+        )
+    });
+    let Some(dp) = decoder else {
+        return Ok((calibration, None));
+    };
+    let calibrated = |p: &[[f64; 4]]| -> Vec<[f64; 4]> {
+        match &calibration {
+            Some(c) => p.iter().map(|v| c.apply(v)).collect(),
+            None => p.to_vec(),
+        }
+    };
+    let held_probs: Vec<Vec<Vec<[f64; 4]>>> = inner
+        .iter()
+        .map(|(_, held)| held.iter().map(|(_, p)| calibrated(p)).collect())
+        .collect();
+    let scores: Vec<WeightScore> = dp
+        .sorted_weights()
         .iter()
         .map(|&weight| {
             let (mut gold, mut pred) = (Vec::new(), Vec::new());
-            for (t, held) in &inner {
-                for (g, probs) in held {
+            for ((t, held), probs) in inner.iter().zip(&held_probs) {
+                for ((g, _), p) in held.iter().zip(probs) {
                     gold.extend_from_slice(g);
-                    pred.extend(viterbi(probs, t, weight, &Label::ALL));
+                    pred.extend(viterbi(p, t, weight, &Label::ALL));
                 }
             }
             WeightScore {
@@ -769,38 +867,36 @@ pub fn fit_decoder(
             best = i;
         }
     }
-    Ok(Decoder {
+    let d = Decoder {
         weight: scores[best].weight,
         transitions,
         selection: WeightSelection {
             scheme: scheme.describe(),
             scores,
         },
-    })
+    };
+    Ok((calibration, Some(d)))
 }
 
-/// Trains a model on `examples` and, when `decoder` is given, attaches a label-sequence
-/// decoder fitted by [`fit_decoder`] on the same examples (what `claimtrack train` does).
-pub fn fit_with_decoder(
+/// Trains a model on `examples` and attaches what [`fit_heads`] fits on the same examples:
+/// a calibration when `heads.calibrate`, a label-sequence decoder when `heads.decoder` is
+/// given (what `claimtrack train` does).
+pub fn fit_with_heads(
     examples: &[Example],
     params: &ModelParams,
-    decoder: Option<&DecoderParams>,
+    heads: &Heads,
 ) -> Result<Model, EvalError> {
     let model = params.fit(examples)?;
-    Ok(match decoder {
-        Some(dp) => {
-            let d = fit_decoder(examples, params, dp)?;
-            model.with_decoder(Some(d))
-        }
-        None => model,
-    })
+    let (calibration, decoder) =
+        fit_heads(examples, params, heads.decoder.as_ref(), heads.calibrate)?;
+    Ok(model.with_calibration(calibration).with_decoder(decoder))
 }
 
 fn assemble(
     examples: &[Example],
     scheme: String,
     params: &ModelParams,
-    decoder: Option<&DecoderParams>,
+    heads: &Heads,
     outcomes: Vec<FoldOutcome>,
     nested: Option<NestedInfo>,
 ) -> CvReport {
@@ -819,8 +915,12 @@ fn assemble(
     preds.sort_by_key(|p| p.example);
     let gold: Vec<Label> = preds.iter().map(|p| p.gold).collect();
     let pred: Vec<Label> = preds.iter().map(|p| p.predicted).collect();
-    let decoded: Option<Vec<Label>> =
-        decoder.and_then(|_| preds.iter().map(|p| p.decoded).collect());
+    let decoded: Option<Vec<Label>> = heads
+        .decoder
+        .as_ref()
+        .and_then(|_| preds.iter().map(|p| p.decoded).collect());
+    let probs: Vec<[f64; 4]> = preds.iter().map(|p| p.probs).collect();
+    let uncalibrated: Option<Vec<[f64; 4]>> = preds.iter().map(|p| p.uncalibrated).collect();
     CvReport {
         scheme,
         folds: summaries.len(),
@@ -828,8 +928,12 @@ fn assemble(
         params: params.clone(),
         model: Metrics::from_predictions(&gold, &pred),
         decoded: decoded.map(|d| Metrics::from_predictions(&gold, &d)),
-        decoder: decoder.cloned(),
+        decoder: heads.decoder.clone(),
         baseline: Metrics::from_predictions(&base_gold, &base_pred),
+        probabilities: ProbabilityMetrics::measure(&probs, &gold),
+        uncalibrated_probabilities: uncalibrated
+            .filter(|u| !u.is_empty())
+            .map(|u| ProbabilityMetrics::measure(&u, &gold)),
         non_converged: summaries.iter().filter(|s| !s.converged).count(),
         fold_summaries: summaries,
         nested,
@@ -838,29 +942,30 @@ fn assemble(
 }
 
 /// Grouped cross-validation of fixed settings, with the majority baseline on the same folds.
-/// With `decoder`, each fold's model also gets a label-sequence decoder whose weight is
-/// chosen inside the fold's training part ([`fit_decoder`]), and the report carries the
-/// decoded labels' metrics beside the argmax ones (same folds, same models).
+/// Each fold's model gets what `heads` asks for, fitted inside the fold's training part
+/// ([`fit_heads`]): with a decoder, the report carries the decoded labels' metrics beside the
+/// argmax ones (same folds, same models); with calibration, the held-out probabilities are
+/// calibrated and the report measures them before and after.
 pub fn cross_validate(
     examples: &[Example],
     params: &ModelParams,
     scheme: FoldScheme,
-    decoder: Option<&DecoderParams>,
+    heads: &Heads,
 ) -> Result<CvReport, EvalError> {
     params.validate()?;
-    if let Some(d) = decoder {
+    if let Some(d) = &heads.decoder {
         d.validate()?;
     }
     let folds = make_folds(examples, scheme)?;
     let outcomes = folds
         .par_iter()
-        .map(|f| run_fold(examples, f, params, decoder))
+        .map(|f| run_fold(examples, f, params, heads))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(assemble(
         examples,
         scheme.describe(),
         params,
-        decoder,
+        heads,
         outcomes,
         None,
     ))
@@ -1037,7 +1142,9 @@ pub fn select_params(
         .collect();
     let outcomes = jobs
         .par_iter()
-        .map(|&(c, f)| run_fold(examples, &folds[f], &candidates[c], None).map(|o| (c, o)))
+        .map(|&(c, f)| {
+            run_fold(examples, &folds[f], &candidates[c], &Heads::none()).map(|o| (c, o))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut per_cand: Vec<(Vec<Label>, Vec<Label>)> =
         vec![(Vec::new(), Vec::new()); candidates.len()];
@@ -1071,18 +1178,18 @@ pub fn select_params(
 
 /// Nested cross-validation: for each outer fold, an inner grouped CV on the outer training
 /// part only picks the settings from `grid`; the chosen model is then scored on the held-out
-/// fold. The held-out fold is never seen while choosing. With `decoder`, the chosen model
-/// also gets a decoder fitted inside the outer training part, as in [`cross_validate`].
+/// fold. The held-out fold is never seen while choosing. The chosen model also gets what
+/// `heads` asks for, fitted inside the outer training part, as in [`cross_validate`].
 pub fn nested_cross_validate(
     examples: &[Example],
     base: &ModelParams,
     grid: &ParamGrid,
     outer: FoldScheme,
     inner: FoldScheme,
-    decoder: Option<&DecoderParams>,
+    heads: &Heads,
 ) -> Result<CvReport, EvalError> {
     base.validate()?;
-    if let Some(d) = decoder {
+    if let Some(d) = &heads.decoder {
         d.validate()?;
     }
     let candidates = grid.candidates(base);
@@ -1105,7 +1212,7 @@ pub fn nested_cross_validate(
                 },
                 other => other,
             })?;
-            run_fold(examples, f, &sel.best, decoder)
+            run_fold(examples, f, &sel.best, heads)
         })
         .collect::<Result<Vec<_>, _>>()?;
     let info = NestedInfo {
@@ -1116,24 +1223,24 @@ pub fn nested_cross_validate(
         examples,
         format!("nested: outer {}", outer.describe()),
         base,
-        decoder,
+        heads,
         outcomes,
         Some(info),
     ))
 }
 
-/// Trains on `train` and scores on `test`, with the majority baseline of `train`. With
-/// `decoder`, the model also gets a decoder fitted inside `train`, as in [`cross_validate`].
+/// Trains on `train` and scores on `test`, with the majority baseline of `train`. The model
+/// also gets what `heads` asks for, fitted inside `train`, as in [`cross_validate`].
 pub fn train_test(
     train: &[Example],
     test: &[Example],
     params: &ModelParams,
-    decoder: Option<&DecoderParams>,
+    heads: &Heads,
 ) -> Result<CvReport, EvalError> {
     if test.is_empty() {
         return Err(EvalError::NoExamples);
     }
-    let model = fit_with_decoder(train, params, decoder)?;
+    let model = fit_with_heads(train, params, heads)?;
     let refs: Vec<&Example> = train.iter().collect();
     let baseline = majority_label(&refs);
     let idx: Vec<usize> = (0..test.len()).collect();
@@ -1148,6 +1255,7 @@ pub fn train_test(
             alpha: params.alpha,
             class_weight: params.class_weight,
             decoder_weight: model.decoder().map(|d| d.weight),
+            temperature: model.calibration().map(|c| c.temperature),
         },
         preds,
         baseline,
@@ -1156,7 +1264,7 @@ pub fn train_test(
         test,
         "train/test".into(),
         params,
-        decoder,
+        heads,
         vec![outcome],
         None,
     ))
@@ -1238,6 +1346,26 @@ impl CvReport {
         let _ = writeln!(s, "majority-class baseline (same folds)");
         s.push_str(&self.baseline.to_text());
         let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "held-out probabilities ({} bins): {}",
+            crate::reliability::BINS,
+            self.probabilities.summary()
+        );
+        if let Some(u) = &self.uncalibrated_probabilities {
+            let mut temps: Vec<f64> = self
+                .fold_summaries
+                .iter()
+                .filter_map(|f| f.temperature)
+                .collect();
+            temps.sort_by(f64::total_cmp);
+            let median = temps.get(temps.len() / 2).copied().unwrap_or(1.0);
+            let _ = writeln!(
+                s,
+                "  calibrated by temperature scaling fitted in each fold's training part (median T={median:.3}); before: {}",
+                u.summary()
+            );
+        }
         match &self.decoded {
             Some(d) => {
                 let _ = writeln!(
@@ -1543,7 +1671,7 @@ mod tests {
             &data,
             &params,
             FoldScheme::LeaveOneGroupOut(GroupKey::Article),
-            None,
+            &Heads::none(),
         )
         .unwrap();
         assert_eq!(r.folds, 8);
@@ -1556,7 +1684,7 @@ mod tests {
             &data,
             &params,
             FoldScheme::LeaveOneGroupOut(GroupKey::Article),
-            None,
+            &Heads::none(),
         )
         .unwrap();
         assert_eq!(
@@ -1588,7 +1716,7 @@ mod tests {
         // Every point scores every held-out sentence once.
         assert!(c.points.iter().all(|p| p.model.support == 40));
         // The full-data point is plain grouped CV.
-        let cv = cross_validate(&data, &params, scheme, None).unwrap();
+        let cv = cross_validate(&data, &params, scheme, &Heads::none()).unwrap();
         assert_eq!(c.points[2].model, cv.model);
         assert!(c.to_text().contains("macro-F1"));
         for bad in [0.0, 1.5, f64::NAN] {
@@ -1618,7 +1746,7 @@ mod tests {
                 key: GroupKey::Article,
                 k: 3,
             },
-            None,
+            &Heads::none(),
         )
         .unwrap();
         assert_eq!(r.folds, 2);
@@ -1679,7 +1807,16 @@ mod tests {
         assert_eq!(d.transitions, Transitions::from_examples(&data));
 
         let scheme = FoldScheme::LeaveOneGroupOut(GroupKey::Outlet);
-        let r = cross_validate(&data, &params, scheme, Some(&dp)).unwrap();
+        let r = cross_validate(
+            &data,
+            &params,
+            scheme,
+            &Heads {
+                decoder: Some(dp.clone()),
+                calibrate: false,
+            },
+        )
+        .unwrap();
         let decoded = r.decoded.as_ref().unwrap();
         assert!(
             decoded.macro_f1 > r.model.macro_f1 + 0.1,
@@ -1696,7 +1833,7 @@ mod tests {
         assert!(text.contains("model + label-sequence decoder"), "{text}");
         assert!(text.contains("with decoder"), "{text}");
         // The argmax side is the plain cross-validation, fold for fold.
-        let plain = cross_validate(&data, &params, scheme, None).unwrap();
+        let plain = cross_validate(&data, &params, scheme, &Heads::none()).unwrap();
         assert_eq!(plain.model, r.model);
         assert!(plain.decoded.is_none() && !plain.to_text().contains("with decoder"));
         // Only w = 0 on offer: the decoded labels are the argmax.
@@ -1704,7 +1841,16 @@ mod tests {
             weights: vec![0.0],
             ..DecoderParams::default()
         };
-        let r0 = cross_validate(&data, &params, scheme, Some(&zero)).unwrap();
+        let r0 = cross_validate(
+            &data,
+            &params,
+            scheme,
+            &Heads {
+                decoder: Some(zero),
+                calibrate: false,
+            },
+        )
+        .unwrap();
         assert_eq!(r0.decoded.as_ref(), Some(&r0.model));
     }
 
@@ -1753,6 +1899,7 @@ mod tests {
                 predicted: pred,
                 decoded: Some(gold),
                 probs: [0.25; 4],
+                uncalibrated: None,
             });
         }
         let gold: Vec<Label> = rows.iter().map(|r| r.1).collect();
@@ -1765,6 +1912,8 @@ mod tests {
             decoded: Some(Metrics::from_predictions(&gold, &gold)),
             decoder: Some(DecoderParams::default()),
             baseline: Metrics::from_predictions(&gold, &gold),
+            probabilities: ProbabilityMetrics::measure(&[[0.25; 4]; 5], &gold),
+            uncalibrated_probabilities: None,
             fold_summaries: Vec::new(),
             non_converged: 0,
             nested: None,
@@ -1815,11 +1964,52 @@ mod tests {
                 alpha: 0.1,
                 ..ModelParams::default()
             },
-            None,
+            &Heads::none(),
         )
         .unwrap();
         assert_eq!(r.examples, 10);
         assert_eq!(r.model.accuracy, 1.0);
-        assert!(train_test(train, &[], &ModelParams::default(), None).is_err());
+        assert!(train_test(train, &[], &ModelParams::default(), &Heads::none()).is_err());
+    }
+
+    /// With calibration, each fold's model carries a temperature fitted inside its training
+    /// part, the held-out probabilities are measured before and after, labels do not move,
+    /// and the calibrated log-loss is no worse on this separable toy corpus's folds.
+    #[test]
+    fn calibration_is_fitted_per_fold_and_keeps_labels() {
+        let data = sequence_corpus();
+        let params = ModelParams {
+            alpha: 1.0,
+            ..ModelParams::default()
+        };
+        let scheme = FoldScheme::GroupKFold {
+            key: GroupKey::Article,
+            k: 4,
+        };
+        let plain = cross_validate(&data, &params, scheme, &Heads::none()).unwrap();
+        let heads = Heads {
+            decoder: None,
+            calibrate: true,
+        };
+        let cal = cross_validate(&data, &params, scheme, &heads).unwrap();
+        assert!(plain.uncalibrated_probabilities.is_none());
+        let before = cal.uncalibrated_probabilities.as_ref().unwrap();
+        assert_eq!(before, &plain.probabilities);
+        assert_eq!(
+            cal.model, plain.model,
+            "temperature scaling keeps every label"
+        );
+        assert!(cal.fold_summaries.iter().all(|f| f.temperature.is_some()));
+        assert!(cal.predictions.iter().all(|p| p.uncalibrated.is_some()));
+        assert!(
+            cal.probabilities.mean_confidence > before.mean_confidence,
+            "a strongly regularised model is under-confident; calibration sharpens it"
+        );
+        assert!(cal.to_text().contains("calibrated by temperature scaling"));
+        // The model `train` would write carries the calibration.
+        let m = fit_with_heads(&data, &params, &heads).unwrap();
+        let c = m.calibration().unwrap();
+        assert!(c.temperature < 1.0, "{}", c.temperature);
+        assert!(c.log_loss_after < c.log_loss_before);
     }
 }

@@ -34,7 +34,7 @@ enum Command {
     /// Train the sentence classifier on gold labels and write a model file.
     Train(cmd::train::TrainArgs),
     /// Measure the classifier by grouped (or nested) cross-validation or on a test file.
-    Evaluate(cmd::evaluate::EvaluateArgs),
+    Evaluate(Box<cmd::evaluate::EvaluateArgs>),
     /// Label sentences (JSONL or plain text lines) with probabilities.
     Classify(cmd::classify::ClassifyArgs),
     /// Show which words push a sentence toward or away from its label.
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sentences(a) => cmd::sentences::run(a),
         Command::Train(a) => cmd::train::run(a),
-        Command::Evaluate(a) => cmd::evaluate::run(a),
+        Command::Evaluate(a) => cmd::evaluate::run(*a),
         Command::Classify(a) => cmd::classify::run(a),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Score(a) => cmd::score::run(a),

@@ -636,7 +636,16 @@ fn gold_that_is_empty_or_binary_is_refused() {
     );
     assert_fails_naming(&o, p(&g));
     let missing = d.path().join("missing.jsonl");
-    let o = run(&["train", "--data", p(&missing)], None);
+    let o = run(
+        &[
+            "train",
+            "--data",
+            p(&missing),
+            "--out",
+            p(&d.path().join("m.json")),
+        ],
+        None,
+    );
     assert_fails_naming(&o, p(&missing));
     assert_eq!(
         stderr(&o).matches("os error 2").count(),

@@ -215,7 +215,15 @@ fn train_stores_a_decoder_unless_told_not_to() {
     );
     let g = g.to_str().unwrap();
     let out = claimtrack()
-        .args(["train", "--alpha", "0.1", "--data", g, "--out"])
+        .args([
+            "train",
+            "--alpha",
+            "0.1",
+            "--no-calibrate",
+            "--data",
+            g,
+            "--out",
+        ])
         .arg(&with)
         .assert()
         .success()
@@ -231,6 +239,7 @@ fn train_stores_a_decoder_unless_told_not_to() {
             "--alpha",
             "0.1",
             "--no-decode",
+            "--no-calibrate",
             "--data",
             g,
             "--out",

@@ -183,7 +183,7 @@ fn shipped_model_is_reproduced_byte_for_byte_from_the_gold() {
     let retrained = std::fs::read(&out).unwrap();
     assert!(
         shipped == retrained,
-        "models/default.json differs from a retrain on data/gold: run `claimtrack train --data data/gold --articles {}`",
+        "models/default.json differs from a retrain on data/gold: run `claimtrack train --data data/gold --articles {} --update-default`",
         dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(" ")
     );
 }

@@ -103,6 +103,10 @@ pub struct EvaluateArgs {
     /// per example, labels in the order russian_claim, us_denial, expert_skepticism, context.
     #[arg(long, value_name = "FILE", conflicts_with = "dump_examples")]
     pub dump_features: Option<PathBuf>,
+    /// Also write the reliability diagram of the held-out probabilities (after and, when the
+    /// models are calibrated, before calibration) as a self-contained SVG to FILE.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["learning_curve", "framing"])]
+    pub reliability: Option<PathBuf>,
     /// Validate the framing score against a human reference (data/framing-reference.tsv):
     /// each reference article is labelled by a model trained without its outlet (over
     /// --folds K outlet folds, or leaving one outlet out), scored by the framing formula, and
@@ -164,6 +168,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         args.dump_examples
             .iter()
             .chain(&args.dump_features)
+            .chain(&args.reliability)
             .map(PathBuf::as_path),
     )?;
     let set = args.data.load()?;
@@ -181,7 +186,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     }
     let params = args.model.params()?;
     params.validate().context("invalid model settings")?;
-    let decoder = args.decode.params()?;
+    let heads = args.decode.heads()?;
     if let Some(path) = &args.dump_features {
         use std::fmt::Write as _;
         let (featurizer, rows) = params.design_matrix(&examples);
@@ -213,6 +218,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
                 params: args.framing_params.as_deref(),
                 hedges: args.hedges.as_deref(),
                 folds: args.folds,
+                calibrate: !args.decode.no_calibrate,
                 worst: args.worst,
                 json: args.json,
             },
@@ -243,16 +249,17 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         if args.nested {
             bail!("--nested and --test do not go together: tune with --nested, or hold out --test");
         }
-        let test = gold::load(test_path, &args.data.article_dirs())
+        let dirs = args.data.article_dirs();
+        let dirs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
+        let test = gold::load(test_path, &dirs)
             .with_context(|| format!("cannot load test data from {}", test_path.display()))?;
-        let report = train_test(&examples, &test.examples, &params, decoder.as_ref())
-            .with_context(|| {
-                format!(
-                    "train/test evaluation on {} and {} failed",
-                    args.data.data.display(),
-                    test_path.display()
-                )
-            })?;
+        let report = train_test(&examples, &test.examples, &params, &heads).with_context(|| {
+            format!(
+                "train/test evaluation on {} and {} failed",
+                args.data.data.display(),
+                test_path.display()
+            )
+        })?;
         // Predictions index the test examples from here on.
         scored = test.examples;
         report
@@ -272,17 +279,35 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             key,
             k: args.inner_folds,
         };
-        nested_cross_validate(&examples, &params, &grid, scheme, inner, decoder.as_ref())
-            .with_context(|| {
+        nested_cross_validate(&examples, &params, &grid, scheme, inner, &heads).with_context(
+            || {
                 format!(
                     "nested cross-validation on {} failed",
                     args.data.data.display()
                 )
-            })?
+            },
+        )?
     } else {
-        cross_validate(&examples, &params, scheme, decoder.as_ref())
+        cross_validate(&examples, &params, scheme, &heads)
             .with_context(|| format!("cross-validation on {} failed", args.data.data.display()))?
     };
+    if let Some(path) = &args.reliability {
+        let mut series = vec![("calibrated", &report.probabilities)];
+        if let Some(u) = &report.uncalibrated_probabilities {
+            series = vec![
+                ("before calibration", u),
+                ("calibrated", &report.probabilities),
+            ];
+        }
+        if report.uncalibrated_probabilities.is_none() {
+            series[0].0 = "model";
+        }
+        let title = format!("Reliability of held-out probabilities ({})", report.scheme);
+        let svg = claimtrack::reliability::reliability_svg(&title, &series);
+        claimtrack::atomic::write_atomic(path, svg.as_bytes()).with_context(|| {
+            format!("cannot write the reliability diagram to {}", path.display())
+        })?;
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let group_key = |by: ByArg| match by {

@@ -5,7 +5,7 @@
 //! `claimtrack::framing::validate`).
 
 use anyhow::{Context, Result};
-use claimtrack::evaluate::{cross_validate, FoldScheme, GroupKey};
+use claimtrack::evaluate::{cross_validate, FoldScheme, GroupKey, Heads};
 use claimtrack::framing::validate::{score_articles, validate, FramingReference, Validation};
 use claimtrack::framing::FramingParams;
 use claimtrack::gold::Example;
@@ -28,6 +28,9 @@ pub struct FramingEvalArgs<'a> {
     pub hedges: Option<&'a Path>,
     /// Outlet folds for cross-fitting (`None`: leave one outlet out).
     pub folds: Option<usize>,
+    /// Calibrate each fold's probabilities (a temperature fitted inside its training part),
+    /// as `train` does for the shipped model.
+    pub calibrate: bool,
     /// Worst-ranked articles to list.
     pub worst: usize,
     /// JSON output.
@@ -84,7 +87,11 @@ pub fn run(examples: &[Example], model: &ModelParams, a: FramingEvalArgs) -> Res
             None => FoldScheme::LeaveOneGroupOut(GroupKey::Outlet),
         };
         // The framing score uses the probabilities, not the labels: no decoder is needed.
-        let cv = cross_validate(examples, model, scheme, None)
+        let heads = Heads {
+            decoder: None,
+            calibrate: a.calibrate,
+        };
+        let cv = cross_validate(examples, model, scheme, &heads)
             .context("cross-fitting the sentence labels failed")?;
         let mut probs = vec![[0.25; 4]; examples.len()];
         for p in &cv.predictions {

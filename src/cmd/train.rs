@@ -2,7 +2,7 @@
 //! Also owns the gold-data and hyper-parameter arguments shared with `evaluate`.
 
 use anyhow::{Context, Result};
-use claimtrack::evaluate::{fit_with_decoder, select_params, FoldScheme, GroupKey, ParamGrid};
+use claimtrack::evaluate::{fit_with_heads, select_params, FoldScheme, GroupKey, Heads, ParamGrid};
 use claimtrack::features::FeaturizerParams;
 use claimtrack::gold::{self, GoldSet};
 use claimtrack::model::decode::DEFAULT_DECODER_WEIGHTS;
@@ -19,26 +19,57 @@ pub struct DataArgs {
     #[arg(long, value_name = "PATH", default_value = "data/gold")]
     pub data: PathBuf,
     /// Directories of the articles that stand-off labels point to (give several after one
-    /// flag, or repeat it). Without it, stand-off labels are skipped (with a note).
+    /// flag, or repeat it). Without it, the folders in the CLAIMTRACK_CORPUS environment
+    /// variable (separated by `:`) are used; with neither, stand-off labels are an error
+    /// (see --inline-only).
     #[arg(long, value_name = "DIR", num_args = 1..)]
     pub articles: Vec<PathBuf>,
+    /// Use only the inline labels (those that carry their text, such as the seeds') and
+    /// skip stand-off labels whose articles are not given, instead of stopping.
+    #[arg(long)]
+    pub inline_only: bool,
 }
 
 impl DataArgs {
-    /// The `--articles` directories as paths.
-    pub fn article_dirs(&self) -> Vec<&std::path::Path> {
-        self.articles.iter().map(PathBuf::as_path).collect()
+    /// The article directories: `--articles`, or else those listed in CLAIMTRACK_CORPUS
+    /// (`:`-separated), unless --inline-only.
+    pub fn article_dirs(&self) -> Vec<PathBuf> {
+        if !self.articles.is_empty() || self.inline_only {
+            return self.articles.clone();
+        }
+        match std::env::var_os("CLAIMTRACK_CORPUS") {
+            Some(v) => std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect(),
+            None => Vec::new(),
+        }
     }
 
-    /// Loads the gold set; notes skipped stand-off labels on stderr.
+    /// Loads the gold set. Stand-off labels without their articles stop the command (a model
+    /// silently trained or measured on the inline labels alone would mislead), unless
+    /// --inline-only, which skips them with a note.
     pub fn load(&self) -> Result<GoldSet> {
-        let set = gold::load(&self.data, &self.article_dirs())
+        let dirs = self.article_dirs();
+        let refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
+        let set = gold::load(&self.data, &refs)
             .with_context(|| format!("cannot load gold data from {}", self.data.display()))?;
         if set.skipped_standoff > 0 {
+            if !self.inline_only {
+                anyhow::bail!(
+                    "{} stand-off label(s) in {} point to articles that were not given: pass the \
+                     folders that hold them with --articles DIR... (for this repository's gold: \
+                     --articles ../shared/corpus ../shared/corpus2) or set CLAIMTRACK_CORPUS to \
+                     them, separated by `:`; to use only the {} inline label(s), pass --inline-only",
+                    set.skipped_standoff,
+                    set.skipped_files.join(", "),
+                    set.examples.len()
+                );
+            }
             eprintln!(
-                "note: skipped {} stand-off label(s) in {} because no --articles DIR was given",
+                "note: --inline-only: skipped {} stand-off label(s) in {}; using {} inline label(s)",
                 set.skipped_standoff,
-                set.skipped_files.join(", ")
+                set.skipped_files.join(", "),
+                set.examples.len()
             );
         }
         Ok(set)
@@ -183,6 +214,13 @@ pub struct DecodeArgs {
     /// Folds (of whole articles) of that inner cross-validation.
     #[arg(long, value_name = "K", default_value_t = DecoderParams::default().inner_folds, help_heading = "Decoder")]
     pub decode_folds: usize,
+    /// No probability calibration: `train` writes a model whose probabilities are the
+    /// logistic model's own, `evaluate` measures those. By default a temperature is fitted on
+    /// out-of-fold predictions inside the training data (the decoder's inner folds, or 5 folds
+    /// by article with --no-decode), so that a probability of 0.8 is right about 80% of the
+    /// time on outlets the model has not seen; labels do not change.
+    #[arg(long, help_heading = "Calibration")]
+    pub no_calibrate: bool,
 }
 
 impl DecodeArgs {
@@ -199,12 +237,22 @@ impl DecodeArgs {
             .context("check --decode-weights (0 to 100) and --decode-folds (at least 2)")?;
         Ok(Some(p))
     }
+
+    /// What to fit on top of the logistic model: the decoder (unless --no-decode) and the
+    /// calibration (unless --no-calibrate).
+    pub fn heads(&self) -> Result<Heads> {
+        Ok(Heads {
+            decoder: self.params()?,
+            calibrate: !self.no_calibrate,
+        })
+    }
 }
 
 /// Arguments of `claimtrack train`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
-claimtrack train --data data/gold --articles ../shared/corpus   # retrain the default model\n  \
+claimtrack train --articles ../shared/corpus ../shared/corpus2 --out models/mine.json\n  \
+claimtrack train --articles ../shared/corpus ../shared/corpus2 --update-default   # the shipped model\n  \
 claimtrack train --data my-labels.jsonl --out models/mine.json --alpha 0.5\n  \
 claimtrack train --data data/gold --tune --out models/tuned.json\n  \
 claimtrack train --data data/gold --no-decode --out models/argmax.json   # no label-sequence decoder\n\n\
@@ -218,14 +266,13 @@ byte-identical file. Check a model before shipping it with `claimtrack evaluate`
 pub struct TrainArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Where to write the model (written atomically).
-    #[arg(
-        long,
-        short,
-        value_name = "FILE",
-        default_value = "models/default.json"
-    )]
-    pub out: PathBuf,
+    /// Where to write the model (written atomically). Required, unless --update-default.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace the shipped model, models/default.json (the model built into the binary at
+    /// the next build), instead of writing to --out.
+    #[arg(long, conflicts_with = "out")]
+    pub update_default: bool,
     /// Choose alpha and class weighting by grouped cross-validation (5 folds of whole
     /// articles) over a small grid before training; the chosen values are printed.
     #[arg(long)]
@@ -238,6 +285,13 @@ pub struct TrainArgs {
 
 /// Runs the command.
 pub fn run(args: TrainArgs) -> Result<()> {
+    let out = match (&args.out, args.update_default) {
+        (Some(p), _) => p.clone(),
+        (None, true) => PathBuf::from("models/default.json"),
+        (None, false) => anyhow::bail!(
+            "say where to write the model: --out FILE (or --update-default to replace the shipped models/default.json)"
+        ),
+    };
     let guard = super::common::input_guard(
         [&args.data.data]
             .into_iter()
@@ -245,11 +299,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
             .chain(&args.model.cues)
             .map(PathBuf::as_path),
     );
-    super::common::refuse_input_outputs(&guard, [args.out.as_path()])?;
+    super::common::refuse_input_outputs(&guard, [out.as_path()])?;
     let set = args.data.load()?;
     let mut params = args.model.params()?;
     params.validate().context("invalid training settings")?;
-    let decoder = args.decode.params()?;
+    let heads = args.decode.heads()?;
     if args.tune {
         let grid = ParamGrid::default();
         let scheme = FoldScheme::GroupKFold {
@@ -286,7 +340,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             sha256: sha256.clone(),
         })
         .collect();
-    let model = fit_with_decoder(&set.examples, &params, decoder.as_ref())
+    let model = fit_with_heads(&set.examples, &params, &heads)
         .with_context(|| format!("training on {} failed", args.data.data.display()))?
         .with_data_files(files, set.articles.clone());
     if let Some(d) = model.decoder() {
@@ -307,6 +361,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
             }
         );
     }
+    if let Some(c) = model.calibration() {
+        eprintln!(
+            "calibration: temperature T={:.4} fitted on {} {} (log-loss {:.4} -> {:.4})",
+            c.temperature, c.examples, c.scheme, c.log_loss_before, c.log_loss_after
+        );
+    }
     let t = model.training();
     if !t.convergence.converged {
         eprintln!(
@@ -315,8 +375,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
         );
     }
     model
-        .save(&args.out)
-        .with_context(|| format!("cannot write the model to {}", args.out.display()))?;
+        .save(&out)
+        .with_context(|| format!("cannot write the model to {}", out.display()))?;
     let counts: Vec<String> = Label::ALL
         .iter()
         .map(|l| format!("{} {}", l, t.label_counts.get(l).copied().unwrap_or(0)))
@@ -329,6 +389,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
         model.featurizer().n_features(),
         t.convergence
     );
-    eprintln!("wrote {}", args.out.display());
+    eprintln!("wrote {}", out.display());
     Ok(())
 }

@@ -1,19 +1,22 @@
 //! The model file: a JSON document that carries everything needed to use a model.
 //!
-//! Layout (format version 3; version 2 files, written before the label-sequence decoder
-//! existed, and version 1 files, written before the cue and neighbour feature groups, still
-//! load: they have no decoder, and version 1 settings simply lack those groups):
+//! Layout (format version 4; version 3 files, written before probability calibration
+//! existed, version 2 files, written before the label-sequence decoder, and version 1 files,
+//! written before the cue and neighbour feature groups, still load: they have no calibration
+//! or decoder, and version 1 settings simply lack those groups):
 //!
 //! ```text
-//! { "format_version": 3,
+//! { "format_version": 4,
 //!   "checksum": "sha256:<hex of the compact JSON of `content`>",
 //!   "content": { "labels", "active_labels", "featurizer", "vocabulary", "idf",
 //!                "weights" (one [4] row per vocabulary term), "intercepts", "training",
-//!                "decoder" (optional: weight, transitions, selection) } }
+//!                "decoder" (optional: weight, transitions, selection),
+//!                "calibration" (optional: temperature and how it was fitted) } }
 //! ```
 //!
-//! A model without a decoder is written as format version 2, exactly as before version 3
-//! existed (older claimtrack builds read it); a decoder needs version 3.
+//! A model is written in the oldest format that holds it, exactly as the builds of that
+//! format wrote it (so older claimtrack builds read it): version 2 without decoder or
+//! calibration, version 3 with a decoder only, version 4 with a calibration.
 //!
 //! Loading checks, in order: JSON syntax, the format version (a newer one asks the user to
 //! upgrade claimtrack), the field layout, the checksum, then the shapes. Writing is
@@ -24,7 +27,7 @@
 //! not parse 100,000 floats from text. That form holds the same model, bit for bit; it is
 //! only used when the build verified the checksum, and the full JSON stays embedded too.
 
-use super::{Decoder, Model, ModelError, TrainingInfo, K, MAX_WEIGHT};
+use super::{Calibration, Decoder, Model, ModelError, TrainingInfo, K, MAX_WEIGHT};
 use crate::features::{FeatureError, Featurizer, FeaturizerParams};
 use crate::label::Label;
 use serde::{Deserialize, Serialize};
@@ -32,13 +35,16 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// The newest model file format this build reads, and the one it writes for a model with a
-/// label-sequence decoder. A model without one is written as format version 2 (the oldest
-/// that holds it, byte for byte what claimtrack wrote before decoders existed), so older
-/// builds keep reading it.
-pub const FORMAT_VERSION: u64 = 3;
+/// probability calibration. Other models are written in the oldest format that holds them
+/// (version 3 with a decoder, 2 without), byte for byte what earlier builds wrote, so older
+/// builds keep reading them.
+pub const FORMAT_VERSION: u64 = 4;
 
 /// The first format version whose files may carry a label-sequence decoder.
 const DECODER_VERSION: u64 = 3;
+
+/// The first format version whose files may carry a probability calibration.
+const CALIBRATION_VERSION: u64 = 4;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +68,9 @@ pub(super) struct Content {
     /// The label-sequence decoder (absent: none; always absent before format version 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) decoder: Option<Decoder>,
+    /// The probability calibration (absent: none; always absent before format version 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) calibration: Option<Calibration>,
 }
 
 pub(super) fn checksum_of(content: &Content) -> Result<String, ModelError> {
@@ -85,12 +94,15 @@ impl Model {
             intercepts: self.intercepts,
             training: self.training.clone(),
             decoder: self.decoder.clone(),
+            calibration: self.calibration.clone(),
         };
         // Write only what loading accepts (a model trained with too small an alpha can hold
         // weights beyond the bound).
         check_content(&content, content.vocabulary.len())?;
         let file = ModelFile {
-            format_version: if content.decoder.is_some() {
+            format_version: if content.calibration.is_some() {
+                CALIBRATION_VERSION
+            } else if content.decoder.is_some() {
                 DECODER_VERSION
             } else {
                 DECODER_VERSION - 1
@@ -174,6 +186,7 @@ impl Model {
             active,
             training: c.training,
             decoder: c.decoder,
+            calibration: c.calibration,
         })
     }
 
@@ -292,9 +305,16 @@ pub(super) fn embedded_default_split() -> Option<(&'static str, &'static str, &'
     include!(concat!(env!("OUT_DIR"), "/default_model_split.rs"))
 }
 
-/// Refuses a decoder in a file of a format version from before decoders existed (such a
-/// file was not written by claimtrack).
+/// Refuses a decoder or a calibration in a file of a format version from before they existed
+/// (such a file was not written by claimtrack).
 fn check_decoder_version(file: &ModelFile) -> Result<(), ModelError> {
+    if file.format_version < CALIBRATION_VERSION && file.content.calibration.is_some() {
+        return Err(ModelError::Parse(format!(
+            "format version {} has no `calibration`; a calibration needs format version \
+             {CALIBRATION_VERSION} or later",
+            file.format_version
+        )));
+    }
     if file.format_version < DECODER_VERSION && file.content.decoder.is_some() {
         return Err(ModelError::Parse(format!(
             "format version {} has no `decoder`; a decoder needs format version {DECODER_VERSION} \
@@ -341,6 +361,9 @@ fn check_content(c: &Content, n_terms: usize) -> Result<[bool; K], ModelError> {
     check_numbers(c)?;
     if let Some(d) = &c.decoder {
         d.check()?;
+    }
+    if let Some(cal) = &c.calibration {
+        cal.check()?;
     }
     let mut active = [false; K];
     for l in &c.active_labels {

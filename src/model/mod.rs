@@ -5,15 +5,18 @@
 //! explanations ([`Model::explain`]) and the model file ([`Model::save`], [`Model::load`],
 //! the embedded [`Model::default_model`]). How the weights are found lives in `train`; the
 //! file format in `file`; the optional label-sequence decoder a model may carry
-//! ([`Model::decoder`]) in [`decode`].
+//! ([`Model::decoder`]) in [`decode`]; the optional probability calibration
+//! ([`Model::calibration`]) in [`calibrate`].
 //!
 //! Inference never builds a dense matrix: a sentence's score for class `c` is
 //! `b[c] + sum_j x_j * W[j, c]` over its non-zero features, followed by a softmax.
 
+pub mod calibrate;
 pub mod decode;
 mod file;
 mod train;
 
+pub use calibrate::{fit_temperature, Calibration};
 pub use decode::{Decoder, DecoderParams, Transitions};
 pub use file::{embedded_checksum_verified, embedded_default_json, FORMAT_VERSION};
 
@@ -299,6 +302,8 @@ pub struct Model {
     training: TrainingInfo,
     /// The label-sequence decoder, when the model was trained with one.
     decoder: Option<Decoder>,
+    /// The probability calibration, when the model was trained with one.
+    calibration: Option<Calibration>,
 }
 
 impl ModelParams {
@@ -437,6 +442,7 @@ impl ModelParams {
             active,
             training,
             decoder: None,
+            calibration: None,
         })
     }
 }
@@ -596,13 +602,45 @@ impl Model {
         self
     }
 
-    /// Probabilities of a feature vector, in [`Label::ALL`] order.
+    /// The probability calibration the model carries (`None`: trained without one, or a model
+    /// file from before calibration existed; probabilities are then the logistic model's own).
+    pub fn calibration(&self) -> Option<&Calibration> {
+        self.calibration.as_ref()
+    }
+
+    /// The model with `calibration` attached (or removed with `None`); stored in the model
+    /// file. Every probability the model gives from then on is calibrated.
+    pub fn with_calibration(mut self, calibration: Option<Calibration>) -> Model {
+        self.calibration = calibration;
+        self
+    }
+
+    /// Probabilities of a feature vector, in [`Label::ALL`] order (calibrated when the model
+    /// carries a calibration).
     pub fn predict_proba_features(&self, x: &SparseVec) -> [f64; 4] {
         self.predict_row(&x.0)
     }
 
-    /// Probabilities of a feature vector given as its `(index, value)` pairs.
+    /// Probabilities of a feature vector given as its `(index, value)` pairs: the softmax of
+    /// the scores, divided by the calibration's temperature when there is one.
     fn predict_row(&self, x: &[(usize, f64)]) -> [f64; 4] {
+        let mut z = self.scores(x);
+        if let Some(c) = &self.calibration {
+            let inv = 1.0 / c.temperature;
+            for v in &mut z {
+                *v *= inv;
+            }
+        }
+        train::softmax_masked(&z, &self.active)
+    }
+
+    /// The uncalibrated probabilities of a feature row (the logistic model's own softmax).
+    fn predict_row_uncalibrated(&self, x: &[(usize, f64)]) -> [f64; 4] {
+        train::softmax_masked(&self.scores(x), &self.active)
+    }
+
+    /// The linear scores `b + x W` of a feature row.
+    fn scores(&self, x: &[(usize, f64)]) -> [f64; 4] {
         let mut z = self.intercepts;
         for &(j, v) in x {
             if let Some(row) = self.weights.get(j) {
@@ -611,7 +649,17 @@ impl Model {
                 }
             }
         }
-        train::softmax_masked(&z, &self.active)
+        z
+    }
+
+    /// The logistic model's own probabilities of each sentence of one article, before any
+    /// calibration (what a calibration is fitted on; equal to [`Model::predict_article`] for
+    /// a model without one).
+    pub fn predict_article_uncalibrated(&self, texts: &[&str]) -> Vec<[f64; 4]> {
+        let mut out = Vec::with_capacity(texts.len());
+        self.featurizer
+            .for_each_row(texts, |row| out.push(self.predict_row_uncalibrated(row)));
+        out
     }
 
     /// Probabilities of one sentence, in [`Label::ALL`] order.

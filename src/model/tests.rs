@@ -310,7 +310,7 @@ fn load_rejects_tampering_versions_and_bad_shapes() {
         err,
         ModelError::UnsupportedVersion {
             found: 7,
-            supported: 3
+            supported: FORMAT_VERSION
         }
     ));
     assert!(err.to_string().contains("upgrade claimtrack"));
@@ -604,6 +604,70 @@ fn format_version_2_files_load_without_a_decoder() {
     let with = model.clone().with_decoder(Some(toy_decoder()));
     assert_ne!(with.to_json_string().unwrap(), json);
     assert_eq!(with.with_decoder(None).to_json_string().unwrap(), json);
+}
+
+fn toy_calibration() -> Calibration {
+    Calibration {
+        temperature: 0.5,
+        scheme: "toy".into(),
+        examples: 4,
+        log_loss_before: 0.9,
+        log_loss_after: 0.8,
+    }
+}
+
+#[test]
+fn a_calibration_is_saved_as_format_version_4_and_changes_probabilities_not_labels() {
+    let model = ModelParams::default().fit(&toy()).unwrap();
+    let plain = model.to_json_string().unwrap();
+    let calibrated = model.clone().with_calibration(Some(toy_calibration()));
+    let json = calibrated.to_json_string().unwrap();
+    assert!(json.contains("\"format_version\": 4"), "{json}");
+    let loaded = Model::from_json_str(&json).unwrap();
+    assert_eq!(loaded.calibration(), Some(&toy_calibration()));
+    assert_eq!(loaded.to_json_string().unwrap(), json);
+    // Removing it gives the version 2 bytes back.
+    assert_eq!(
+        loaded
+            .clone()
+            .with_calibration(None)
+            .to_json_string()
+            .unwrap(),
+        plain
+    );
+    // T = 0.5 squares the probabilities (renormalised): sharper, same order.
+    for text in ["the kremlin denied it", "putin is open to talks", "weather"] {
+        let raw = model.predict_proba(text);
+        let cal = loaded.predict_proba(text);
+        let sq: f64 = raw.iter().map(|p| p * p).sum();
+        for k in 0..4 {
+            assert!(
+                (cal[k] - raw[k] * raw[k] / sq).abs() < 1e-12,
+                "{raw:?} {cal:?}"
+            );
+        }
+        assert_eq!(model.predict(text), loaded.predict(text));
+        assert_eq!(
+            loaded.predict_article_uncalibrated(&[text]),
+            model.predict_article(&[text])
+        );
+    }
+    // An out-of-range temperature is refused on load.
+    let bad = edit_content(
+        &json,
+        |c| {
+            if let Some(cal) = c.calibration.as_mut() {
+                cal.temperature = 0.0;
+            }
+        },
+        true,
+    );
+    let err = Model::from_json_str(&bad).unwrap_err().to_string();
+    assert!(err.contains("temperature"), "{err}");
+    // A calibration cannot hide in a file of an older format version.
+    let old = json.replacen("\"format_version\": 4", "\"format_version\": 3", 1);
+    let err = Model::from_json_str(&old).unwrap_err().to_string();
+    assert!(err.contains("needs format version 4"), "{err}");
 }
 
 /// Panics unless the two models are the same, bit for bit: featurizer state (see
