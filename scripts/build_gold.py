@@ -8,6 +8,11 @@ Inputs (kept outside the repo, because corpus sentences are third-party text):
   --adjudicated FILE    TSV `<id> TAB label TAB reason` for every disagreement
   --sources TSV         the corpus SOURCES.tsv (file, outlet, date, url)
   --corpus-name NAME    the stand-off file is data/gold/NAME.labels.jsonl (default: corpus)
+  --labels LIST         the label names, comma-separated (default: the default story's; a claim
+                        project's gold uses the role names claim,denial,skepticism,context)
+  --corrections TSV     `<id> TAB old TAB new TAB reason`: consistency corrections the adjudicator
+                        made to labels both passes agreed on (applied after the passes; counted)
+  --out DIR             where the gold files go (default: data/gold)
 Outputs:
   data/gold/seeds.jsonl          inline gold for the seeds (our own documents)
   data/gold/corpus.labels.jsonl  stand-off gold for the corpus: ids, hashes, labels, no text
@@ -17,14 +22,15 @@ import argparse, collections, csv, hashlib, json, os, sys
 
 LABELS = ["russian_claim", "us_denial", "expert_skepticism", "context"]
 
-def read_tsv(paths):
+def read_tsv(paths, labels=None):
+    labels = labels or LABELS
     out = {}
     for p in paths:
         for n, line in enumerate(open(p, encoding="utf-8"), 1):
             if not line.strip():
                 continue
             parts = line.rstrip("\n").split("\t")
-            if parts[1] not in LABELS:
+            if parts[1] not in labels:
                 sys.exit(f"{p}:{n}: unknown label {parts[1]!r}")
             out[parts[0]] = parts[1]
     return out
@@ -50,9 +56,21 @@ def main():
     ap.add_argument("--seed-prefix", default="seeds/")
     ap.add_argument("--out", default="data/gold")
     ap.add_argument("--corpus-name", default="corpus")
+    ap.add_argument("--labels", default=",".join(LABELS))
+    ap.add_argument("--corrections")
     args = ap.parse_args()
+    LABELS[:] = args.labels.split(",")
     a, b = read_tsv(args.pass_a), read_tsv(args.pass_b)
     adj = read_tsv([args.adjudicated]) if args.adjudicated else {}
+    corrections = {}
+    if args.corrections:
+        for n, line in enumerate(open(args.corrections, encoding="utf-8"), 1):
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 3 or not line.strip():
+                continue
+            if parts[2] not in LABELS:
+                sys.exit(f"{args.corrections}:{n}: unknown label {parts[2]!r}")
+            corrections[parts[0]] = (parts[1], parts[2])
     urls = {os.path.splitext(r["file"])[0]: r["url"] for r in csv.DictReader(open(args.sources), delimiter="\t")}
     sents = []
     for p in args.sentences:
@@ -64,7 +82,12 @@ def main():
         sys.exit(f"{len(missing)} sentences lack a label in a pass, e.g. {missing[:3]}")
     final = {}
     for i in ids:
-        if a[i] == b[i]:
+        if i in corrections:
+            old, new = corrections[i]
+            if a[i] != b[i] or a[i] != old:
+                sys.exit(f"{i}: correction from {old} but the passes say {a[i]} / {b[i]}")
+            final[i] = new
+        elif a[i] == b[i]:
             final[i] = a[i]
         elif i in adj:
             final[i] = adj[i]
@@ -104,7 +127,8 @@ def main():
         pe = pa * pb + (1 - pa) * (1 - pb)
         per_label[l] = round((po - pe) / (1 - pe), 3)
     print("per-label kappa:", per_label)
-    print("disagreements:", sum(a[i] != b[i] for i in ids), "adjudicated:", len(adj))
+    print("disagreements:", sum(a[i] != b[i] for i in ids), "adjudicated:", len(adj),
+          "consistency corrections of agreed labels:", len(corrections))
 
 if __name__ == "__main__":
     main()

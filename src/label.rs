@@ -12,10 +12,16 @@ use std::str::FromStr;
 #[serde(rename_all = "snake_case")]
 pub enum Label {
     /// Advances the claim: reports the overture, its channel or terms, or voices Russian openness.
+    /// Role name `claim` (accepted in data files, for claims other than the default story's).
+    #[serde(alias = "claim")]
     RussianClaim,
     /// An official party denies, disclaims knowledge of, or rejects the reported overture.
+    /// Role name `denial`.
+    #[serde(alias = "denial")]
     UsDenial,
     /// A non-denying voice (analyst, former official, the outlet itself) doubts truth or sincerity.
+    /// Role name `skepticism`.
+    #[serde(alias = "skepticism")]
     ExpertSkepticism,
     /// Everything else.
     Context,
@@ -43,6 +49,17 @@ impl Label {
         }
     }
 
+    /// The label's role, the same for every tracked claim: `claim`, `denial`, `skepticism`
+    /// or `context` (data files may use these names instead of the default story's).
+    pub fn role(self) -> &'static str {
+        match self {
+            Label::RussianClaim => "claim",
+            Label::UsDenial => "denial",
+            Label::ExpertSkepticism => "skepticism",
+            Label::Context => "context",
+        }
+    }
+
     /// Position of the label in [`Label::ALL`].
     pub fn index(self) -> usize {
         self as usize
@@ -63,7 +80,7 @@ impl fmt::Display for Label {
 /// Error for a string that is not one of the four label names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown label `{0}` (expected one of: russian_claim, us_denial, expert_skepticism, context)"
+    "unknown label `{0}` (expected one of: russian_claim, us_denial, expert_skepticism, context, or the role names claim, denial, skepticism)"
 )]
 pub struct UnknownLabel(pub String);
 
@@ -73,7 +90,7 @@ impl FromStr for Label {
         Label::ALL
             .iter()
             .copied()
-            .find(|l| l.as_str() == s.trim())
+            .find(|l| l.as_str() == s.trim() || l.role() == s.trim())
             .ok_or_else(|| UnknownLabel(s.to_string()))
     }
 }
@@ -91,7 +108,23 @@ mod tests {
             let json = serde_json::to_string(l).unwrap();
             assert_eq!(json, format!("\"{}\"", l.as_str()));
         }
-        assert!("claim".parse::<Label>().is_err());
+        assert!("claims".parse::<Label>().is_err());
+        assert!("Claim".parse::<Label>().is_err());
         assert_eq!(Label::from_index(4), None);
+    }
+
+    #[test]
+    fn role_names_read_as_the_same_labels_but_are_never_written() {
+        for l in Label::ALL {
+            assert_eq!(l.role().parse::<Label>().unwrap(), l);
+            let from_json: Label = serde_json::from_str(&format!("\"{}\"", l.role())).unwrap();
+            assert_eq!(from_json, l);
+            assert_eq!(
+                serde_json::to_string(&l).unwrap(),
+                format!("\"{}\"", l.as_str())
+            );
+        }
+        assert_eq!(Label::RussianClaim.role(), "claim");
+        assert_eq!(Label::ExpertSkepticism.role(), "skepticism");
     }
 }
