@@ -2,7 +2,7 @@
 
 mod cmd;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Track how news outlets frame a contested claim.
@@ -16,7 +16,11 @@ use std::process::ExitCode;
 #[command(after_help = "Start here:\n  \
 claimtrack report seeds/          # framing report of the seed articles, shipped model\n  \
 claimtrack sentences seeds/       # the cleaned sentences, as JSONL\n  \
-claimtrack <COMMAND> --help       # examples for each command")]
+claimtrack <COMMAND> --help       # examples for each command\n\n\
+Exit status: 0 on success (also when a reader such as `head` closes the output early);\n\
+2 on any error (bad arguments, unreadable or invalid input, a failed write), with a message\n\
+on stderr naming the file and line; 128+N when stopped by signal N (130 for Ctrl-C), after\n\
+removing any half-written output.")]
 struct Cli {
     /// Worker threads for featurizing, scoring and training (default: the available cores;
     /// at most 256). Results are identical, byte for byte, whatever the number of threads.
@@ -43,6 +47,21 @@ enum Command {
     Score(cmd::score::ScoreArgs),
     /// Per-outlet credibility-framing report (Markdown, JSON, CSV or HTML).
     Report(cmd::report::ReportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    #[command(after_help = "Examples:\n  \
+claimtrack completions bash > ~/.local/share/bash-completion/completions/claimtrack\n  \
+claimtrack completions zsh > ~/.zfunc/_claimtrack        # with fpath+=(~/.zfunc) in ~/.zshrc\n  \
+claimtrack completions fish > ~/.config/fish/completions/claimtrack.fish")]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout.
+    #[command(after_help = "Examples:\n  \
+claimtrack man > claimtrack.1 && man ./claimtrack.1\n  \
+claimtrack man | gzip > /usr/local/share/man/man1/claimtrack.1.gz")]
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -60,6 +79,8 @@ fn main() -> ExitCode {
         Command::Explain(a) => cmd::explain::run(a),
         Command::Score(a) => cmd::score::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Completions { shell } => print_completions(shell),
+        Command::Man => print_man(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -72,6 +93,47 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes the completion script for `shell` to stdout.
+fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "claimtrack", &mut buf);
+    let mut out = std::io::stdout().lock();
+    out.write_all(&buf)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes the manual page, with a section per command, to stdout.
+fn print_man() -> anyhow::Result<()> {
+    use std::io::Write;
+    let cmd = Cli::command();
+    let mut buf = Vec::new();
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(&mut buf)?;
+    man.render_name_section(&mut buf)?;
+    man.render_synopsis_section(&mut buf)?;
+    man.render_description_section(&mut buf)?;
+    man.render_options_section(&mut buf)?;
+    man.render_subcommands_section(&mut buf)?;
+    man.render_extra_section(&mut buf)?;
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = sub.get_name().to_string();
+        let sub = sub.clone().name(format!("claimtrack {name}"));
+        let page = clap_mangen::Man::new(sub);
+        writeln!(buf, ".SH \"COMMAND: {}\"", name.to_uppercase())?;
+        page.render_synopsis_section(&mut buf)?;
+        page.render_description_section(&mut buf)?;
+        page.render_options_section(&mut buf)?;
+        page.render_extra_section(&mut buf)?;
+    }
+    man.render_version_section(&mut buf)?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&buf)?;
+    out.flush()?;
+    Ok(())
 }
 
 /// On SIGINT, SIGTERM or SIGHUP: remove the temporary files of outputs being written, then
