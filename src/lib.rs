@@ -18,6 +18,7 @@ pub mod gold;
 pub mod label;
 pub mod limits;
 pub mod model;
+pub mod pipeline;
 pub mod report;
 pub mod scored;
 pub mod sentence;
