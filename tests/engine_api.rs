@@ -292,7 +292,8 @@ fn score_and_report_from_the_library_are_the_binarys_output() {
         }
 
         // Merging score files: the binary's scores split in two jobs, read in the other order.
-        let scores = bin_scores(&bin_lines(&cli(&[&["score"], no_decode, &names].concat())));
+        let scores: Vec<&[u8]> = bin.split_inclusive(|&b| b == b'\n').collect();
+        assert!(scores.len() > 1);
         let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
         let half = scores.len() / 2;
         std::fs::write(&a, scores[..half].concat()).unwrap();
@@ -320,21 +321,4 @@ fn score_and_report_from_the_library_are_the_binarys_output() {
         ]);
         assert_same(&format!("report --from-scores {what}"), &lib, &bin);
     }
-}
-
-/// The lines of `bytes`, each with its line end.
-fn bin_lines(bytes: &[u8]) -> Vec<Vec<u8>> {
-    bytes
-        .split_inclusive(|&b| b == b'\n')
-        .map(<[u8]>::to_vec)
-        .collect()
-}
-
-/// Checks that score lines are scored articles, and gives them back.
-fn bin_scores(lines: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    for l in lines {
-        serde_json::from_slice::<ScoredArticle>(l).unwrap();
-    }
-    assert!(lines.len() > 1);
-    lines.to_vec()
 }

@@ -64,8 +64,9 @@ pub struct Settings {
     /// name it, with the model's fingerprint and training size, in their `model` field.
     /// `None` leaves that field empty and skips the fingerprint.
     pub model_source: Option<String>,
-    /// Worker threads (`None`: rayon's global pool, by default one per core). The results
-    /// are the same whatever the number.
+    /// Worker threads of the pipeline's own pool (`None`: rayon's global pool, by default one
+    /// per core; `Some(0)`: a pool of one per core). The results are the same whatever the
+    /// number.
     pub threads: Option<usize>,
 }
 

@@ -938,4 +938,37 @@ mod tests {
         assert!(matches!(e, ClassifyError::Read { line: 2, .. }), "{e:?}");
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 0);
     }
+
+    /// A writer whose reader has gone away.
+    struct Closed;
+
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_summary_counts_lines_and_a_closed_output_is_a_broken_pipe() {
+        let model = crate::model::Model::default_model().unwrap();
+        let input = "\u{feff}one\r\n\n  \n{\"text\":\"two\",\"article\":1}\nthree";
+        let mut out = Vec::new();
+        let summary = classify_stream(&model, Box::new(input.as_bytes()), "t", &mut out).unwrap();
+        assert_eq!(
+            summary,
+            ClassifySummary {
+                lines: 5,
+                classified: 3
+            }
+        );
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 3);
+        let e = classify_stream(&model, Box::new(input.as_bytes()), "t", &mut Closed).unwrap_err();
+        assert!(e.is_broken_pipe(), "{e:?}");
+        let bad =
+            classify_stream(&model, Box::new(&b"{\"x\":1}"[..]), "t", &mut Closed).unwrap_err();
+        assert!(!bad.is_broken_pipe(), "{bad:?}");
+    }
 }
