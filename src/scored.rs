@@ -144,10 +144,12 @@ impl ScoredArticle {
     }
 
     /// Writes the article as one JSON line, newline included: the bytes of
-    /// [`ScoredArticle::to_json_line`] and `\n`, serialised straight into `out`.
+    /// [`ScoredArticle::to_json_line`] and `\n`, in one write (serialised in memory first:
+    /// serde_json's many small writes cost more through a `dyn Write`).
     pub fn write_json_line<W: Write>(&self, mut out: W) -> std::io::Result<()> {
-        serde_json::to_writer(&mut out, self)?;
-        out.write_all(b"\n")
+        let mut line = serde_json::to_vec(self)?;
+        line.push(b'\n');
+        out.write_all(&line)
     }
 
     /// The article's metadata.
