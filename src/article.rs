@@ -46,6 +46,34 @@ pub struct Article {
     pub outlet_as_given: Option<String>,
 }
 
+/// An article's metadata, as ingestion gives it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ArticleMeta {
+    /// Stable article id.
+    pub id: String,
+    /// Outlet name (`unknown` when not known).
+    pub outlet: String,
+    /// Publication date as given.
+    pub date: Option<String>,
+    /// Source URL.
+    pub url: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+}
+
+impl Article {
+    /// The article's metadata (id, outlet, date, url, title), as scored articles carry it.
+    pub fn meta(&self) -> ArticleMeta {
+        ArticleMeta {
+            id: self.id.clone(),
+            outlet: self.outlet.clone(),
+            date: self.date.clone(),
+            url: self.url.clone(),
+            title: self.title.clone(),
+        }
+    }
+}
+
 /// Something worth telling the user that does not stop ingestion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {

@@ -33,9 +33,15 @@
 //! Each group has its own setting that is off when absent from a saved model
 //! (`#[serde(default)]`), so older models keep producing exactly the features they were
 //! trained with.
+//!
+//! Layout: this module owns the featurizer (settings, fitted vocabulary, the string path that
+//! defines every term). Its submodules each own one part and use each other one way only:
+//! `fxhash` (the hash of the tables) <- [`cues`] (the lexicon and its matcher) <- `fast` (the
+//! fast transform path) <- `vocab` (fitting the vocabulary).
 
 pub mod cues;
 mod fast;
+mod fxhash;
 mod vocab;
 
 use cues::{CueEntry, CueMatcher};

@@ -95,6 +95,27 @@ impl FromStr for Label {
     }
 }
 
+/// The spec's precedence of labels, which breaks ties between equally probable labels: the
+/// rarer stance first.
+pub const PRECEDENCE: [Label; 4] = [
+    Label::UsDenial,
+    Label::ExpertSkepticism,
+    Label::RussianClaim,
+    Label::Context,
+];
+
+/// The most probable label; ties go to the rarer stance by the spec's precedence
+/// (`us_denial` > `expert_skepticism` > `russian_claim` > `context`, [`PRECEDENCE`]).
+pub fn argmax_label(probs: &[f64; 4]) -> Label {
+    let mut best = PRECEDENCE[0];
+    for l in PRECEDENCE {
+        if probs[l.index()] > probs[best.index()] {
+            best = l;
+        }
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -192,5 +192,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
                 .and_then(|j| j.io_error_kind())
                 .map(|k| k == std::io::ErrorKind::BrokenPipe)
                 .unwrap_or(false)
+            || c.downcast_ref::<claimtrack::pipeline::ClassifyError>()
+                .is_some_and(|e| e.is_broken_pipe())
     })
 }

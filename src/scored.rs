@@ -10,51 +10,17 @@
 //! the latter in `"argmax"`. The probabilities, and so the framing figures, are the model's
 //! own either way.
 
-use crate::framing::{self, ArticleFraming, FramingError, FramingParams, Hedges};
+use crate::framing::{self, ArticleDigest, ArticleFraming, FramingError, FramingParams, Hedges};
 use crate::label::Label;
-use crate::sentence::{Role, Sentence};
+use crate::sentence::Sentence;
 use serde::{Deserialize, Serialize};
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 
-/// One sentence with the model's output.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScoredSentence {
-    /// 0-based position of the sentence in its article.
-    pub index: usize,
-    /// Position role.
-    pub role: Role,
-    /// The sentence text.
-    pub text: String,
-    /// The label: the most probable one (ties broken by the spec's precedence), or the
-    /// decoded one when the article's labels were decoded.
-    pub label: Label,
-    /// The most probable label, present only when the decoded `label` differs from it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub argmax: Option<Label>,
-    /// Probabilities in [`Label::ALL`] order.
-    pub probs: [f64; 4],
-    /// Hedge strength of the sentence in [0, 1] under the hedge list used when scoring.
-    #[serde(default)]
-    pub hedge: f64,
-    /// The hedge cues found in the sentence.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub hedge_cues: Vec<String>,
-}
-
-/// An article's metadata, as ingestion gives it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ArticleMeta {
-    /// Stable article id.
-    pub id: String,
-    /// Outlet name (`unknown` when not known).
-    pub outlet: String,
-    /// Publication date as given.
-    pub date: Option<String>,
-    /// Source URL.
-    pub url: Option<String>,
-    /// Title.
-    pub title: Option<String>,
-}
+// What scored articles are made of, owned by the earlier stages (ingestion, labels, sentences)
+// and re-exported here for every reader of score files.
+pub use crate::article::ArticleMeta;
+pub use crate::label::{argmax_label, PRECEDENCE};
+pub use crate::sentence::ScoredSentence;
 
 /// One scored article: a line of the `score` JSONL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,27 +49,6 @@ pub struct ScoredArticle {
     pub sentences: Vec<ScoredSentence>,
     /// The article's framing figures.
     pub framing: ArticleFraming,
-}
-
-/// The spec's precedence of labels, which breaks ties between equally probable labels: the
-/// rarer stance first.
-pub const PRECEDENCE: [Label; 4] = [
-    Label::UsDenial,
-    Label::ExpertSkepticism,
-    Label::RussianClaim,
-    Label::Context,
-];
-
-/// The most probable label; ties go to the rarer stance by the spec's precedence
-/// (`us_denial` > `expert_skepticism` > `russian_claim` > `context`, [`PRECEDENCE`]).
-pub fn argmax_label(probs: &[f64; 4]) -> Label {
-    let mut best = PRECEDENCE[0];
-    for l in PRECEDENCE {
-        if probs[l.index()] > probs[best.index()] {
-            best = l;
-        }
-    }
-    best
 }
 
 /// Errors reading scored JSONL.
@@ -197,6 +142,42 @@ impl ScoredArticle {
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).expect("a scored article serialises")
     }
+
+    /// Writes the article as one JSON line, newline included: the bytes of
+    /// [`ScoredArticle::to_json_line`] and `\n`, in one write (serialised in memory first:
+    /// serde_json's many small writes cost more through a `dyn Write`).
+    pub fn write_json_line<W: Write>(&self, mut out: W) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(self)?;
+        line.push(b'\n');
+        out.write_all(&line)
+    }
+
+    /// The article's metadata.
+    pub fn meta(&self) -> ArticleMeta {
+        ArticleMeta {
+            id: self.id.clone(),
+            outlet: self.outlet.clone(),
+            date: self.date.clone(),
+            url: self.url.clone(),
+            title: self.title.clone(),
+        }
+    }
+
+    /// What a report keeps of the article ([`ArticleDigest`]), its framing recomputed under
+    /// `params` and `hedges`.
+    pub fn digest(
+        &self,
+        params: &FramingParams,
+        hedges: &Hedges,
+    ) -> Result<ArticleDigest, FramingError> {
+        ArticleDigest::new(
+            self.meta(),
+            self.model.clone(),
+            &self.sentences,
+            params,
+            hedges,
+        )
+    }
 }
 
 /// Reads scored JSONL lazily, one article per line; blank lines are skipped. Errors name
@@ -264,6 +245,7 @@ pub fn read_scores<R: BufRead>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sentence::Role;
 
     fn sent(index: usize, role: Role, text: &str) -> Sentence {
         Sentence {

@@ -1,5 +1,8 @@
-//! The unit every later stage works on: one sentence of one article, with its position and role.
+//! The unit every later stage works on: one sentence of one article, with its position and role
+//! ([`Sentence`]), and the same sentence once the model has labelled it ([`ScoredSentence`]: the
+//! input of the framing formula and a part of every scored article).
 
+use crate::label::Label;
 use serde::{Deserialize, Serialize};
 
 /// Where a sentence sits in its article (inverted-pyramid position).
@@ -44,4 +47,29 @@ pub struct Sentence {
     pub role: Role,
     /// The sentence text.
     pub text: String,
+}
+
+/// One sentence with the model's output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredSentence {
+    /// 0-based position of the sentence in its article.
+    pub index: usize,
+    /// Position role.
+    pub role: Role,
+    /// The sentence text.
+    pub text: String,
+    /// The label: the most probable one (ties broken by the spec's precedence), or the
+    /// decoded one when the article's labels were decoded.
+    pub label: Label,
+    /// The most probable label, present only when the decoded `label` differs from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argmax: Option<Label>,
+    /// Probabilities in [`Label::ALL`] order.
+    pub probs: [f64; 4],
+    /// Hedge strength of the sentence in [0, 1] under the hedge list used when scoring.
+    #[serde(default)]
+    pub hedge: f64,
+    /// The hedge cues found in the sentence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hedge_cues: Vec<String>,
 }

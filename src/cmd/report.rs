@@ -3,13 +3,13 @@
 //! Markdown, JSON, CSV or a self-contained HTML page.
 
 use super::common::{input_guard, parse_outlet, refuse_input_outputs, InputArgs};
-use super::score::{load_model, progress, score_inputs, FramingArgs, BATCH};
+use super::score::{load_pipeline, progress, score_inputs, FramingArgs};
 use anyhow::{bail, Context, Result};
 use claimtrack::atomic::{AtomicFile, FileSet, InputGuard};
+use claimtrack::pipeline::add_scores;
 use claimtrack::report::{
     outlet_file_stem, render_to, Format, RenderOptions, Report, ReportBuilder,
 };
-use claimtrack::scored::{read_scores, ScoredArticle};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -85,21 +85,7 @@ fn read_score_files(files: &[PathBuf], builder: &mut ReportBuilder, quiet: bool)
             let f = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
             Box::new(BufReader::new(f))
         };
-        let mut batch: Vec<ScoredArticle> = Vec::with_capacity(BATCH);
-        for item in read_scores(reader, &name) {
-            batch.push(item?);
-            if batch.len() >= BATCH {
-                builder
-                    .add_batch(&batch)
-                    .with_context(|| format!("in {name}"))?;
-                bar.inc(batch.len() as u64);
-                batch.clear();
-            }
-        }
-        builder
-            .add_batch(&batch)
-            .with_context(|| format!("in {name}"))?;
-        bar.inc(batch.len() as u64);
+        add_scores(builder, reader, &name, |n| bar.inc(n as u64))?;
     }
     bar.finish_and_clear();
     Ok(())
@@ -123,13 +109,13 @@ pub fn run(args: ReportArgs) -> Result<()> {
     if !args.from_scores.is_empty() {
         read_score_files(&args.from_scores, &mut builder, args.quiet)?;
     } else {
-        let model = load_model(args.model.as_deref(), !args.no_decode)?;
+        let pipeline = load_pipeline(args.model.as_deref(), !args.no_decode, params, hedges)?;
         let input = InputArgs {
             inputs: args.inputs.clone(),
             outlet: args.outlet.clone(),
         };
         let bar = progress(args.quiet, "articles scored");
-        score_inputs(&input, &model, &params, &hedges, &bar, |batch| {
+        score_inputs(&input, &pipeline, &bar, |batch| {
             builder.add_batch(&batch)?;
             Ok(())
         })?;

@@ -1,26 +1,21 @@
 //! `claimtrack score`: label every sentence of every article and write one JSON line per
 //! article with its metadata, sentences (role, label, probabilities, hedges) and framing.
+//! The engine is [`claimtrack::pipeline`]; this command reads the options, streams the
+//! input articles into it and writes the lines.
 //!
-//! Also holds what `report` shares with it: loading the model and hedge list, the framing
-//! options, the progress bar, and scoring articles in parallel batches.
+//! Also holds what `report` shares with it: the framing options, loading the model and the
+//! hedge list into a [`Pipeline`], the progress bar, and streaming the inputs' articles.
 
 use super::common::{input_guard, refuse_input_outputs, InputArgs};
 use anyhow::{Context, Result};
-use claimtrack::article::Article;
 use claimtrack::atomic::AtomicFile;
-use claimtrack::clean::Cleaner;
 use claimtrack::framing::{FramingParams, Hedges};
 use claimtrack::model::Model;
-use claimtrack::scored::{ArticleMeta, ScoredArticle, PRECEDENCE};
-use claimtrack::split::article_sentences;
+use claimtrack::pipeline::{Pipeline, Settings};
+use claimtrack::scored::ScoredArticle;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-
-/// Articles scored together in one parallel batch (bounds memory on huge inputs).
-pub(crate) const BATCH: usize = 256;
 
 /// Options of the framing formula shared by `score` and `report`.
 #[derive(Debug, Clone, clap::Args)]
@@ -112,17 +107,15 @@ pub struct ScoreArgs {
     pub quiet: bool,
 }
 
-/// A loaded model with the one-line description reports carry. Its label-sequence decoder,
-/// if it has one, decodes every article's labels.
-pub(crate) struct LoadedModel {
-    pub model: Model,
-    pub info: String,
-}
-
-/// Loads `--model FILE` or the shipped default model; `decode` false drops its
-/// label-sequence decoder, if it has one (with it, the description says the labels are
-/// decoded).
-pub(crate) fn load_model(path: Option<&Path>, decode: bool) -> Result<LoadedModel> {
+/// The pipeline of `--model FILE` or the shipped default model under the framing settings;
+/// `decode` false drops the model's label-sequence decoder, if it has one (with it, the
+/// model's description says the labels are decoded).
+pub(crate) fn load_pipeline(
+    path: Option<&Path>,
+    decode: bool,
+    framing: FramingParams,
+    hedges: Hedges,
+) -> Result<Pipeline> {
     let (model, source) = match path {
         Some(p) => (
             Model::load(p).with_context(|| format!("cannot load the model {}", p.display()))?,
@@ -135,32 +128,15 @@ pub(crate) fn load_model(path: Option<&Path>, decode: bool) -> Result<LoadedMode
             "built-in default model".to_string(),
         ),
     };
-    // The fingerprint is that of what labels the sentences: without --no-decode the whole
-    // model, with it the model without its decoder (the same bytes as a model trained without
-    // one, so the outputs are those of the decoder-less model, byte for byte).
-    let model = if decode {
-        model
-    } else {
-        model.with_decoder(None)
+    let settings = Settings {
+        decode,
+        framing,
+        hedges,
+        model_source: Some(source),
+        // The global pool that --threads set.
+        threads: None,
     };
-    let json = model
-        .to_json_string()
-        .context("cannot fingerprint the model")?;
-    let hash: String = Sha256::digest(json.as_bytes())
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let t = model.training();
-    let decoded = model
-        .decoder()
-        .map(|d| format!("; labels decoded, w={}", d.weight))
-        .unwrap_or_default();
-    let info = format!(
-        "{source} (sha256 {hash}, trained on {} sentences from {} articles{decoded})",
-        t.examples, t.articles
-    );
-    Ok(LoadedModel { model, info })
+    Ok(Pipeline::new(model, settings)?)
 }
 
 /// A progress counter on stderr, hidden with `--quiet` or when stderr is not a terminal.
@@ -177,73 +153,20 @@ pub(crate) fn progress(quiet: bool, what: &'static str) -> ProgressBar {
     bar
 }
 
-/// Scores one article: sentences, probabilities, hedges and framing.
-pub(crate) fn score_article(
-    article: &Article,
-    cleaner: &Cleaner,
-    model: &LoadedModel,
-    params: &FramingParams,
-    hedges: &Hedges,
-) -> Result<ScoredArticle> {
-    let (sentences, _) = article_sentences(article, cleaner);
-    let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
-    let probs = model.model.predict_article(&texts);
-    let meta = ArticleMeta {
-        id: article.id.clone(),
-        outlet: article.outlet.clone(),
-        date: article.date.clone(),
-        url: article.url.clone(),
-        title: article.title.clone(),
-    };
-    let scored = ScoredArticle::new(
-        meta,
-        &sentences,
-        &probs,
-        Some(model.info.clone()),
-        params,
-        hedges,
-    )
-    .with_context(|| format!("cannot score the article from {}", article.source))?;
-    Ok(match model.model.decoder() {
-        Some(d) => {
-            // The probabilities as scored (checked and normalised), ties as the argmax's.
-            let probs: Vec<[f64; 4]> = scored.sentences.iter().map(|s| s.probs).collect();
-            let labels = d.decode(&probs, &PRECEDENCE);
-            scored.with_decoded_labels(&labels, d.weight)
-        }
-        None => scored,
-    })
-}
-
-/// Streams the inputs' articles in batches, scores each batch in parallel and hands the scored
-/// articles, in input order, to `sink`.
+/// Streams the inputs' articles through the pipeline in parallel batches and hands the scored
+/// articles, in input order, to `sink`; ingestion warnings go to stderr.
 pub(crate) fn score_inputs(
     input: &InputArgs,
-    model: &LoadedModel,
-    params: &FramingParams,
-    hedges: &Hedges,
+    pipeline: &Pipeline,
     bar: &ProgressBar,
     mut sink: impl FnMut(Vec<ScoredArticle>) -> Result<()>,
 ) -> Result<()> {
-    let cleaner = Cleaner::default();
-    let mut batch: Vec<Article> = Vec::with_capacity(BATCH);
-    let mut flush = |batch: &mut Vec<Article>| -> Result<()> {
-        let scored: Vec<ScoredArticle> = batch
-            .par_iter()
-            .map(|a| score_article(a, &cleaner, model, params, hedges))
-            .collect::<Result<_>>()?;
-        bar.inc(scored.len() as u64);
-        batch.clear();
-        sink(scored)
-    };
-    input.for_each(|a| {
-        batch.push(a);
-        if batch.len() >= BATCH {
-            flush(&mut batch)?;
-        }
-        Ok(())
-    })?;
-    flush(&mut batch)
+    let mut batches = pipeline.score_batches(|batch: Vec<ScoredArticle>| {
+        bar.inc(batch.len() as u64);
+        sink(batch)
+    });
+    input.for_each(|a| batches.push(a))?;
+    batches.finish()
 }
 
 /// Runs the command.
@@ -261,14 +184,13 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         refuse_input_outputs(&guard, [out.as_path()])?;
     }
     let (params, hedges) = args.framing.load()?;
-    let model = load_model(args.model.as_deref(), !args.no_decode)?;
+    let pipeline = load_pipeline(args.model.as_deref(), !args.no_decode, params, hedges)?;
     let bar = progress(args.quiet, "articles scored");
     let (mut articles, mut sentences) = (0usize, 0usize);
     let mut write_all = |out: &mut dyn Write, name: &str| -> Result<()> {
-        score_inputs(&args.input, &model, &params, &hedges, &bar, |batch| {
+        score_inputs(&args.input, &pipeline, &bar, |batch| {
             for a in &batch {
-                out.write_all(a.to_json_line().as_bytes())
-                    .and_then(|()| out.write_all(b"\n"))
+                a.write_json_line(&mut *out)
                     .with_context(|| format!("cannot write {name}"))?;
                 articles += 1;
                 sentences += a.sentences.len();
@@ -295,7 +217,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     if !args.quiet {
         eprintln!(
             "scored {articles} articles, {sentences} sentences with {}",
-            model.info
+            pipeline.model_info().unwrap_or_default()
         );
     }
     Ok(())

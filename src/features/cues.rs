@@ -7,7 +7,7 @@
 //! terms. The lexicon travels inside the model file (in the featurizer settings), so a model
 //! keeps matching the phrases it was trained with even when `data/cues.tsv` changes.
 
-use super::fast::FxHashMap;
+use super::fxhash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 /// The built-in lexicon, compiled into the binary from `data/cues.tsv`.

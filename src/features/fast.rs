@@ -13,81 +13,16 @@
 //!   the vocabulary needs, so a bigram table usually has 32-bit keys), so no `"a b"` string
 //!   is joined or hashed per sentence;
 //! - [`Marks`]: a sentence's feature ids counted and given back in order without a sort;
-//! - a small multiplicative hasher ([`FxBuild`]) for these integer and short-string keys.
+//! - tables keyed with the small multiplicative hash of [`super::fxhash`].
 //!
 //! Most of the time left is spent waiting on these tables (cache misses) rather than
 //! computing, so their layout is kept compact.
 
 use super::cues::CueMatcher;
+use super::fxhash::{FxHashMap, SEED};
 use rust_stemmers::Stemmer;
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// The Fx hash (as in rustc): fast and good enough for short keys from trusted data.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher {
-    hash: u64,
-}
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(c);
-            self.add(u64::from_le_bytes(b));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
-
-/// Builds [`FxHasher`]s.
-pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
-
-/// A `HashMap` with the Fx hash.
-pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
 
 /// Most bits per part id in a packed n-gram key (three parts fit in 63 bits).
 const MAX_PART_BITS: u32 = 21;

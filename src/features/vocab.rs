@@ -13,7 +13,8 @@
 //! the result is the same for any chunking and thread count, and equal to the definition's.
 
 use super::cues::{self, CueMatcher};
-use super::fast::{self, FxHashMap};
+use super::fast;
+use super::fxhash::FxHashMap;
 use super::{compile_cues, intern_tokens, Featurizer, FeaturizerParams};
 use rayon::prelude::*;
 use rust_stemmers::{Algorithm, Stemmer};

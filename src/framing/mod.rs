@@ -7,6 +7,11 @@
 //! evidence, and the seeded Bayesian bootstrap. [`outlet`] aggregates articles per outlet;
 //! [`packed`] stores stance units compactly for reports over many articles.
 //! Nothing here reads files or prints.
+//!
+//! Framing reads labelled sentences ([`ScoredSentence`], owned by [`crate::sentence`]) and
+//! article metadata ([`crate::article::ArticleMeta`]), never a whole scored article: a
+//! [`ScoredArticle`](crate::scored::ScoredArticle) is built from framing's output, so
+//! `scored` and `report` use framing and framing uses neither.
 
 pub mod hedge;
 pub mod outlet;
@@ -22,8 +27,7 @@ pub use outlet::{
 pub use packed::PackedUnits;
 
 use crate::label::Label;
-use crate::scored::ScoredSentence;
-use crate::sentence::Role;
+use crate::sentence::{Role, ScoredSentence};
 use rng::{fnv1a, Rng};
 use serde::{Deserialize, Serialize};
 

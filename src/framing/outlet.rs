@@ -11,9 +11,9 @@ use super::{
     bootstrap_mean, frame_units, influences, outlet_seed, stance_units, ArticleFraming,
     FramingError, FramingParams, Hedges, Interval, StanceUnit,
 };
+use crate::article::ArticleMeta;
 use crate::label::Label;
-use crate::scored::ScoredArticle;
-use crate::sentence::Role;
+use crate::sentence::{Role, ScoredSentence};
 use serde::{Deserialize, Serialize};
 
 /// A sentence that moved a score, with where to find it.
@@ -73,18 +73,21 @@ pub struct ArticleDigest {
 }
 
 impl ArticleDigest {
-    /// Digests a scored article, recomputing its framing under `p` and `hedges`.
-    pub fn from_scored(
-        a: &ScoredArticle,
+    /// Digests an article (its metadata, the model that labelled it and its labelled
+    /// sentences), computing its framing under `p` and `hedges`.
+    pub fn new(
+        meta: ArticleMeta,
+        model: Option<String>,
+        sentences: &[ScoredSentence],
         p: &FramingParams,
         hedges: &Hedges,
     ) -> Result<ArticleDigest, FramingError> {
-        let units = stance_units(&a.id, &a.sentences, p, hedges)?;
-        let framing = frame_units(&a.id, &units, p);
+        let units = stance_units(&meta.id, sentences, p, hedges)?;
+        let framing = frame_units(&meta.id, &units, p);
         let mut label_counts = [0usize; 4];
         let mut prob_sums = [0.0; 4];
-        for s in &a.sentences {
-            let probs = super::check_probs(&a.id, s.index, s.probs)?;
+        for s in sentences {
+            let probs = super::check_probs(&meta.id, s.index, s.probs)?;
             label_counts[s.label.index()] += 1;
             for (sum, q) in prob_sums.iter_mut().zip(probs) {
                 *sum += q;
@@ -102,10 +105,10 @@ impl ArticleDigest {
             .into_iter()
             .filter_map(|(u, shift)| {
                 let unit = &units[u];
-                let s = a.sentences.iter().find(|s| s.index == unit.index)?;
+                let s = sentences.iter().find(|s| s.index == unit.index)?;
                 Some(Evidence {
-                    article: a.id.clone(),
-                    outlet: a.outlet.clone(),
+                    article: meta.id.clone(),
+                    outlet: meta.outlet.clone(),
                     index: s.index,
                     role: s.role,
                     label: s.label,
@@ -118,13 +121,13 @@ impl ArticleDigest {
             })
             .collect();
         Ok(ArticleDigest {
-            id: a.id.clone(),
-            outlet: a.outlet.clone(),
-            date: a.date.clone(),
-            url: a.url.clone(),
-            title: a.title.clone(),
-            model: a.model.clone(),
-            sentences: a.sentences.len(),
+            id: meta.id,
+            outlet: meta.outlet,
+            date: meta.date,
+            url: meta.url,
+            title: meta.title,
+            model,
+            sentences: sentences.len(),
             label_counts,
             prob_sums,
             units,

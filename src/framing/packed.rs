@@ -238,7 +238,7 @@ mod tests {
 
     #[test]
     fn real_units_round_trip() {
-        use crate::scored::ScoredSentence;
+        use crate::sentence::ScoredSentence;
         let p = FramingParams::default();
         let hedges = crate::framing::Hedges::default();
         let texts = [

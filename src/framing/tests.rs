@@ -2,8 +2,8 @@
 //! definitions in `docs/FRAMING.md`.
 
 use super::*;
-use crate::scored::{ArticleMeta, ScoredArticle};
-use crate::sentence::Sentence;
+use crate::article::ArticleMeta;
+use crate::label::argmax_label;
 
 const CLAIM: [f64; 4] = [0.9, 0.05, 0.05, 0.0];
 const DENIAL: [f64; 4] = [0.05, 0.9, 0.05, 0.0];
@@ -14,7 +14,7 @@ fn ss(index: usize, role: Role, text: &str, probs: [f64; 4]) -> ScoredSentence {
         index,
         role,
         text: text.to_string(),
-        label: crate::scored::argmax_label(&probs),
+        label: argmax_label(&probs),
         argmax: None,
         probs,
         hedge: 0.0,
@@ -276,17 +276,14 @@ fn params_are_validated() {
     assert!(bad.validate().is_err());
 }
 
-fn article(id: &str, outlet: &str, probs: &[[f64; 4]]) -> ScoredArticle {
-    let sents: Vec<Sentence> = probs
+/// The digest of an article of plain sentences (no hedges) with the given probabilities.
+fn article(id: &str, outlet: &str, probs: &[[f64; 4]]) -> ArticleDigest {
+    let sents: Vec<ScoredSentence> = probs
         .iter()
         .enumerate()
-        .map(|(i, _)| Sentence {
-            article: id.into(),
-            outlet: outlet.into(),
-            date: None,
-            index: i,
-            role: if i == 0 { Role::Headline } else { Role::Body },
-            text: format!("sentence {i} of {id}"),
+        .map(|(i, &p)| {
+            let role = if i == 0 { Role::Headline } else { Role::Body };
+            ss(i, role, &format!("sentence {i} of {id}"), p)
         })
         .collect();
     let meta = ArticleMeta {
@@ -294,11 +291,10 @@ fn article(id: &str, outlet: &str, probs: &[[f64; 4]]) -> ScoredArticle {
         outlet: outlet.into(),
         ..Default::default()
     };
-    ScoredArticle::new(
+    ArticleDigest::new(
         meta,
-        &sents,
-        probs,
         None,
+        &sents,
         &FramingParams::default(),
         &Hedges::default(),
     )
@@ -308,16 +304,11 @@ fn article(id: &str, outlet: &str, probs: &[[f64; 4]]) -> ScoredArticle {
 #[test]
 fn outlet_aggregate_is_order_independent_and_averages_stance_articles() {
     let p = FramingParams::default();
-    let h = Hedges::default();
-    let arts = [
+    let digests = [
         article("b", "O", &[CLAIM, CONTEXT, DENIAL]),
         article("a", "O", &[DENIAL, CLAIM]),
         article("c", "O", &[CONTEXT, CONTEXT]),
     ];
-    let digests: Vec<ArticleDigest> = arts
-        .iter()
-        .map(|a| ArticleDigest::from_scored(a, &p, &h).unwrap())
-        .collect();
     let fwd: Vec<&ArticleDigest> = digests.iter().collect();
     let rev: Vec<&ArticleDigest> = digests.iter().rev().collect();
     let r1 = aggregate_outlet("O", &fwd, &p);

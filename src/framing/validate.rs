@@ -8,7 +8,7 @@
 use super::rng::Rng;
 use super::{influences, score_units, stance_units, FramingError, FramingParams, Hedges};
 use crate::label::Label;
-use crate::scored::ScoredSentence;
+use crate::sentence::ScoredSentence;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};

@@ -115,6 +115,17 @@ impl Model {
         Ok(s)
     }
 
+    /// The model's fingerprint: the first 12 hex digits of the SHA-256 of its file
+    /// ([`Model::to_json_string`]), so two models that label alike share it.
+    pub fn fingerprint(&self) -> Result<String, ModelError> {
+        let json = self.to_json_string()?;
+        Ok(Sha256::digest(json.as_bytes())
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect())
+    }
+
     /// Parses and checks a model from its JSON text.
     pub fn from_json_str(json: &str) -> Result<Model, ModelError> {
         Model::from_json_checked(json, true)

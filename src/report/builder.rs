@@ -11,8 +11,8 @@
 
 use super::{ArticleSummary, Report, ReportError, Settings, StripCell};
 use crate::framing::{
-    aggregate_articles, ArticleDigest, Evidence, EvidencePool, FramingParams, Hedges,
-    OutletArticle, OutletReport, PackedUnits, StanceUnit,
+    aggregate_articles, Evidence, EvidencePool, FramingParams, Hedges, OutletArticle, OutletReport,
+    PackedUnits, StanceUnit,
 };
 use crate::scored::ScoredArticle;
 use rayon::prelude::*;
@@ -163,7 +163,7 @@ impl ReportBuilder {
     }
 
     fn prepare(&self, a: &ScoredArticle) -> Result<Prepared, ReportError> {
-        let d = ArticleDigest::from_scored(a, &self.params, &self.hedges)?;
+        let d = a.digest(&self.params, &self.hedges)?;
         let strip = (self.max_strips > 0).then(|| {
             a.sentences
                 .iter()

@@ -437,7 +437,7 @@ fn outlets_from_full_digests(arts: &[ScoredArticle], p: &FramingParams) -> Vec<O
     use crate::framing::{aggregate_outlet, ArticleDigest};
     let digests: Vec<ArticleDigest> = arts
         .iter()
-        .map(|a| ArticleDigest::from_scored(a, p, &Hedges::default()).unwrap())
+        .map(|a| a.digest(p, &Hedges::default()).unwrap())
         .collect();
     let mut by_outlet: std::collections::BTreeMap<&str, Vec<&ArticleDigest>> =
         std::collections::BTreeMap::new();
@@ -467,12 +467,7 @@ fn pooled_evidence_gives_the_report_of_all_candidates() {
         let arts = many_articles(3, 150, keep as u64);
         let candidates: usize = arts
             .iter()
-            .map(|a| {
-                crate::framing::ArticleDigest::from_scored(a, &p, &Hedges::default())
-                    .unwrap()
-                    .evidence
-                    .len()
-            })
+            .map(|a| a.digest(&p, &Hedges::default()).unwrap().evidence.len())
             .sum();
         assert!(candidates > 100 * keep, "{candidates} candidates");
         let expected = outlets_from_full_digests(&arts, &p);

@@ -1,0 +1,974 @@
+//! The streaming classifier behind `claimtrack classify`: JSONL (or plain-text) lines in, one
+//! JSON line out per input line, in input order, in memory that stays flat on any input size.
+//!
+//! This module owns the line format (a line starting with `{` is a JSON object with a
+//! `"text"`, any other non-blank line is one sentence), the grouping of lines into batches
+//! (consecutive lines with the same `"article"`, at most [`MAX_BATCH`]), and the machinery
+//! that keeps two cores busy: the input is read in blocks of whole lines, each block's lines
+//! are parsed in parallel, batches are cut into parts classified in parallel, and one round's
+//! output is written while the next round is classified. The batches, not the thread count,
+//! decide the features (a sentence's neighbours), so the output is the same on any machine.
+
+use super::json::write_text_line;
+use super::{part_probs, predictions, MAX_BATCH, PART};
+use crate::escape;
+use crate::model::Model;
+use rayon::prelude::*;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::io::{Read, Write};
+
+/// Lines read and parsed together, in parallel; also about how many lines are classified
+/// in one parallel round (bounds memory whatever the input size).
+const CHUNK: usize = 16384;
+
+/// Bytes read from the input at a time.
+const READ: usize = 1 << 20;
+
+/// Longest input line, in bytes (64 MiB): far beyond any sentence or JSON record, while a
+/// stream without line breaks (`/dev/zero`, a binary file) stops with an error instead of
+/// growing memory until the process is killed.
+pub const MAX_LINE: usize = 64 << 20;
+
+/// The UTF-8 byte order mark, skipped at the start of the input.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Most output buffers kept for reuse (a round has a few dozen parts).
+const MAX_SPARE: usize = 256;
+
+/// Why a line cannot be classified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineProblem {
+    /// A JSON object gives this key twice.
+    RepeatedKey(String),
+    /// A line starting with `{` is not one JSON object (the parser's message).
+    NotJson(String),
+    /// The `"text"` field is not a string (what it is instead).
+    TextNotString(&'static str),
+    /// The JSON object has no `"text"` field.
+    NoText,
+}
+
+impl fmt::Display for LineProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineProblem::RepeatedKey(key) => write!(
+                f,
+                "JSON key `{}` is given twice in this object; keep one",
+                escape::controls(key)
+            ),
+            LineProblem::NotJson(message) => write!(
+                f,
+                "not a JSON object ({}); a line starting with `{{` must be one JSON object per line",
+                escape::controls(message)
+            ),
+            LineProblem::TextNotString(kind) => {
+                write!(f, "the \"text\" field is not a string (found {kind})")
+            }
+            LineProblem::NoText => f.write_str("the JSON object has no \"text\" field to classify"),
+        }
+    }
+}
+
+/// Errors of [`Pipeline::classify_stream`](super::Pipeline::classify_stream). Input lines are
+/// named `{input}:{line}` (1-based), the input name with control characters escaped. The
+/// output holds every batch finished before the line at fault, and nothing of the batch it
+/// interrupts.
+#[derive(Debug, thiserror::Error)]
+pub enum ClassifyError {
+    /// A line that is not a JSON object with a text, or not UTF-8.
+    #[error("{input}:{line}: {problem}")]
+    BadLine {
+        /// The input's name.
+        input: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        problem: LineProblem,
+    },
+    /// Reading the input failed (also: a line that is not UTF-8).
+    #[error("{input}:{line}: cannot read the line")]
+    Read {
+        /// The input's name.
+        input: String,
+        /// 1-based number of the line being read.
+        line: usize,
+        /// The reader's error.
+        source: std::io::Error,
+    },
+    /// A line longer than [`MAX_LINE`] bytes.
+    #[error(
+        "{input}:{line}: line longer than {} bytes (64 MiB); classify reads one sentence or one \
+         JSON object per line: is this a line-based text file?",
+        MAX_LINE
+    )]
+    LineTooLong {
+        /// The input's name.
+        input: String,
+        /// 1-based line number.
+        line: usize,
+    },
+    /// Writing the output failed.
+    #[error(transparent)]
+    Write(std::io::Error),
+}
+
+impl ClassifyError {
+    /// Whether the output was closed by its reader (`claimtrack classify | head`): the
+    /// classification was cut short on purpose, not by a fault.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, ClassifyError::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// What [`Pipeline::classify_stream`](super::Pipeline::classify_stream) read and wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClassifySummary {
+    /// Input lines read (blank ones included).
+    pub lines: usize,
+    /// Lines classified (one output line each).
+    pub classified: usize,
+}
+
+/// One input line: a JSON record whose fields pass through, or a plain-text sentence
+/// (`record` is `None`: its output `{"text": ...}` is written without building a map).
+struct Item {
+    record: Option<Map<String, Value>>,
+    text: String,
+}
+
+impl Item {
+    fn article(&self) -> Option<&Value> {
+        self.record.as_ref().and_then(|r| r.get("article"))
+    }
+}
+
+/// A JSON object read as a [`Map`], keeping the first key that the object gives twice
+/// (serde_json's own map keeps the last value silently; front matter refuses a repeated key,
+/// and so does classify).
+struct Record {
+    map: Map<String, Value>,
+    duplicate: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RecordVisitor;
+        impl<'de> Visitor<'de> for RecordVisitor {
+            type Value = Record;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            // As serde_json's own visitor for `Map`: the same map, in the same order.
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Record, A::Error> {
+                let mut map = Map::new();
+                let mut duplicate = None;
+                while let Some(key) = access.next_key::<String>()? {
+                    match map.entry(key) {
+                        serde_json::map::Entry::Vacant(e) => {
+                            e.insert(access.next_value::<Value>()?);
+                        }
+                        serde_json::map::Entry::Occupied(e) => {
+                            // The rest of the line must still be JSON; its value is unused.
+                            access.next_value::<IgnoredAny>()?;
+                            if duplicate.is_none() {
+                                duplicate = Some(e.key().clone());
+                            }
+                        }
+                    }
+                }
+                Ok(Record { map, duplicate })
+            }
+        }
+        deserializer.deserialize_map(RecordVisitor)
+    }
+}
+
+/// How a JSON value's kind is named in messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses one non-blank, trimmed input line into its record and the text to classify.
+fn parse_line(trimmed: &str) -> Result<Item, LineProblem> {
+    if !trimmed.starts_with('{') {
+        return Ok(Item {
+            record: None,
+            text: trimmed.to_string(),
+        });
+    }
+    let record = match serde_json::from_str::<Record>(trimmed) {
+        Ok(Record {
+            duplicate: Some(key),
+            ..
+        }) => return Err(LineProblem::RepeatedKey(key)),
+        Ok(r) => r.map,
+        Err(e) => return Err(LineProblem::NotJson(e.to_string())),
+    };
+    let text = match record.get("text") {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => return Err(LineProblem::TextNotString(kind(v))),
+        None => return Err(LineProblem::NoText),
+    };
+    Ok(Item {
+        record: Some(record),
+        text,
+    })
+}
+
+/// Part of a batch: its items, and the texts of the batch's lines just before and after it
+/// (neighbour features look one sentence each way, so the part's rows are the rows it has
+/// in the whole batch); `decode` when its labels are decoded (then it is a whole batch).
+struct Part {
+    items: Vec<Item>,
+    before: Option<String>,
+    after: Option<String>,
+    decode: bool,
+}
+
+/// Cuts batches into parts of at most [`PART`] lines, in order. With `decode`, a batch of
+/// lines with an `article` (not null) is kept whole as one part with `decode` set: the
+/// decoder reads an article's sentences as one sequence.
+fn into_parts(batches: Vec<Vec<Item>>, decode: bool) -> Vec<Part> {
+    let mut parts = Vec::new();
+    for batch in batches {
+        let n = batch.len();
+        let article = batch.first().and_then(Item::article);
+        if decode && article.is_some_and(|a| !a.is_null()) {
+            parts.push(Part {
+                items: batch,
+                before: None,
+                after: None,
+                decode: true,
+            });
+            continue;
+        }
+        let mut rest = batch.into_iter();
+        let mut start = 0;
+        let mut before: Option<String> = None;
+        while start < n {
+            let items: Vec<Item> = rest.by_ref().take(PART).collect();
+            start += items.len();
+            let last = items.last().map(|i| i.text.clone());
+            parts.push(Part {
+                items,
+                before: before.take(),
+                after: None,
+                decode: false,
+            });
+            before = last;
+        }
+        // The text after each part is the first text of the next part of the same batch.
+        let first = parts.len() - n.div_ceil(PART);
+        for k in first..parts.len().saturating_sub(1) {
+            let next = parts[k + 1].items[0].text.clone();
+            parts[k].after = Some(next);
+        }
+    }
+    parts
+}
+
+/// Classifies one part of a batch and renders its output lines into `out` (emptied first;
+/// a buffer of an earlier round, so that its pages are not faulted in again).
+fn render_part(model: &Model, part: Part, mut out: Vec<u8>) -> Result<Vec<u8>, ClassifyError> {
+    let mut texts: Vec<&str> = Vec::with_capacity(part.items.len() + 2);
+    texts.extend(part.before.as_deref());
+    texts.extend(part.items.iter().map(|i| i.text.as_str()));
+    texts.extend(part.after.as_deref());
+    let probs = part_probs(model, &texts, part.before.is_some(), part.after.is_some());
+    let predicted = predictions(model, probs, part.decode);
+    let batch = part.items;
+    // Each line is its text (escaped: usually as long) and at most about 200 bytes more
+    // (keys, label, four floats), so the buffer is rarely grown (and copied).
+    let text_bytes: usize = batch.iter().map(|i| i.text.len()).sum();
+    out.clear();
+    out.reserve(text_bytes + batch.len() * 256);
+    for (item, p) in batch.into_iter().zip(&predicted) {
+        match item.record {
+            Some(mut record) => {
+                p.annotate(&mut record);
+                serde_json::to_writer(&mut out, &record)
+                    .map_err(|e| ClassifyError::Write(e.into()))?;
+                out.push(b'\n');
+            }
+            None => write_text_line(&mut out, &item.text, p),
+        }
+    }
+    Ok(out)
+}
+
+/// The output, written one round behind: the lines rendered in one round are written while
+/// the next round is classified, so writing overlaps the work of the other threads.
+struct Output<'w> {
+    out: &'w mut (dyn Write + Send),
+    /// Rendered lines not yet written, in input order.
+    pending: Vec<Result<Vec<u8>, ClassifyError>>,
+    /// Written buffers, kept for the next rounds' output (a fresh buffer per part of a
+    /// round had every page of the output faulted in anew).
+    spare: Vec<Vec<u8>>,
+}
+
+/// Writes rendered lines in order, stopping at the first error; the written buffers are
+/// added to `spare`.
+fn write_rendered(
+    out: &mut (dyn Write + Send),
+    rendered: Vec<Result<Vec<u8>, ClassifyError>>,
+    spare: &mut Vec<Vec<u8>>,
+) -> Result<(), ClassifyError> {
+    for r in rendered {
+        let buf = r?;
+        out.write_all(&buf).map_err(ClassifyError::Write)?;
+        if spare.len() < MAX_SPARE {
+            spare.push(buf);
+        }
+    }
+    Ok(())
+}
+
+impl Output<'_> {
+    /// Writes what is pending and flushes.
+    fn finish(&mut self) -> Result<(), ClassifyError> {
+        write_rendered(
+            &mut *self.out,
+            std::mem::take(&mut self.pending),
+            &mut self.spare,
+        )?;
+        self.out.flush().map_err(ClassifyError::Write)
+    }
+}
+
+/// A block read ahead by [`flush`].
+type Block = Result<Option<Vec<u8>>, BlockError>;
+
+/// Classifies the finished batches in parallel while the previous round is written and,
+/// given `reader`, the next block of input is read (returned); the batches are written (in
+/// input order) by the next call or by [`Output::finish`].
+fn flush(
+    model: &Model,
+    ready: &mut Vec<Vec<Item>>,
+    output: &mut Output<'_>,
+    reader: Option<&mut BlockReader<'_>>,
+) -> Result<Option<Block>, ClassifyError> {
+    let parts = into_parts(std::mem::take(ready), model.decoder().is_some());
+    let previous = std::mem::take(&mut output.pending);
+    let keep = output.spare.len().saturating_sub(parts.len());
+    let buffers = output.spare.split_off(keep);
+    let mut returned = Vec::with_capacity(previous.len());
+    let out = &mut *output.out;
+    let (rendered, (written, block)) = rayon::join(
+        || {
+            let buffers = buffers.into_iter().chain(std::iter::repeat_with(Vec::new));
+            parts
+                .into_iter()
+                .zip(buffers)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|(p, buf)| render_part(model, p, buf))
+                .collect::<Vec<Result<Vec<u8>, ClassifyError>>>()
+        },
+        || {
+            let written = write_rendered(out, previous, &mut returned);
+            (written, reader.map(BlockReader::next_block))
+        },
+    );
+    written?;
+    output.spare.append(&mut returned);
+    output.pending = rendered;
+    Ok(block)
+}
+
+/// Groups items into batches exactly as a line-by-line reader would: a batch ends when the
+/// "article" field changes or it holds [`MAX_BATCH`] lines. The batches, not the thread
+/// count, decide the features (neighbours), so the output is the same on any machine.
+struct Batcher {
+    current: Vec<Item>,
+    article: Option<Value>,
+    ready: Vec<Vec<Item>>,
+    ready_items: usize,
+    classified: usize,
+}
+
+impl Batcher {
+    fn push(&mut self, item: Item) {
+        let article = item.article();
+        if !self.current.is_empty()
+            && (article != self.article.as_ref() || self.current.len() >= MAX_BATCH)
+        {
+            self.finish_current();
+        }
+        if article != self.article.as_ref() {
+            self.article = article.cloned();
+        }
+        self.current.push(item);
+    }
+
+    fn finish_current(&mut self) {
+        if !self.current.is_empty() {
+            self.ready_items += self.current.len();
+            self.classified += self.current.len();
+            self.ready.push(std::mem::take(&mut self.current));
+        }
+    }
+}
+
+/// Why [`BlockReader::next_block`] gave no block.
+#[derive(Debug)]
+enum BlockError {
+    /// Reading failed.
+    Io(std::io::Error),
+    /// The block's first line is longer than [`MAX_LINE`] bytes.
+    LineTooLong,
+}
+
+/// Reads the input in blocks of whole lines (about [`CHUNK`] lines of news sentences).
+struct BlockReader<'r> {
+    reader: Box<dyn Read + Send + 'r>,
+    /// The start of a line cut off at the end of the previous block.
+    carry: Vec<u8>,
+    eof: bool,
+    /// Whether anything was read yet (a byte order mark is skipped only at the start).
+    started: bool,
+    /// A block given back once parsed, to be filled again (its pages are already mapped).
+    spare: Vec<u8>,
+}
+
+impl<'r> BlockReader<'r> {
+    /// A reader of `reader`'s lines.
+    fn new(reader: Box<dyn Read + Send + 'r>) -> BlockReader<'r> {
+        BlockReader {
+            reader,
+            carry: Vec::new(),
+            eof: false,
+            started: false,
+            spare: Vec::new(),
+        }
+    }
+
+    /// The next block: whole lines, each ended by `\n` (the last line of the input may lack
+    /// it); `None` at the end of the input. Only a block's first line can be long (the other
+    /// lines are within the last reads), so only it is checked against [`MAX_LINE`]. Each
+    /// byte is searched for a line end once, so a long line costs linear time.
+    fn next_block(&mut self) -> Result<Option<Vec<u8>>, BlockError> {
+        let mut buf = std::mem::take(&mut self.spare);
+        buf.clear();
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
+        // `buf[..searched]` holds no line end (the carry holds none).
+        let mut searched = buf.len();
+        loop {
+            if self.eof {
+                if buf.len() > MAX_LINE {
+                    let first =
+                        memchr::memchr(b'\n', &buf[searched..]).map_or(buf.len(), |i| searched + i);
+                    if first > MAX_LINE {
+                        return Err(BlockError::LineTooLong);
+                    }
+                }
+                return Ok((!buf.is_empty()).then_some(buf));
+            }
+            // Up to READ bytes into the spare room: `read_to_end` zeroes only what each read
+            // is given, so a short input does not touch a whole READ-sized zeroed buffer
+            // (512 page faults, a tenth of a tiny run's time). It retries interrupted reads
+            // and stops short of READ only at the end of input.
+            buf.reserve(READ);
+            let n = (&mut *self.reader)
+                .take(READ as u64)
+                .read_to_end(&mut buf)
+                .map_err(BlockError::Io)?;
+            if !self.started {
+                // The first read holds the start of the input (at least 3 bytes unless the
+                // input is shorter).
+                self.started = true;
+                if buf.starts_with(BOM) {
+                    buf.drain(..BOM.len());
+                }
+            }
+            if n < READ {
+                self.eof = true;
+            } else if buf.len() >= 2 * READ {
+                match memchr::memrchr(b'\n', &buf[searched..]) {
+                    Some(i) => {
+                        let end = searched + i;
+                        if end > MAX_LINE {
+                            let first =
+                                searched + memchr::memchr(b'\n', &buf[searched..]).unwrap_or(i);
+                            if first > MAX_LINE {
+                                return Err(BlockError::LineTooLong);
+                            }
+                        }
+                        self.carry.extend_from_slice(&buf[end + 1..]);
+                        buf.truncate(end + 1);
+                        return Ok(Some(buf));
+                    }
+                    None => {
+                        searched = buf.len();
+                        if buf.len() > MAX_LINE {
+                            return Err(BlockError::LineTooLong);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives a parsed block back for reuse.
+    fn recycle(&mut self, block: Vec<u8>) {
+        self.spare = block;
+    }
+}
+
+/// The lines of one piece of a block, parsed: the items of its non-blank lines in order, its
+/// number of lines, and the position (line index in the piece) and problem of the first bad
+/// line (`None`: not UTF-8).
+struct Piece {
+    items: Vec<Item>,
+    lines: usize,
+    bad: Option<(usize, Option<LineProblem>)>,
+}
+
+/// Splits `bytes` into lines as `BufRead::lines` does (`\n`, then a `\r` before it, removed).
+fn lines_of(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    })
+}
+
+/// Parses the lines of one piece; stops at the first line that is not UTF-8 or does not
+/// parse (the caller reports it with its line number).
+fn parse_piece(bytes: &[u8]) -> Piece {
+    let mut piece = Piece {
+        items: Vec::new(),
+        lines: 0,
+        bad: None,
+    };
+    for (i, raw) in lines_of(bytes).enumerate() {
+        piece.lines = i + 1;
+        let Ok(line) = std::str::from_utf8(raw) else {
+            piece.bad = Some((i, None));
+            return piece;
+        };
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        match parse_line(trimmed) {
+            Ok(item) => piece.items.push(item),
+            Err(problem) => {
+                piece.bad = Some((i, Some(problem)));
+                return piece;
+            }
+        }
+    }
+    piece
+}
+
+/// The error of a bad line found by [`parse_piece`], named by input and line number.
+fn bad_line_error(input: &str, line: usize, problem: Option<LineProblem>) -> ClassifyError {
+    match problem {
+        None => ClassifyError::Read {
+            input: input.to_string(),
+            line,
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ),
+        },
+        Some(problem) => ClassifyError::BadLine {
+            input: input.to_string(),
+            line,
+            problem,
+        },
+    }
+}
+
+/// Splits a block into about `n` pieces of whole lines.
+fn split_block(block: &[u8], n: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::with_capacity(n);
+    let mut start = 0;
+    for k in 1..n {
+        let target = block.len() * k / n;
+        if target <= start {
+            continue;
+        }
+        match memchr::memchr(b'\n', &block[target..]) {
+            Some(i) => {
+                let end = target + i + 1;
+                pieces.push(&block[start..end]);
+                start = end;
+            }
+            None => break,
+        }
+    }
+    if start < block.len() {
+        pieces.push(&block[start..]);
+    }
+    pieces
+}
+
+/// Classifies every line of `reader` into `out` (see
+/// [`Pipeline::classify_stream`](super::Pipeline::classify_stream)); `input` names the input
+/// in errors, already escaped.
+pub(super) fn classify_stream(
+    model: &Model,
+    reader: Box<dyn Read + Send + '_>,
+    input: &str,
+    out: &mut (dyn Write + Send),
+) -> Result<ClassifySummary, ClassifyError> {
+    let mut out = Output {
+        out,
+        pending: Vec::new(),
+        spare: Vec::new(),
+    };
+    let mut batcher = Batcher {
+        current: Vec::new(),
+        article: None,
+        ready: Vec::new(),
+        ready_items: 0,
+        classified: 0,
+    };
+    let mut blocks = BlockReader::new(reader);
+    let n_pieces = rayon::current_num_threads() * 4;
+    // Lines before the current block.
+    let mut lines_before = 0usize;
+    // The next block, when read while the previous batches were classified.
+    let mut read_ahead: Option<Block> = None;
+    loop {
+        let block = match read_ahead.take() {
+            Some(block) => block,
+            None => blocks.next_block(),
+        };
+        // A failed read or a long line is the first line of the block.
+        let line = lines_before + 1;
+        let block = match block {
+            Ok(block) => block,
+            Err(BlockError::Io(source)) => {
+                return Err(ClassifyError::Read {
+                    input: input.to_string(),
+                    line,
+                    source,
+                })
+            }
+            Err(BlockError::LineTooLong) => {
+                // As for a bad line: the batches finished before it are written.
+                flush(model, &mut batcher.ready, &mut out, None)?;
+                out.finish()?;
+                return Err(ClassifyError::LineTooLong {
+                    input: input.to_string(),
+                    line,
+                });
+            }
+        };
+        let Some(block) = block else {
+            break;
+        };
+        // Split into lines and parse them in parallel, piece by piece.
+        let pieces: Vec<Piece> = split_block(&block, n_pieces)
+            .into_par_iter()
+            .map(parse_piece)
+            .collect();
+        for piece in pieces {
+            for item in piece.items {
+                batcher.push(item);
+            }
+            if let Some((i, problem)) = piece.bad {
+                // As when reading line by line: the batches finished before the bad line
+                // are written, the one it interrupts is not.
+                let e = bad_line_error(input, lines_before + i + 1, problem);
+                flush(model, &mut batcher.ready, &mut out, None)?;
+                out.finish()?;
+                return Err(e);
+            }
+            lines_before += piece.lines;
+        }
+        blocks.recycle(block);
+        if batcher.ready_items >= CHUNK {
+            read_ahead = flush(model, &mut batcher.ready, &mut out, Some(&mut blocks))?;
+            batcher.ready_items = 0;
+        }
+    }
+    batcher.finish_current();
+    flush(model, &mut batcher.ready, &mut out, None)?;
+    out.finish()?;
+    Ok(ClassifySummary {
+        lines: lines_before,
+        classified: batcher.classified,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::label::Label;
+
+    /// A batch cut into parts (each with one sentence of context each way) gets the rows of
+    /// the whole batch, with neighbour features on, so the output does not depend on `PART`.
+    #[test]
+    fn parts_of_a_batch_classify_like_the_whole_batch() {
+        use crate::gold::Example;
+        use crate::sentence::Role;
+        let mut params = crate::model::ModelParams::default();
+        params.featurizer.neighbours = true;
+        let texts = [
+            ("US officials denied receiving any message", Label::UsDenial),
+            ("Fighting continued near the front", Label::Context),
+            (
+                "The Kremlin signalled openness to talks",
+                Label::RussianClaim,
+            ),
+            (
+                "Analysts called the overture a ploy",
+                Label::ExpertSkepticism,
+            ),
+        ];
+        let examples: Vec<Example> = (0..40)
+            .map(|i| {
+                let (text, label) = texts[i % 4];
+                Example {
+                    text: format!("{text} {i}"),
+                    label,
+                    article: format!("a{}", i / 8),
+                    outlet: "o".into(),
+                    index: i % 8,
+                    role: Role::Body,
+                }
+            })
+            .collect();
+        let model = params.fit(&examples).unwrap();
+        for n in [1, 2, PART - 1, PART, PART + 1, 2 * PART + 3] {
+            let items = || -> Vec<Item> {
+                (0..n)
+                    .map(|i| Item {
+                        record: None,
+                        text: format!("{} {i}", texts[(i * 7 + i / 3) % 4].0),
+                    })
+                    .collect()
+            };
+            let whole = Part {
+                items: items(),
+                before: None,
+                after: None,
+                decode: false,
+            };
+            let whole = render_part(&model, whole, Vec::new()).unwrap();
+            let parts = into_parts(vec![items()], true);
+            assert_eq!(parts.len(), n.div_ceil(PART));
+            let mut out = Vec::new();
+            for part in parts {
+                out.extend(render_part(&model, part, b"stale".to_vec()).unwrap());
+            }
+            assert_eq!(out, whole, "{n} lines");
+            // And the neighbours matter in this test: a sentence alone is classified otherwise.
+            let alone = Part {
+                items: items().into_iter().skip(1).take(1).collect(),
+                before: None,
+                after: None,
+                decode: false,
+            };
+            if n > 2 {
+                let line = render_part(&model, alone, Vec::new()).unwrap();
+                let second = whole.split(|&b| b == b'\n').nth(1).unwrap();
+                assert_ne!(&line[..line.len() - 1], second);
+            }
+        }
+    }
+
+    /// All blocks of `input`, joined, with the reader's outcome.
+    fn read_all(input: impl Read + Send + 'static) -> (Vec<u8>, usize, Option<BlockError>) {
+        let mut reader = BlockReader::new(Box::new(input));
+        let (mut all, mut blocks) = (Vec::new(), 0);
+        loop {
+            match reader.next_block() {
+                Ok(Some(block)) => {
+                    all.extend_from_slice(&block);
+                    blocks += 1;
+                    reader.recycle(block);
+                }
+                Ok(None) => return (all, blocks, None),
+                Err(e) => return (all, blocks, Some(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_keep_every_byte_and_cut_only_at_line_ends() {
+        // Short lines, a 3 MB line across several reads, short lines again.
+        let mut input = b"first\nsecond\r\n".to_vec();
+        input.extend(vec![b'x'; 3 * READ + 17]);
+        input.extend_from_slice(b"\nafter\n");
+        input.extend(b"line\n".repeat(READ / 2));
+        input.extend_from_slice(b"no newline at the end");
+        let (all, blocks, err) = read_all(std::io::Cursor::new(input.clone()));
+        assert!(err.is_none());
+        assert!(blocks >= 2, "{blocks} blocks");
+        assert_eq!(all, input);
+        let mut reader = BlockReader::new(Box::new(std::io::Cursor::new(input)));
+        while let Some(block) = reader.next_block().unwrap() {
+            let last = *block.last().unwrap();
+            assert!(last == b'\n' || block.ends_with(b"no newline at the end"));
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_at_the_start_only() {
+        let input = b"\xEF\xBB\xBF{\"text\":\"a\"}\n\xEF\xBB\xBFsecond\n".to_vec();
+        let (all, _, err) = read_all(std::io::Cursor::new(input));
+        assert!(err.is_none());
+        assert_eq!(all, b"{\"text\":\"a\"}\n\xEF\xBB\xBFsecond\n");
+        let (all, _, _) = read_all(std::io::Cursor::new(b"\xEF\xBB".to_vec()));
+        assert_eq!(all, b"\xEF\xBB", "a cut-off mark is data");
+    }
+
+    #[test]
+    fn lines_up_to_the_limit_are_read_and_longer_ones_refused() {
+        // Exactly MAX_LINE bytes, then a line end: read (at the end of input, and before more).
+        // (A tail of more than READ bytes puts the line end inside a full read.)
+        let long_tail = [&b"\n"[..], &b"x\n".repeat(READ)].concat();
+        for tail in [&b"\n"[..], b"\nnext line\n", b"", &long_tail] {
+            let input = std::io::repeat(b'a')
+                .take(MAX_LINE as u64)
+                .chain(std::io::Cursor::new(tail.to_vec()));
+            let (all, _, err) = read_all(input);
+            assert!(err.is_none(), "{tail:?}: {err:?}");
+            assert_eq!(all.len(), MAX_LINE + tail.len());
+        }
+        // One byte more: refused, whether a line end follows, the input ends, or it never
+        // ends (an endless stream such as /dev/zero stops at the limit).
+        for tail in [&b"\n"[..], b"\nnext\n", b"", &long_tail] {
+            let input = std::io::repeat(b'a')
+                .take(MAX_LINE as u64 + 1)
+                .chain(std::io::Cursor::new(tail.to_vec()));
+            let (_, _, err) = read_all(input);
+            assert!(matches!(err, Some(BlockError::LineTooLong)), "{tail:?}");
+        }
+        let (all, _, err) = read_all(std::io::repeat(0));
+        assert!(matches!(err, Some(BlockError::LineTooLong)));
+        assert!(all.is_empty());
+        // A long line after short ones: the short ones come first, in a block of their own.
+        let input = std::io::Cursor::new(b"one\ntwo\n".to_vec()).chain(std::io::repeat(b'z'));
+        let (all, blocks, err) = read_all(input);
+        assert!(matches!(err, Some(BlockError::LineTooLong)));
+        assert_eq!((all.as_slice(), blocks), (&b"one\ntwo\n"[..], 1));
+    }
+
+    #[test]
+    fn repeated_keys_are_refused_and_other_records_parse_as_serde_json_maps() {
+        for key in ["text", "article", "label", "probs", "id"] {
+            let line = format!("{{\"text\":\"a\",\"article\":\"x\",\"label\":1,\"probs\":2,\"id\":3,\"{key}\":\"b\"}}");
+            let e = parse_line(&line).err().unwrap();
+            assert_eq!(e, LineProblem::RepeatedKey(key.to_string()));
+            let e = bad_line_error("f.jsonl", 7, Some(e)).to_string();
+            assert_eq!(
+                e,
+                format!("f.jsonl:7: JSON key `{key}` is given twice in this object; keep one")
+            );
+        }
+        // The first repeated key is named; a control character in it is escaped.
+        let e = parse_line("{\"\\u001b[2J\":1,\"text\":\"t\",\"\\u001b[2J\":2,\"text\":\"u\"}")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("key `\\u{1b}[2J`") && !e.contains('\u{1b}'),
+            "{e}"
+        );
+        // A repeated key whose second value is broken JSON is a JSON error.
+        let e = parse_line("{\"text\":\"a\",\"text\":[}")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("not a JSON object"), "{e}");
+        // Nested objects and different keys are not repeats; records are the maps serde_json
+        // reads (same keys, values and order), so the output is unchanged.
+        for line in [
+            r#"{"text":"a","meta":{"text":1},"Text":2,"z":[{"a":1},{"a":1}]}"#,
+            r#"{"z":1,"text":"b \u00e9\"q\"","article":null,"probs":{"x":1.5e300},"label":"x"}"#,
+            r#"{"text":""}"#,
+        ] {
+            let item = parse_line(line).unwrap();
+            let want: Map<String, Value> = serde_json::from_str(line).unwrap();
+            let got = item.record.unwrap();
+            assert_eq!(
+                serde_json::to_string(&got).unwrap(),
+                serde_json::to_string(&want).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_line_is_named_and_the_batches_before_it_are_written() {
+        let model = crate::model::Model::default_model().unwrap();
+        // Two articles, then a line whose "text" is a number, then more lines.
+        let input = "{\"text\":\"Talks.\",\"article\":\"a\"}\n\
+                     {\"text\":\"Denied.\",\"article\":\"b\"}\n\
+                     {\"text\":3,\"article\":\"b\"}\n\
+                     {\"text\":\"Never read.\"}\n";
+        let mut out = Vec::new();
+        let e =
+            classify_stream(&model, Box::new(input.as_bytes()), "in.jsonl", &mut out).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "in.jsonl:3: the \"text\" field is not a string (found a number)"
+        );
+        // Article "a" was finished before the bad line; "b" was interrupted by it.
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.starts_with("{\"text\":\"Talks.\",\"article\":\"a\",\"label\":"));
+        // Not UTF-8: a read error on that line.
+        let mut out = Vec::new();
+        let e = classify_stream(&model, Box::new(&b"ok\n\xff\n"[..]), "t", &mut out).unwrap_err();
+        assert!(matches!(e, ClassifyError::Read { line: 2, .. }), "{e:?}");
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 0);
+    }
+
+    /// A writer whose reader has gone away.
+    struct Closed;
+
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_summary_counts_lines_and_a_closed_output_is_a_broken_pipe() {
+        let model = crate::model::Model::default_model().unwrap();
+        let input = "\u{feff}one\r\n\n  \n{\"text\":\"two\",\"article\":1}\nthree";
+        let mut out = Vec::new();
+        let summary = classify_stream(&model, Box::new(input.as_bytes()), "t", &mut out).unwrap();
+        assert_eq!(
+            summary,
+            ClassifySummary {
+                lines: 5,
+                classified: 3
+            }
+        );
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 3);
+        let e = classify_stream(&model, Box::new(input.as_bytes()), "t", &mut Closed).unwrap_err();
+        assert!(e.is_broken_pipe(), "{e:?}");
+        let bad =
+            classify_stream(&model, Box::new(&b"{\"x\":1}"[..]), "t", &mut Closed).unwrap_err();
+        assert!(!bad.is_broken_pipe(), "{bad:?}");
+    }
+}
