@@ -350,10 +350,10 @@ mod tests {
     #[test]
     fn bad_lines_and_unknown_labels_name_file_and_line() {
         let d = tempfile::tempdir().unwrap();
-        let p = write(d.path(), "g.jsonl", "{\"article\":\"a\",\"index\":0,\"text\":\"x\",\"label\":\"context\"}\n{\"article\":\"a\",\"index\":1,\"text\":\"y\",\"label\":\"claim\"}\n");
+        let p = write(d.path(), "g.jsonl", "{\"article\":\"a\",\"index\":0,\"text\":\"x\",\"label\":\"context\"}\n{\"article\":\"a\",\"index\":1,\"text\":\"y\",\"label\":\"claims\"}\n");
         let e = load(&p, &[]).unwrap_err().to_string();
         assert!(e.contains("g.jsonl:2"), "{e}");
-        assert!(e.contains("claim"), "{e}");
+        assert!(e.contains("claims"), "{e}");
     }
 
     #[test]
