@@ -116,6 +116,81 @@ pub fn argmax_label(probs: &[f64; 4]) -> Label {
     best
 }
 
+/// Serde helpers for a probability vector written as an object keyed by label name,
+/// `{"russian_claim": p, "us_denial": p, "expert_skepticism": p, "context": p}` in
+/// [`Label::ALL`] order, the way `classify` and `score` both write it. Reading also takes the
+/// role names as keys and the older form, a bare array of four numbers in [`Label::ALL`] order
+/// (score files written by earlier versions).
+pub mod probs_by_label {
+    use super::Label;
+    use serde::de::{self, MapAccess, SeqAccess, Visitor};
+    use serde::ser::SerializeMap;
+    use serde::{Deserializer, Serializer};
+    use std::fmt;
+
+    /// Writes `probs` as an object keyed by label name.
+    pub fn serialize<S: Serializer>(probs: &[f64; 4], s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        for l in Label::ALL {
+            m.serialize_entry(l.as_str(), &probs[l.index()])?;
+        }
+        m.end()
+    }
+
+    struct Probs;
+
+    const NAMES: &[&str] = &["russian_claim", "us_denial", "expert_skepticism", "context"];
+
+    impl<'de> Visitor<'de> for Probs {
+        type Value = [f64; 4];
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(
+                "an object with a probability for each of the four labels (or an array of four)",
+            )
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<[f64; 4], A::Error> {
+            let mut out = [0.0; 4];
+            for (i, slot) in out.iter_mut().enumerate() {
+                *slot = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(i, &self))?;
+            }
+            if seq.next_element::<de::IgnoredAny>()?.is_some() {
+                return Err(de::Error::invalid_length(5, &self));
+            }
+            Ok(out)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<[f64; 4], A::Error> {
+            let mut out = [f64::NAN; 4];
+            let mut seen = [false; 4];
+            while let Some(key) = map.next_key::<String>()? {
+                let l: Label = key
+                    .parse()
+                    .map_err(|_| de::Error::unknown_field(&key, NAMES))?;
+                if seen[l.index()] {
+                    return Err(de::Error::custom(format!(
+                        "probability of `{l}` given twice"
+                    )));
+                }
+                seen[l.index()] = true;
+                out[l.index()] = map.next_value()?;
+            }
+            if let Some(l) = Label::ALL.iter().find(|l| !seen[l.index()]) {
+                return Err(de::Error::custom(format!("no probability for `{l}`")));
+            }
+            Ok(out)
+        }
+    }
+
+    /// Reads an object keyed by label (or role) name, or an array of four.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; 4], D::Error> {
+        d.deserialize_any(Probs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +207,42 @@ mod tests {
         assert!("claims".parse::<Label>().is_err());
         assert!("Claim".parse::<Label>().is_err());
         assert_eq!(Label::from_index(4), None);
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct P {
+        #[serde(with = "probs_by_label")]
+        probs: [f64; 4],
+    }
+
+    #[test]
+    fn probabilities_are_written_keyed_by_label_and_read_in_every_form() {
+        let p = P {
+            probs: [0.5, 0.25, 0.125, 0.125],
+        };
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(
+            json,
+            r#"{"probs":{"russian_claim":0.5,"us_denial":0.25,"expert_skepticism":0.125,"context":0.125}}"#
+        );
+        assert_eq!(serde_json::from_str::<P>(&json).unwrap(), p);
+        let old: P = serde_json::from_str(r#"{"probs":[0.5,0.25,0.125,0.125]}"#).unwrap();
+        assert_eq!(old, p);
+        let roles: P = serde_json::from_str(
+            r#"{"probs":{"context":0.125,"claim":0.5,"skepticism":0.125,"denial":0.25}}"#,
+        )
+        .unwrap();
+        assert_eq!(roles, p);
+        for bad in [
+            r#"{"probs":[0.5,0.5,0]}"#,
+            r#"{"probs":[0.5,0.5,0,0,0]}"#,
+            r#"{"probs":{"russian_claim":1}}"#,
+            r#"{"probs":{"russian_claim":1,"claim":0,"us_denial":0,"expert_skepticism":0,"context":0}}"#,
+            r#"{"probs":{"rumour":1,"us_denial":0,"expert_skepticism":0,"context":0}}"#,
+            r#"{"probs":"x"}"#,
+        ] {
+            assert!(serde_json::from_str::<P>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

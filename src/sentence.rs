@@ -64,7 +64,9 @@ pub struct ScoredSentence {
     /// The most probable label, present only when the decoded `label` differs from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub argmax: Option<Label>,
-    /// Probabilities in [`Label::ALL`] order.
+    /// Probabilities in [`Label::ALL`] order; written as an object keyed by label name, as
+    /// `classify` writes them (older score files with a bare array still read).
+    #[serde(with = "crate::label::probs_by_label")]
     pub probs: [f64; 4],
     /// Hedge strength of the sentence in [0, 1] under the hedge list used when scoring.
     #[serde(default)]

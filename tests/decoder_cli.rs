@@ -34,15 +34,9 @@ fn json_lines(s: &str) -> Vec<Value> {
 const PRECEDENCE: [&str; 4] = ["us_denial", "expert_skepticism", "russian_claim", "context"];
 const ORDER: [&str; 4] = ["russian_claim", "us_denial", "expert_skepticism", "context"];
 
-/// The most probable label of a `probs` array (in label order), ties by `PRECEDENCE`.
+/// The most probable label of a `probs` object (keyed by label), ties by `PRECEDENCE`.
 fn argmax(probs: &Value) -> &'static str {
-    let p: Vec<f64> = probs
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    let at = |l: &str| p[ORDER.iter().position(|x| *x == l).unwrap()];
+    let at = |l: &str| probs[l].as_f64().unwrap();
     let mut best = PRECEDENCE[0];
     for l in PRECEDENCE {
         if at(l) > at(best) {

@@ -22,7 +22,9 @@ line with \"label\" and \"probs\" ({\"russian_claim\": p, \"us_denial\": p,\n\
 Consecutive lines with the same \"article\" are classified together, in order, and their\n\
 labels decoded together by the model's label-sequence decoder (the shipped model has one):\n\
 \"label\" is then the decoded label, and a line whose decoded label differs from its most\n\
-probable one also gets \"argmax\" (that label); \"probs\" are the model's own. Lines without\n\
+probable one also gets \"argmax\" (that label); \"probs\" are the model's calibrated\n\
+probabilities (on unseen outlets a top probability of 0.8 is right about 80% of the time;\n\
+docs/MODEL.md), the same with or without the decoder. Lines without\n\
 \"article\", plain-text lines and --no-decode give the most probable label.\n\
 A UTF-8 byte order mark at the start of the input is skipped. A JSON object may not give a\n\
 key twice, and a line may be at most 64 MiB long: either is an error naming the line.")]

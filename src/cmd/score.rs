@@ -79,8 +79,9 @@ claimtrack score --model my.json --out part1.jsonl dir1/\n  \
 claimtrack report --from-scores part1.jsonl part2.jsonl  # one report from many scoring jobs\n\n\
 Each output line is one article: {id, outlet, date, url, title, model, sentences: [{index, role,\n\
 text, label, probs, hedge, hedge_cues}], framing: {score, interval, balance, primacy, headline,\n\
-stance_mass, hedge_rate, first_stance}}. probs are in the order russian_claim, us_denial,\n\
-expert_skepticism, context. The score runs from -1 (the claim is framed as not credible) to +1\n\
+stance_mass, hedge_rate, first_stance}}. probs are keyed by label, as classify writes them:\n\
+{\"russian_claim\": p, \"us_denial\": p, \"expert_skepticism\": p, \"context\": p}, calibrated\n\
+(docs/MODEL.md). The score runs from -1 (the claim is framed as not credible) to +1\n\
 (framed as credible); docs/FRAMING.md defines it.\n\n\
 When the model carries a label-sequence decoder (the shipped one does), each article's labels\n\
 are decoded together: the line then has \"decoder\": w, a sentence whose decoded label differs\n\
