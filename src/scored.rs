@@ -14,6 +14,7 @@ use crate::framing::{self, ArticleFraming, FramingError, FramingParams, Hedges};
 use crate::label::Label;
 use crate::sentence::{Role, Sentence};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::BufRead;
 
 /// One sentence with the model's output.
@@ -54,6 +55,9 @@ pub struct ArticleMeta {
     pub url: Option<String>,
     /// Title.
     pub title: Option<String>,
+    /// The other front-matter keys (lower-cased) or JSONL string fields, such as `country`
+    /// or `lean`: what `report --group-by KEY` groups by.
+    pub meta: BTreeMap<String, String>,
 }
 
 /// One scored article: a line of the `score` JSONL.
@@ -72,6 +76,10 @@ pub struct ScoredArticle {
     /// Title.
     #[serde(default)]
     pub title: Option<String>,
+    /// The article's other metadata keys (front matter or JSONL), lower-cased keys; absent
+    /// from the JSON line when there is none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub meta: BTreeMap<String, String>,
     /// Which model scored it (its name and fingerprint), when known.
     #[serde(default)]
     pub model: Option<String>,
@@ -167,6 +175,7 @@ impl ScoredArticle {
             date: meta.date,
             url: meta.url,
             title: meta.title,
+            meta: meta.meta,
             model,
             decoder: None,
             sentences: scored,
@@ -293,6 +302,7 @@ mod tests {
             date: Some("2024-01-25".into()),
             url: Some("https://example.org/a1".into()),
             title: Some("Putin reportedly open to talks".into()),
+            meta: BTreeMap::new(),
         };
         ScoredArticle::new(
             meta,

@@ -194,6 +194,7 @@ pub(crate) fn score_article(
         date: article.date.clone(),
         url: article.url.clone(),
         title: article.title.clone(),
+        meta: article.meta.clone(),
     };
     let scored = ScoredArticle::new(
         meta,
