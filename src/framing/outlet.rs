@@ -40,7 +40,7 @@ pub struct Evidence {
     pub article_shift: f64,
     /// The same shift as it reaches the outlet score (article shift / articles averaged).
     pub shift: f64,
-    /// The article's title, when known.
+    /// The article's title (or its headline when the metadata gives no title), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// The article's date as given, when known.
@@ -63,7 +63,7 @@ pub struct ArticleDigest {
     pub date: Option<String>,
     /// Source URL.
     pub url: Option<String>,
-    /// Title.
+    /// Title: the metadata's, or the headline sentence when the metadata gives none.
     pub title: Option<String>,
     /// Model that scored it.
     pub model: Option<String>,
@@ -100,6 +100,13 @@ impl ArticleDigest {
                 *sum += q;
             }
         }
+        // An article without a title in its metadata is named by its headline.
+        let title = a.title.clone().or_else(|| {
+            a.sentences
+                .iter()
+                .find(|s| s.role == Role::Headline)
+                .map(|s| s.text.clone())
+        });
         let infl = influences(&units, p);
         let mut ranked: Vec<(usize, f64)> = infl.into_iter().enumerate().collect();
         ranked.sort_by(|x, y| {
@@ -124,7 +131,7 @@ impl ArticleDigest {
                     text: s.text.clone(),
                     article_shift: shift,
                     shift,
-                    title: a.title.clone(),
+                    title: title.clone(),
                     date: a.date.clone(),
                     url: a.url.clone(),
                 })
@@ -135,7 +142,7 @@ impl ArticleDigest {
             outlet: a.outlet.clone(),
             date: a.date.clone(),
             url: a.url.clone(),
-            title: a.title.clone(),
+            title,
             model: a.model.clone(),
             sentences: a.sentences.len(),
             label_counts,

@@ -1181,8 +1181,7 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
     let strips_n = r.articles.iter().filter(|a| a.strip.is_some()).count();
     writeln!(
         s,
-        "</details>\n</section>\n<section id=\"strips\">\n<h2>Sentence strips</h2>\n<details class=\"section\"{}><summary>One strip per article ({}): a cell per sentence, in order</summary>\n<p class=\"meta\">Coloured by label (paler = less confident); hover a cell for its text.</p>",
-        fold(strips_n, 10),
+        "</details>\n</section>\n<section id=\"strips\">\n<h2>Sentence strips</h2>\n<details class=\"section\"><summary>One strip per article ({}): a cell per sentence, in order</summary>\n<p class=\"meta\">Coloured by label (paler = less confident); hover a cell for its text.</p>",
         strips_n
     )?;
     s.write_str("<p class=\"legend\">")?;

@@ -117,7 +117,7 @@ pub struct ArticleSummary {
     pub invalid_date: Option<String>,
     /// Source URL.
     pub url: Option<String>,
-    /// Title.
+    /// Title: the metadata's, or the headline sentence when the metadata gives none.
     pub title: Option<String>,
     /// The article's value of the report's grouping key (`--group-by`), when it gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
