@@ -94,20 +94,20 @@ PY
   done
 }
 
-# screenshot PAGE NAME: the top of PAGE at 1366 and 390 px as docs/report-NAME-*.png.
+# screenshot PAGE NAME: the top of PAGE at 1366 and 390 px as docs/report-NAME-*.png (the
+# summary, the outlet chart with its sample sizes and the timeline; the evidence stays folded).
 screenshot() {
-  local page=$1 name=$2
-  chrome --screenshot="$work/$name-1366.png" --window-size=1366,2200 --hide-scrollbars "file://$page"
+  local page=$1 name=$2 deskh=$3 phoneh=$4
+  chrome --screenshot="$work/$name-1366.png" --window-size=1366,"$deskh" --hide-scrollbars "file://$page"
   cp "$work/$name-1366.png" "docs/report-$name-1366.png"
   cat > "$work/$name-phone.html" <<HOST
 <!DOCTYPE html><html><head><meta charset="utf-8"><style>body{margin:0}iframe{border:0;display:block}</style></head>
-<body><iframe src="file://$page" width="390" height="2600" scrolling="no"></iframe></body></html>
+<body><iframe src="file://$page" width="390" height="$phoneh" scrolling="no"></iframe></body></html>
 HOST
-  chrome --screenshot="$work/$name-phone.png" --window-size=500,2600 --hide-scrollbars "file://$work/$name-phone.html"
-  if command -v convert >/dev/null 2>&1; then
-    convert "$work/$name-phone.png" -crop 390x2600+0+0 +repage "docs/report-$name-390.png"
-  else
-    echo "check_html: no ImageMagick convert: the phone shot keeps a blank margin" >&2
+  chrome --screenshot="$work/$name-phone.png" --window-size=500,"$phoneh" --hide-scrollbars "file://$work/$name-phone.html"
+  # The window is at least 500 px wide: crop the 390 px frame out of it.
+  if ! convert "$work/$name-phone.png" -crop "390x$phoneh+0+0" +repage "docs/report-$name-390.png" 2>/dev/null; then
+    echo "check_html: ImageMagick's convert did not crop: the phone shot keeps a blank margin" >&2
     cp "$work/$name-phone.png" "docs/report-$name-390.png"
   fi
 }
@@ -150,8 +150,8 @@ fi
 
 if [ "$shots" -eq 1 ]; then
   mkdir -p docs
-  screenshot "$work/seeds.html" seeds
-  [ ${#corpora[@]} -gt 0 ] && screenshot "$work/corpus.html" corpus
+  screenshot "$work/seeds.html" seeds 1900 3300
+  if [ ${#corpora[@]} -gt 0 ]; then screenshot "$work/corpus.html" corpus 2250 4200; fi
 fi
 
 # 3. Hostile text: nothing may execute, become markup or become a javascript: link.

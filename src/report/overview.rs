@@ -265,12 +265,17 @@ fn summary_text(s: &Summary) -> String {
         ));
     }
     t.push('.');
-    if s.single_article_outlets > 0 {
-        t.push_str(&format!(
-            " {} of {} rest on a single article.",
-            s.single_article_outlets,
-            plural(s.outlets, "outlet", "outlets")
-        ));
+    match (s.single_article_outlets, s.outlets) {
+        (0, _) => {}
+        (1, 1) => t.push_str(" The outlet rests on a single article."),
+        (n, all) if n == all => {
+            t.push_str(&format!(" All {all} outlets rest on a single article."))
+        }
+        (n, all) => t.push_str(&format!(
+            " {} of {all} outlets {} on a single article.",
+            n,
+            if n == 1 { "rests" } else { "rest" }
+        )),
     }
     match (&s.first_date, &s.last_date) {
         (Some(a), Some(b)) if a == b => t.push_str(&format!(" Articles dated {a}")),
