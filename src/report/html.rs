@@ -539,6 +539,52 @@ fn timeline_svg(
             "<path d=\"{path}\" fill=\"none\" stroke=\"{INK}\" stroke-width=\"1.5\"/>"
         )?;
     }
+    let r = (band * 0.3).clamp(1.5, 4.0);
+    for (i, p) in t.periods.iter().enumerate() {
+        let tip = format!(
+            "{} (from {}): {}, {} with stance; mean {} {}",
+            p.label,
+            p.start,
+            plural(p.articles, "article", "articles"),
+            p.stance_articles,
+            p.mean.map_or_else(|| "n/a".to_string(), signed),
+            interval_text(p.interval)
+        );
+        write!(
+            s,
+            "<g class=\"period\"><title>{}</title>",
+            escape_html(&tip)
+        )?;
+        if let Some(iv) = p.interval {
+            write!(
+                s,
+                "<line class=\"ci\" x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>",
+                y(iv.hi),
+                y(iv.lo),
+                x = cx(i)
+            )?;
+        }
+        if let Some(m) = p.mean {
+            write!(
+                s,
+                "<circle class=\"mean-dot\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"{r:.1}\" fill=\"{INK}\"/>",
+                cx(i),
+                y(m)
+            )?;
+        }
+        let bh = p.articles as f64 / max_vol as f64 * T_VOL_H;
+        if p.articles > 0 {
+            write!(
+                s,
+                "<rect class=\"volume\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{VOLUME}\"/>",
+                cx(i) - (band * 0.4).min(24.0),
+                T_VOL_TOP + T_VOL_H - bh,
+                (band * 0.8).clamp(0.8, 48.0)
+            )?;
+        }
+        s.write_str("</g>\n")?;
+    }
+    // Highlighted outlets on top of the overall means.
     for (hi, series) in t.highlights.iter().enumerate() {
         let colour = HIGHLIGHT_COLOURS[hi % HIGHLIGHT_COLOURS.len()];
         let index: HashMap<&str, usize> = t
@@ -587,51 +633,6 @@ fn timeline_svg(
             )?;
         }
     }
-    let r = (band * 0.3).clamp(1.5, 4.0);
-    for (i, p) in t.periods.iter().enumerate() {
-        let tip = format!(
-            "{} (from {}): {}, {} with stance; mean {} {}",
-            p.label,
-            p.start,
-            plural(p.articles, "article", "articles"),
-            p.stance_articles,
-            p.mean.map_or_else(|| "n/a".to_string(), signed),
-            interval_text(p.interval)
-        );
-        write!(
-            s,
-            "<g class=\"period\"><title>{}</title>",
-            escape_html(&tip)
-        )?;
-        if let Some(iv) = p.interval {
-            write!(
-                s,
-                "<line class=\"ci\" x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>",
-                y(iv.hi),
-                y(iv.lo),
-                x = cx(i)
-            )?;
-        }
-        if let Some(m) = p.mean {
-            write!(
-                s,
-                "<circle class=\"mean-dot\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"{r:.1}\" fill=\"{INK}\"/>",
-                cx(i),
-                y(m)
-            )?;
-        }
-        let bh = p.articles as f64 / max_vol as f64 * T_VOL_H;
-        if p.articles > 0 {
-            write!(
-                s,
-                "<rect class=\"volume\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{VOLUME}\"/>",
-                cx(i) - band * 0.4,
-                T_VOL_TOP + T_VOL_H - bh,
-                (band * 0.8).max(0.8)
-            )?;
-        }
-        s.write_str("</g>\n")?;
-    }
     writeln!(
         s,
         "<text x=\"{}\" y=\"{}\" font-size=\"{f}\">articles per {} (highest: {max_vol})</text>",
@@ -649,21 +650,13 @@ fn timeline_svg(
     )?;
     let step = t.periods.len().div_ceil(g.max_labels.max(1)).max(1);
     for (i, p) in t.periods.iter().enumerate().step_by(step) {
-        let anchor = if t.periods.len() == 1 {
-            "middle"
-        } else if i == 0 {
-            "start"
-        } else {
-            "middle"
-        };
-        let x = if i == 0 && t.periods.len() > 1 {
-            (cx(i) - band * 0.5).max(2.0)
-        } else {
-            cx(i)
-        };
+        // Centred under its period, moved in where it would pass an edge of the drawing
+        // (its width estimated from the label's length).
+        let half = p.label.chars().count() as f64 * f * 0.31;
+        let x = cx(i).clamp(half + 2.0, g.w - half - 2.0);
         writeln!(
             s,
-            "<text x=\"{x:.1}\" y=\"{}\" font-size=\"{f}\" text-anchor=\"{anchor}\">{}</text>",
+            "<text x=\"{x:.1}\" y=\"{}\" font-size=\"{f}\" text-anchor=\"middle\">{}</text>",
             T_VOL_TOP + T_VOL_H + 16.0,
             escape_html(&p.label)
         )?;
