@@ -220,7 +220,11 @@ impl ReportBuilder {
         };
         // A date that is not a valid calendar date is never used: the article counts as
         // undated, and the caller warns.
-        let (date, invalid_date, warning) = match d.date {
+        // `unknown` (or nothing) is how inputs say "undated", as ingestion reads it.
+        let date = d
+            .date
+            .filter(|t| !t.trim().is_empty() && !t.trim().eq_ignore_ascii_case("unknown"));
+        let (date, invalid_date, warning) = match date {
             Some(text) => match parse_date(&text) {
                 Ok(_) => (Some(text), None, None),
                 Err(why) => {
@@ -233,11 +237,10 @@ impl ReportBuilder {
             },
             None => (None, None, None),
         };
+        // Evidence names its article with the date the report uses (none when invalid).
         let mut evidence = d.evidence;
-        if invalid_date.is_some() {
-            for e in &mut evidence {
-                e.date = None;
-            }
+        for e in &mut evidence {
+            e.date.clone_from(&date);
         }
         let group = self.options.group_by.as_deref().and_then(|key| {
             a.meta

@@ -313,13 +313,39 @@ fn json_round_trips_and_orders_outlets_by_score() {
 
 #[test]
 fn merged_parts_in_any_order_equal_the_whole() {
-    let arts = corpus();
-    let whole = build(&arts, 4);
+    let mut arts = corpus();
+    // Grouping keys travel in the articles' metadata.
+    for (i, country) in [(0, "US"), (1, "US"), (2, "UK"), (4, "RU")] {
+        arts[i].meta.insert("country".into(), country.into());
+    }
+    let opts = || ReportOptions {
+        period: None,
+        group_by: Some("country".into()),
+        highlight: vec!["claim daily".into(), "Denial Times".into()],
+        per_outlet: false,
+    };
+    let new = || {
+        ReportBuilder::new(FramingParams::default(), Hedges::default(), 4)
+            .unwrap()
+            .with_options(opts())
+    };
+    let build = |arts: &[ScoredArticle]| {
+        let mut b = new();
+        for a in arts {
+            b.add(a).unwrap();
+        }
+        b.finish()
+    };
+    let whole = build(&arts);
+    let groups = whole.groups.as_ref().unwrap();
+    assert_eq!(groups.rows.len(), 4, "US, UK, RU and (not given)");
+    assert_eq!(whole.timeline.highlights.len(), 2);
+    assert_eq!(whole.timeline.highlights[0].outlet, "Claim Daily");
     let whole_json = render(&whole, Format::Json, RenderOptions::default()).unwrap();
     // Reverse order, one builder.
     let rev: Vec<ScoredArticle> = arts.iter().rev().cloned().collect();
     assert_eq!(
-        render(&build(&rev, 4), Format::Json, RenderOptions::default()).unwrap(),
+        render(&build(&rev), Format::Json, RenderOptions::default()).unwrap(),
         whole_json
     );
     // Three parts, merged in a scrambled order.
@@ -331,7 +357,7 @@ fn merged_parts_in_any_order_equal_the_whole() {
     let mut builders: Vec<ReportBuilder> = parts
         .iter()
         .map(|p| {
-            let mut b = ReportBuilder::new(FramingParams::default(), Hedges::default(), 4).unwrap();
+            let mut b = new();
             for a in p {
                 b.add(a).unwrap();
             }
@@ -339,7 +365,7 @@ fn merged_parts_in_any_order_equal_the_whole() {
         })
         .collect();
     // One batch, digested in parallel.
-    let mut batch = ReportBuilder::new(FramingParams::default(), Hedges::default(), 4).unwrap();
+    let mut batch = new();
     batch.add_batch(&rev).unwrap();
     assert_eq!(
         render(&batch.finish(), Format::Json, RenderOptions::default()).unwrap(),
@@ -355,9 +381,51 @@ fn merged_parts_in_any_order_equal_the_whole() {
     );
     for f in [Format::Md, Format::Csv, Format::Html] {
         assert_eq!(
-            render(&build(&rev, 4), f, RenderOptions::default()).unwrap(),
+            render(&build(&rev), f, RenderOptions::default()).unwrap(),
             render(&whole, f, RenderOptions::default()).unwrap()
         );
+    }
+    for table in [CsvTable::Periods, CsvTable::Groups, CsvTable::Summary] {
+        let opts = RenderOptions {
+            table,
+            ..Default::default()
+        };
+        assert_eq!(
+            render(&build(&rev), Format::Csv, opts).unwrap(),
+            render(&whole, Format::Csv, opts).unwrap()
+        );
+    }
+}
+
+#[test]
+fn an_invalid_date_warns_names_the_article_and_counts_as_undated() {
+    let mut arts = corpus();
+    arts[1].date = Some("2024-02-31".into());
+    arts[2].date = Some("25/01/2024".into());
+    let mut b = ReportBuilder::new(FramingParams::default(), Hedges::default(), 0).unwrap();
+    b.add_batch(&arts).unwrap();
+    // Adding the same article again does not repeat its warning.
+    b.add(&arts[1]).unwrap();
+    let warnings = b.warnings();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("article `a2` (Claim Daily): `2024-02-31` is not a calendar date")
+    );
+    assert!(warnings[1].starts_with("article `b1` (Denial Times): `25/01/2024` is not a date"));
+    let r = b.finish();
+    let a2 = r.articles.iter().find(|a| a.id == "a2").unwrap();
+    assert_eq!(a2.date, None);
+    assert_eq!(a2.invalid_date.as_deref(), Some("2024-02-31"));
+    // Dated: a1 (2024-01-25) and e1 (2024-03-01); c1 has none and d1 says "unknown".
+    assert_eq!(r.summary.invalid_dates, 2);
+    assert_eq!(r.timeline.invalid_dates, 2);
+    assert_eq!(r.timeline.placed, 2);
+    assert_eq!(r.timeline.undated, 4);
+    // Evidence from the article carries no date either.
+    for e in r.outlets.iter().flat_map(|o| &o.evidence) {
+        if e.article == "a2" {
+            assert_eq!(e.date, None);
+        }
     }
 }
 
