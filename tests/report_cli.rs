@@ -381,7 +381,16 @@ fn the_timeline_counts_undated_articles_and_an_invalid_date_warns() {
         ),
         ("", "2024-02-31", "")
     );
-    // Monthly when asked: the same articles in two months.
+    // --table is for CSV only.
+    let out = bin()
+        .args([
+            "report", "-q", "--model", &s.model, "--table", "periods", &s.p1,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give --format csv"));
+    // Monthly when asked: the same articles in three months.
     let m = s.json(&["--period", "month"]);
     assert!(!m.timeline.automatic);
     let labels: Vec<&str> = m

@@ -150,6 +150,9 @@ pub fn run(args: ReportArgs) -> Result<()> {
             args.highlight.len()
         );
     }
+    if args.table.is_some() && format != Format::Csv {
+        bail!("--table chooses the table of a CSV report; give --format csv (the other formats hold every table)");
+    }
     if args.table.as_deref() == Some("groups") && args.group_by.is_none() {
         bail!("--table groups needs --group-by KEY (the metadata key to group outlets by)");
     }
