@@ -29,6 +29,7 @@ fn bench(c: &mut Criterion) {
             date: a.date.clone(),
             url: a.url.clone(),
             title: a.title.clone(),
+            meta: a.meta.clone(),
         };
         ScoredArticle::new(meta, &sentences, &probs, None, &params, &hedges).expect("scores")
     };

@@ -59,10 +59,14 @@ pub struct ArticleMeta {
     pub url: Option<String>,
     /// Title.
     pub title: Option<String>,
+    /// The other front-matter keys (lower-cased) or JSONL string fields, such as `country`
+    /// or `lean`: what `report --group-by KEY` groups by.
+    pub meta: BTreeMap<String, String>,
 }
 
 impl Article {
-    /// The article's metadata (id, outlet, date, url, title), as scored articles carry it.
+    /// The article's metadata (id, outlet, date, url, title, other keys), as scored articles
+    /// carry it.
     pub fn meta(&self) -> ArticleMeta {
         ArticleMeta {
             id: self.id.clone(),
@@ -70,6 +74,7 @@ impl Article {
             date: self.date.clone(),
             url: self.url.clone(),
             title: self.title.clone(),
+            meta: self.meta.clone(),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::framing::{self, ArticleDigest, ArticleFraming, FramingError, FramingP
 use crate::label::Label;
 use crate::sentence::Sentence;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
 // What scored articles are made of, owned by the earlier stages (ingestion, labels, sentences)
@@ -38,6 +39,10 @@ pub struct ScoredArticle {
     /// Title.
     #[serde(default)]
     pub title: Option<String>,
+    /// The article's other metadata keys (front matter or JSONL), lower-cased keys; absent
+    /// from the JSON line when there is none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub meta: BTreeMap<String, String>,
     /// Which model scored it (its name and fingerprint), when known.
     #[serde(default)]
     pub model: Option<String>,
@@ -112,6 +117,7 @@ impl ScoredArticle {
             date: meta.date,
             url: meta.url,
             title: meta.title,
+            meta: meta.meta,
             model,
             decoder: None,
             sentences: scored,
@@ -160,6 +166,7 @@ impl ScoredArticle {
             date: self.date.clone(),
             url: self.url.clone(),
             title: self.title.clone(),
+            meta: self.meta.clone(),
         }
     }
 
@@ -275,6 +282,7 @@ mod tests {
             date: Some("2024-01-25".into()),
             url: Some("https://example.org/a1".into()),
             title: Some("Putin reportedly open to talks".into()),
+            meta: BTreeMap::new(),
         };
         ScoredArticle::new(
             meta,

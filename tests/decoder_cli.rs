@@ -32,7 +32,6 @@ fn json_lines(s: &str) -> Vec<Value> {
 }
 
 const PRECEDENCE: [&str; 4] = ["us_denial", "expert_skepticism", "russian_claim", "context"];
-const ORDER: [&str; 4] = ["russian_claim", "us_denial", "expert_skepticism", "context"];
 
 /// The most probable label of a `probs` object (keyed by label), ties by `PRECEDENCE`.
 fn argmax(probs: &Value) -> &'static str {

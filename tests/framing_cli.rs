@@ -2,139 +2,18 @@
 //! output, merge of split scoring jobs equals the whole, escaping in real output files, and
 //! errors that name the file and line without leaving partial files.
 //!
-//! The tests train a tiny model from hand-written sentences (below) so they do not depend on the
-//! shipped model.
+//! The tests train a tiny model from hand-written sentences (tests/common) so they do not depend
+//! on the shipped model.
+
+mod common;
 
 use assert_cmd::Command;
-use claimtrack::gold::Example;
-use claimtrack::model::ModelParams;
 use claimtrack::report::Report;
 use claimtrack::scored::{read_scores, ScoredArticle};
-use claimtrack::{Label, Role};
+use claimtrack::Role;
+use common::{train_model, write_article};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-const TRAIN: &[(&str, Label)] = &[
-    (
-        "Putin has signalled through intermediaries that he is open to talks.",
-        Label::RussianClaim,
-    ),
-    (
-        "Russia sent back-channel signals that it is ready for a ceasefire.",
-        Label::RussianClaim,
-    ),
-    (
-        "People close to the Kremlin said Putin would accept a freeze of the front line.",
-        Label::RussianClaim,
-    ),
-    (
-        "The Kremlin said Russia was always open to negotiations.",
-        Label::RussianClaim,
-    ),
-    (
-        "Putin is ready to drop his objection to NATO membership, sources said.",
-        Label::RussianClaim,
-    ),
-    (
-        "The overture was relayed to senior officials last month through an intermediary.",
-        Label::RussianClaim,
-    ),
-    (
-        "US officials denied receiving any such message.",
-        Label::UsDenial,
-    ),
-    (
-        "The National Security Council said it was unaware of any shift in position.",
-        Label::UsDenial,
-    ),
-    (
-        "Washington rejected claims of back-channel talks.",
-        Label::UsDenial,
-    ),
-    ("The Kremlin denied the report.", Label::UsDenial),
-    (
-        "European officials deny knowing anything about it.",
-        Label::UsDenial,
-    ),
-    (
-        "A State Department spokesman denied that any contact took place.",
-        Label::UsDenial,
-    ),
-    (
-        "Experts cautioned it could be a ploy to divide Ukraine's allies.",
-        Label::ExpertSkepticism,
-    ),
-    (
-        "Analysts see no indication that he is serious about ending the war.",
-        Label::ExpertSkepticism,
-    ),
-    (
-        "A former official called it a classic trial balloon.",
-        Label::ExpertSkepticism,
-    ),
-    (
-        "Whether the signals were sincere is doubtful, analysts said.",
-        Label::ExpertSkepticism,
-    ),
-    (
-        "Skeptics said the offer was propaganda aimed at Western voters.",
-        Label::ExpertSkepticism,
-    ),
-    (
-        "It is not possible to verify whether the discussions took place.",
-        Label::ExpertSkepticism,
-    ),
-    (
-        "Ukraine is running short of artillery ammunition.",
-        Label::Context,
-    ),
-    (
-        "Congress has stalled a new aid package for months.",
-        Label::Context,
-    ),
-    (
-        "Fighting continued along the eastern front.",
-        Label::Context,
-    ),
-    (
-        "Russia spends a large share of its budget on the military.",
-        Label::Context,
-    ),
-    (
-        "The winter has been harsh for soldiers in the trenches.",
-        Label::Context,
-    ),
-    ("Elections are due next year.", Label::Context),
-];
-
-fn train_model(dir: &Path) -> PathBuf {
-    let examples: Vec<Example> = TRAIN
-        .iter()
-        .enumerate()
-        .map(|(i, (t, l))| Example {
-            text: t.to_string(),
-            label: *l,
-            article: format!("train{}", i / 6),
-            outlet: "train".into(),
-            index: i % 6,
-            role: Role::Body,
-        })
-        .collect();
-    let model = ModelParams::default()
-        .fit(&examples)
-        .expect("the tiny model trains");
-    let path = dir.join("tiny-model.json");
-    model.save(&path).unwrap();
-    path
-}
-
-fn write_article(dir: &Path, name: &str, outlet: &str, date: &str, title: &str, body: &[&str]) {
-    let text = format!(
-        "---\noutlet: {outlet}\ndate: {date}\nurl: https://example.org/{name}\ntitle: {title}\n---\n{title}\n\n{}\n",
-        body.join("\n\n")
-    );
-    fs::write(dir.join(format!("{name}.txt")), text).unwrap();
-}
 
 /// Six fixture articles in `dir/part1` and `dir/part2`.
 fn fixtures(dir: &Path) -> (PathBuf, PathBuf) {
@@ -341,7 +220,7 @@ fn merged_scoring_jobs_give_the_same_report_as_the_whole() {
     let quiet = &r.outlets[pos("Quiet Post")];
     assert_eq!(quiet.interval, None);
     // Markdown and CSV agree too.
-    for f in ["md", "csv"] {
+    for f in ["md", "csv", "html"] {
         assert_eq!(
             stdout_of(&[
                 "report",
@@ -389,7 +268,9 @@ fn html_and_csv_files_escape_hostile_text() {
         .success();
     let page = fs::read_to_string(&html).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
-    assert!(!page.contains("<script") && !page.contains("<img") && !page.contains("<b>,"));
+    // The page's own table script is the only script element.
+    assert_eq!(page.matches("<script").count(), 1);
+    assert!(!page.contains("<img") && !page.contains("<b>,"));
     assert_eq!(page.matches("</style>").count(), 1);
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     let csv = stdout_of(&[

@@ -2,13 +2,14 @@
 //! the fly with a model) or from the JSONL of one or many `claimtrack score` runs, as
 //! Markdown, JSON, CSV or a self-contained HTML page.
 
-use super::common::{input_guard, parse_outlet, refuse_input_outputs, InputArgs};
+use super::common::{input_guard, parse_outlet, refuse_input_outputs, warn, InputArgs};
 use super::score::{load_pipeline, progress, score_inputs, FramingArgs};
 use anyhow::{bail, Context, Result};
 use claimtrack::atomic::{AtomicFile, FileSet, InputGuard};
 use claimtrack::pipeline::add_scores;
 use claimtrack::report::{
-    outlet_file_stem, render_to, Format, RenderOptions, Report, ReportBuilder,
+    outlet_file_stem, render_to, CsvTable, Format, Period, RenderOptions, Report, ReportBuilder,
+    ReportOptions, MAX_HIGHLIGHTS,
 };
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -19,7 +20,16 @@ use std::path::{Path, PathBuf};
 claimtrack report seeds/                                 # Markdown to stdout, shipped model\n  \
 claimtrack report --format html --out report.html seeds/\n  \
 claimtrack report --format csv --per-article corpus/     # one CSV row per article\n  \
-claimtrack report --format json --from-scores a.jsonl b.jsonl   # merge scoring jobs\n\n\
+claimtrack report --format json --from-scores a.jsonl b.jsonl   # merge scoring jobs\n  \
+claimtrack report --format html --group-by country --highlight \"New York Post\" --out r.html corpus/\n  \
+claimtrack report --format csv --table periods --period week corpus/   # the timeline as CSV\n\n\
+The report opens with a summary: how many outlets frame the claim as credible (their whole\n\
+interval above 0), as not credible (below 0) or unclear (the interval holds 0), the strongest of\n\
+each, and the period the dated articles cover. Outlets without a claim sentence are n/a, never 0.\n\
+The timeline gives the mean score per week or month (chosen from the span of the dates unless\n\
+--period says) with its interval and the article volume; undated articles are counted, and a date\n\
+that is not a calendar date (2024-02-31) is a warning naming the article, which then counts as\n\
+undated.\n\n\
 The score runs from -1 (the back channel is framed as not credible: denials and doubt dominate,\n\
 come first, or the claim is hedged) to +1 (the claim is prominent and stated as fact); 0 is\n\
 balanced. Intervals are seeded Bayesian-bootstrap intervals over articles and sentences; an\n\
@@ -60,6 +70,22 @@ pub struct ReportArgs {
     /// CSV: one row per article instead of one per outlet.
     #[arg(long)]
     pub per_article: bool,
+    /// CSV: which table to write: outlets (default), articles, periods (the timeline), groups
+    /// (with --group-by) or summary (one row). The other formats hold every table.
+    #[arg(long, value_name = "TABLE", value_parser = ["outlets", "articles", "periods", "groups", "summary"])]
+    pub table: Option<String>,
+    /// Timeline periods: week or month (default: chosen from the span of the dates: weekly up
+    /// to about six months of day-dated articles, monthly beyond).
+    #[arg(long, value_name = "PERIOD", value_parser = ["week", "month"])]
+    pub period: Option<String>,
+    /// Show this outlet's own series on the timeline and mark it in the charts (repeatable,
+    /// at most 8; names as in the report, any case).
+    #[arg(long, value_name = "NAME", action = clap::ArgAction::Append)]
+    pub highlight: Vec<String>,
+    /// Group outlets by a metadata key of their articles (a front-matter key or JSONL field
+    /// such as `country` or `lean`): a per-group table of verdicts and mean score.
+    #[arg(long, value_name = "KEY")]
+    pub group_by: Option<String>,
     /// Keep the sentence strip (HTML, JSON) of at most N articles, the first in report order.
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub max_strips: usize,
@@ -104,8 +130,40 @@ pub fn run(args: ReportArgs) -> Result<()> {
             .map(PathBuf::as_path),
     );
     refuse_input_outputs(&guard, args.out.iter().map(PathBuf::as_path))?;
+    if args.highlight.len() > MAX_HIGHLIGHTS {
+        bail!(
+            "--highlight was given {} times; at most {MAX_HIGHLIGHTS} outlets can be highlighted (one colour each)",
+            args.highlight.len()
+        );
+    }
+    if args.table.is_some() && format != Format::Csv {
+        bail!("--table chooses the table of a CSV report; give --format csv (the other formats hold every table)");
+    }
+    if args.table.as_deref() == Some("groups") && args.group_by.is_none() {
+        bail!("--table groups needs --group-by KEY (the metadata key to group outlets by)");
+    }
+    if let Some(key) = &args.group_by {
+        if key.trim().is_empty() {
+            bail!("--group-by needs a key, such as `country` or `lean`");
+        }
+    }
+    let table: CsvTable = match &args.table {
+        Some(t) => t.parse().map_err(anyhow::Error::msg)?,
+        None => CsvTable::default(),
+    };
+    let period: Option<Period> = match &args.period {
+        Some(p) => Some(p.parse().map_err(anyhow::Error::msg)?),
+        None => None,
+    };
     let (params, hedges) = args.framing.load()?;
-    let mut builder = ReportBuilder::new(params.clone(), hedges.clone(), args.max_strips)?;
+    let options = ReportOptions {
+        period,
+        group_by: args.group_by.clone(),
+        highlight: args.highlight.clone(),
+        per_outlet: args.per_outlet.is_some(),
+    };
+    let mut builder =
+        ReportBuilder::new(params.clone(), hedges.clone(), args.max_strips)?.with_options(options);
     if !args.from_scores.is_empty() {
         read_score_files(&args.from_scores, &mut builder, args.quiet)?;
     } else {
@@ -124,9 +182,33 @@ pub fn run(args: ReportArgs) -> Result<()> {
     if builder.is_empty() {
         bail!("no articles found in the inputs; give article files or directories (or --from-scores FILE)");
     }
+    for w in builder.warnings() {
+        warn(&w);
+    }
     let report = builder.finish();
+    for name in &args.highlight {
+        if !report
+            .timeline
+            .highlights
+            .iter()
+            .any(|h| h.outlet.to_lowercase() == name.trim().to_lowercase())
+        {
+            warn(&format!(
+                "--highlight {name:?}: no outlet of that name in the report; it is not highlighted"
+            ));
+        }
+    }
+    if let Some(g) = &report.groups {
+        if g.rows.iter().all(|r| r.value.is_none()) {
+            warn(&format!(
+                "--group-by {}: no article gives that key; every outlet is in the group (not given)",
+                g.key
+            ));
+        }
+    }
     let opts = RenderOptions {
         per_article: args.per_article,
+        table,
     };
     if let Some(dir) = &args.per_outlet {
         let n = write_per_outlet(dir, &report, format, opts, &guard)?;

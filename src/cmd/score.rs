@@ -77,7 +77,8 @@ pub(crate) fn load_hedges(path: Option<&Path>) -> Result<Hedges> {
 claimtrack score seeds/ > seeds.scores.jsonl            # shipped model, JSONL on stdout\n  \
 claimtrack score --model my.json --out part1.jsonl dir1/\n  \
 claimtrack report --from-scores part1.jsonl part2.jsonl  # one report from many scoring jobs\n\n\
-Each output line is one article: {id, outlet, date, url, title, model, sentences: [{index, role,\n\
+Each output line is one article: {id, outlet, date, url, title, meta (the other front-matter keys,\n\
+only when there are some), model, sentences: [{index, role,\n\
 text, label, probs, hedge, hedge_cues}], framing: {score, interval, balance, primacy, headline,\n\
 stance_mass, hedge_rate, first_stance}}. probs are keyed by label, as classify writes them:\n\
 {\"russian_claim\": p, \"us_denial\": p, \"expert_skepticism\": p, \"context\": p}, calibrated\n\

@@ -22,7 +22,7 @@ pub mod validate;
 pub use hedge::{HedgeAssessment, Hedges};
 pub use outlet::{
     aggregate_articles, aggregate_outlet, select_evidence, ArticleDigest, Evidence, EvidencePool,
-    OutletArticle, OutletReport,
+    OutletArticle, OutletReport, Verdict,
 };
 pub use packed::PackedUnits;
 
@@ -542,7 +542,14 @@ pub fn article_seed(p: &FramingParams, article: &str) -> u64 {
 
 /// Seed of an outlet's interval: the run's seed mixed with the outlet name.
 pub fn outlet_seed(p: &FramingParams, outlet: &str) -> u64 {
-    p.seed ^ fnv1a(&format!("outlet\u{1f}{outlet}"))
+    named_seed(p, "outlet", outlet)
+}
+
+/// Seed of the interval of a named set of articles (`kind` says what sort of set: an outlet,
+/// a period, a group): the run's seed mixed with both, so every set has its own stream and the
+/// same set always gets the same interval.
+pub fn named_seed(p: &FramingParams, kind: &str, name: &str) -> u64 {
+    p.seed ^ fnv1a(&format!("{kind}\u{1f}{name}"))
 }
 
 /// Computes the framing figures of one article from its units.

@@ -40,6 +40,16 @@ pub struct Evidence {
     pub article_shift: f64,
     /// The same shift as it reaches the outlet score (article shift / articles averaged).
     pub shift: f64,
+    /// The article's title (or its headline when the metadata gives no title), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The article's date as given, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The article's source URL as given, when known (reports link it only when it is an
+    /// http or https address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// What a report keeps of one article: metadata, counts, stance units, framing and evidence.
@@ -53,7 +63,7 @@ pub struct ArticleDigest {
     pub date: Option<String>,
     /// Source URL.
     pub url: Option<String>,
-    /// Title.
+    /// Title: the metadata's, or the headline sentence when the metadata gives none.
     pub title: Option<String>,
     /// Model that scored it.
     pub model: Option<String>,
@@ -93,6 +103,13 @@ impl ArticleDigest {
                 *sum += q;
             }
         }
+        // An article without a title in its metadata is named by its headline.
+        let title = meta.title.clone().or_else(|| {
+            sentences
+                .iter()
+                .find(|s| s.role == Role::Headline)
+                .map(|s| s.text.clone())
+        });
         let infl = influences(&units, p);
         let mut ranked: Vec<(usize, f64)> = infl.into_iter().enumerate().collect();
         ranked.sort_by(|x, y| {
@@ -117,6 +134,9 @@ impl ArticleDigest {
                     text: s.text.clone(),
                     article_shift: shift,
                     shift,
+                    title: title.clone(),
+                    date: meta.date.clone(),
+                    url: meta.url.clone(),
                 })
             })
             .collect();
@@ -125,7 +145,7 @@ impl ArticleDigest {
             outlet: meta.outlet,
             date: meta.date,
             url: meta.url,
-            title: meta.title,
+            title,
             model,
             sentences: sentences.len(),
             label_counts,
@@ -134,6 +154,65 @@ impl ArticleDigest {
             framing,
             evidence,
         })
+    }
+}
+
+/// What an interval says about the direction of a score: framed as credible (the whole interval
+/// above 0), as not credible (the whole interval below 0), unclear (the interval holds 0), or
+/// not applicable (no claim-related sentence, so no score at all: never a 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Verdict {
+    /// The interval lies above 0.
+    #[serde(rename = "credible")]
+    Credible,
+    /// The interval lies below 0.
+    #[serde(rename = "not_credible")]
+    NotCredible,
+    /// The interval holds 0.
+    #[serde(rename = "unclear")]
+    Unclear,
+    /// No claim-related sentence: no score.
+    #[serde(rename = "n/a")]
+    NoClaim,
+}
+
+impl Verdict {
+    /// Every verdict, in report order.
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Credible,
+        Verdict::NotCredible,
+        Verdict::Unclear,
+        Verdict::NoClaim,
+    ];
+
+    /// The verdict an interval gives (`None`: no score).
+    pub fn of(interval: Option<Interval>) -> Verdict {
+        match interval {
+            None => Verdict::NoClaim,
+            Some(i) if i.lo > 0.0 => Verdict::Credible,
+            Some(i) if i.hi < 0.0 => Verdict::NotCredible,
+            Some(_) => Verdict::Unclear,
+        }
+    }
+
+    /// The name used in JSON and CSV (`credible`, `not_credible`, `unclear`, `n/a`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Credible => "credible",
+            Verdict::NotCredible => "not_credible",
+            Verdict::Unclear => "unclear",
+            Verdict::NoClaim => "n/a",
+        }
+    }
+
+    /// Plain words for readers (`framed as credible`, ...).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Verdict::Credible => "framed as credible",
+            Verdict::NotCredible => "framed as not credible",
+            Verdict::Unclear => "unclear",
+            Verdict::NoClaim => "n/a: no claim sentence",
+        }
     }
 }
 
@@ -158,10 +237,13 @@ pub struct OutletReport {
     pub headline_framing: Option<f64>,
     /// Share of stance articles whose first stance sentence is a claim.
     pub claim_first_share: Option<f64>,
-    /// The credibility-framing score: mean article score over stance articles (0 without any).
+    /// The credibility-framing score: mean article score over stance articles (0 without any,
+    /// which is no score: see `verdict`).
     pub score: f64,
     /// Bootstrap interval of the score; `None` when no article carries stance.
     pub interval: Option<Interval>,
+    /// What the interval says: credible, not credible, unclear, or n/a (no score).
+    pub verdict: Verdict,
     /// The sentences that moved the score most, by absolute shift.
     pub evidence: Vec<Evidence>,
 }
@@ -255,6 +337,7 @@ pub fn aggregate_articles(
         })
         .collect();
     let units: Vec<&[StanceUnit]> = stance.iter().map(|d| d.units).collect();
+    let interval = bootstrap_mean(&units, p, outlet_seed(p, outlet));
     OutletReport {
         outlet: outlet.to_string(),
         articles: ds.len(),
@@ -266,7 +349,8 @@ pub fn aggregate_articles(
         headline_framing: mean(&heads),
         claim_first_share: mean(&claim_first),
         score: mean(&scores).unwrap_or(0.0),
-        interval: bootstrap_mean(&units, p, outlet_seed(p, outlet)),
+        interval,
+        verdict: Verdict::of(interval),
         evidence: select_evidence(candidates, n, p.evidence),
     }
 }

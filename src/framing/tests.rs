@@ -360,6 +360,9 @@ fn candidate(article: &str, index: usize, article_shift: f64) -> Evidence {
         text: format!("sentence {index} of {article}"),
         article_shift,
         shift: article_shift,
+        title: None,
+        date: None,
+        url: None,
     }
 }
 

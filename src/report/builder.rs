@@ -9,10 +9,12 @@
 //! straightforward path (every digest in full, [`aggregate_outlet`](crate::framing::aggregate_outlet))
 //! gives, byte for byte.
 
+use super::dates::{parse_date, Period};
+use super::overview::{self, Overview};
 use super::{ArticleSummary, Report, ReportError, Settings, StripCell};
 use crate::framing::{
     aggregate_articles, Evidence, EvidencePool, FramingParams, Hedges, OutletArticle, OutletReport,
-    PackedUnits, StanceUnit,
+    PackedUnits, StanceUnit, Verdict,
 };
 use crate::scored::ScoredArticle;
 use rayon::prelude::*;
@@ -57,6 +59,22 @@ struct Prepared {
     kept: Kept,
     evidence: Vec<Evidence>,
     strip: Option<Vec<StripCell>>,
+    warning: Option<String>,
+}
+
+/// What a report shows beyond the outlets: how the timeline is cut, how outlets are grouped,
+/// which outlets are highlighted, and whether per-outlet reports will be asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// The timeline's period; `None` chooses it from the span of the dates
+    /// ([`Period::automatic`]).
+    pub period: Option<Period>,
+    /// Group outlets by this metadata key (front matter or JSONL field; case-insensitive).
+    pub group_by: Option<String>,
+    /// Outlets whose own series the timeline shows (names as in the report; case-insensitive).
+    pub highlight: Vec<String>,
+    /// Keep every outlet's own timeline, with intervals, for [`Report::for_outlet`].
+    pub per_outlet: bool,
 }
 
 fn id_hash(id: &str) -> u64 {
@@ -107,6 +125,9 @@ pub struct ReportBuilder {
     /// Outlet and model names, shared by all rows that carry them.
     names: HashSet<Arc<str>>,
     strips: BTreeMap<ArticleKey, Vec<StripCell>>,
+    options: ReportOptions,
+    /// Warnings about articles (invalid dates), in arrival order.
+    warnings: Vec<String>,
 }
 
 impl ReportBuilder {
@@ -129,7 +150,24 @@ impl ReportBuilder {
             pools: HashMap::new(),
             names: HashSet::new(),
             strips: BTreeMap::new(),
+            options: ReportOptions::default(),
+            warnings: Vec::new(),
         })
+    }
+
+    /// The builder with these report options (set them before adding articles: the grouping
+    /// key is read as articles arrive).
+    pub fn with_options(mut self, mut options: ReportOptions) -> ReportBuilder {
+        options.group_by = options.group_by.map(|k| k.trim().to_lowercase());
+        self.options = options;
+        self
+    }
+
+    /// Warnings about the articles added so far (an invalid date names its article), sorted,
+    /// each once. The library never prints them: the caller does.
+    pub fn warnings(&self) -> Vec<String> {
+        let set: BTreeSet<&String> = self.warnings.iter().collect();
+        set.into_iter().cloned().collect()
     }
 
     /// Number of articles added so far.
@@ -180,12 +218,45 @@ impl ReportBuilder {
             units: PackedUnits::pack(&d.units, d.sentences, &self.params),
             evidence: evidence_fingerprint(&d.evidence),
         };
+        // A date that is not a valid calendar date is never used: the article counts as
+        // undated, and the caller warns.
+        // `unknown` (or nothing) is how inputs say "undated", as ingestion reads it.
+        let date = d
+            .date
+            .filter(|t| !t.trim().is_empty() && !t.trim().eq_ignore_ascii_case("unknown"));
+        let (date, invalid_date, warning) = match date {
+            Some(text) => match parse_date(&text) {
+                Ok(_) => (Some(text), None, None),
+                Err(why) => {
+                    let warning = format!(
+                        "article `{}` ({}): {why}; it counts as undated",
+                        d.id, d.outlet
+                    );
+                    (None, Some(text), Some(warning))
+                }
+            },
+            None => (None, None, None),
+        };
+        // Evidence names its article with the date the report uses (none when invalid).
+        let mut evidence = d.evidence;
+        for e in &mut evidence {
+            e.date.clone_from(&date);
+        }
+        let group = self.options.group_by.as_deref().and_then(|key| {
+            a.meta
+                .get(key)
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .map(String::from)
+        });
         let row = ArticleSummary {
             id: d.id,
             outlet: d.outlet.into(),
-            date: d.date,
+            date,
+            invalid_date,
             url: d.url,
             title: d.title,
+            group,
             model: d.model.map(Arc::from),
             sentences: d.sentences,
             label_counts: d.label_counts,
@@ -195,8 +266,9 @@ impl ReportBuilder {
         Ok(Prepared {
             row,
             kept,
-            evidence: d.evidence,
+            evidence,
             strip,
+            warning,
         })
     }
 
@@ -250,6 +322,9 @@ impl ReportBuilder {
 
     fn insert(&mut self, p: Prepared) -> Result<(), ReportError> {
         let outlet = Arc::clone(&p.row.outlet);
+        if let Some(w) = p.warning {
+            self.warnings.push(w);
+        }
         if self.insert_row(p.row, p.kept, p.strip)? {
             let pool = self.pool(&outlet);
             for e in p.evidence {
@@ -261,6 +336,7 @@ impl ReportBuilder {
 
     /// Merges another builder's articles (e.g. from a parallel job) into this one.
     pub fn merge(&mut self, other: ReportBuilder) -> Result<(), ReportError> {
+        self.warnings.extend(other.warnings);
         let mut strips = other.strips;
         let mut copies: HashSet<String> = HashSet::new();
         for (row, kept) in other.rows.into_iter().zip(other.kept) {
@@ -294,6 +370,7 @@ impl ReportBuilder {
             kept,
             mut pools,
             mut strips,
+            options,
             ..
         } = self;
         let mut outlets = {
@@ -328,12 +405,48 @@ impl ReportBuilder {
                 })
                 .collect::<Vec<OutletReport>>()
         };
-        drop(kept);
         outlets.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
+            (a.verdict == Verdict::NoClaim)
+                .cmp(&(b.verdict == Verdict::NoClaim))
+                .then_with(|| b.score.total_cmp(&a.score))
                 .then_with(|| a.outlet.cmp(&b.outlet))
         });
+        // The overview reads the rows in arrival order (beside `kept`); every figure in it is
+        // computed over sets sorted by id, so the order does not show.
+        let (summary, timeline, groups, outlet_timelines) = {
+            let (rows, kept, params) = (&rows, &kept, &params);
+            let units = move |i: usize| kept[i].units.unpack(rows[i].sentences, params);
+            let ov = Overview::new(rows, &units, params);
+            let all: Vec<usize> = (0..rows.len()).collect();
+            let period = ov.period(&all, options.period);
+            let highlight = resolve_highlights(&options.highlight, &outlets);
+            let timeline = ov.timeline(&all, period, options.period.is_none(), &highlight);
+            let groups = options
+                .group_by
+                .as_deref()
+                .map(|key| ov.groups(key, &outlets));
+            let mut outlet_timelines = BTreeMap::new();
+            if options.per_outlet {
+                let mut by_outlet: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+                for (i, r) in rows.iter().enumerate() {
+                    by_outlet.entry(&*r.outlet).or_default().push(i);
+                }
+                outlet_timelines = by_outlet
+                    .into_par_iter()
+                    .map(|(name, at)| {
+                        let t = ov.timeline(&at, period, options.period.is_none(), &[]);
+                        (name.to_string(), t)
+                    })
+                    .collect();
+            }
+            (
+                overview::summary(&outlets, rows),
+                timeline,
+                groups,
+                outlet_timelines,
+            )
+        };
+        drop(kept);
         if !strips.is_empty() {
             for r in &mut rows {
                 r.strip = strips.remove(&key(&r.outlet, r.date.as_deref(), &r.id));
@@ -351,8 +464,36 @@ impl ReportBuilder {
                 hedges_fingerprint: hedges.fingerprint().to_string(),
                 max_strips,
             },
+            summary,
             outlets,
+            timeline,
+            groups,
             articles: rows,
+            outlet_timelines,
         }
     }
+}
+
+/// The report's spelling of each highlighted outlet (matched case-insensitively); names that
+/// match no outlet are left out (the caller warns about them).
+fn resolve_highlights(names: &[String], outlets: &[OutletReport]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        let n = n.trim();
+        let hit = outlets
+            .iter()
+            .find(|o| o.outlet == n)
+            .or_else(|| outlets.iter().find(|o| o.outlet.eq_ignore_ascii_case(n)))
+            .or_else(|| {
+                outlets
+                    .iter()
+                    .find(|o| o.outlet.to_lowercase() == n.to_lowercase())
+            });
+        if let Some(o) = hit {
+            if !out.contains(&o.outlet) {
+                out.push(o.outlet.clone());
+            }
+        }
+    }
+    out
 }

@@ -1,8 +1,10 @@
-//! CSV rendering of a [`Report`]: one row per outlet, or one per article. Text cells that a
+//! CSV rendering of a [`Report`]: one table per file: one row per outlet (the default), per
+//! article, per timeline period, per group, or the one-row summary. Text cells that a
 //! spreadsheet would read as a formula are neutralised (CSV injection).
 
-use super::{Report, ReportError};
-use crate::framing::Interval;
+use super::dates::parse_date;
+use super::{stance_sentences, PeriodRow, Report, ReportError, Standout};
+use crate::framing::{Interval, Verdict};
 use std::io;
 
 /// Neutralises a text cell a spreadsheet could run as a formula: a cell beginning with `=`,
@@ -78,15 +80,31 @@ pub fn render_outlets(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportE
         "top_evidence_index",
         "top_evidence_shift",
         "top_evidence_text",
+        "verdict",
+        "stance_sentences",
+        "top_evidence_title",
+        "top_evidence_date",
+        "top_evidence_url",
     ])
     .map_err(err)?;
+    let by_id = r.articles_by_id();
     for (i, o) in r.outlets.iter().enumerate() {
         let [lo, hi] = bounds(o.interval);
         let top = o.evidence.first();
+        let art = top.and_then(|e| by_id.get(e.article.as_str()));
+        let text = |f: &dyn Fn(&super::ArticleSummary) -> Option<&str>| {
+            art.and_then(|a| f(a))
+                .map(neutralise_cell)
+                .unwrap_or_default()
+        };
         let mut row = vec![
             (i + 1).to_string(),
             neutralise_cell(&o.outlet),
-            num(o.score),
+            if o.verdict == Verdict::NoClaim {
+                String::new()
+            } else {
+                num(o.score)
+            },
             lo,
             hi,
             o.articles.to_string(),
@@ -104,6 +122,11 @@ pub fn render_outlets(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportE
             top.map(|e| e.index.to_string()).unwrap_or_default(),
             top.map(|e| num(e.shift)).unwrap_or_default(),
             top.map(|e| neutralise_cell(&e.text)).unwrap_or_default(),
+            o.verdict.as_str().to_string(),
+            stance_sentences(o).to_string(),
+            text(&|a| a.title.as_deref()),
+            text(&|a| a.date.as_deref()),
+            text(&|a| a.url.as_deref()),
         ]);
         w.write_record(&row).map_err(err)?;
     }
@@ -134,8 +157,12 @@ pub fn render_articles(r: &Report, out: &mut dyn io::Write) -> Result<(), Report
         "hedge_rate",
         "stance_mass",
         "first_stance",
+        "invalid_date",
+        "group",
+        "period",
     ])
     .map_err(err)?;
+    let period = r.timeline.period;
     for a in &r.articles {
         let f = &a.framing;
         let [lo, hi] = bounds(f.interval);
@@ -160,8 +187,160 @@ pub fn render_articles(r: &Report, out: &mut dyn io::Write) -> Result<(), Report
             f.first_stance
                 .map(|l| l.as_str().to_string())
                 .unwrap_or_default(),
+            neutralise_cell(a.invalid_date.as_deref().unwrap_or("")),
+            neutralise_cell(a.group.as_deref().unwrap_or("")),
+            a.date
+                .as_deref()
+                .and_then(|d| parse_date(d).ok())
+                .filter(|d| period.places(d.precision))
+                .map(|d| period.label(period.start(d.day)))
+                .unwrap_or_default(),
         ]);
         w.write_record(&row).map_err(err)?;
     }
+    finish(w)
+}
+
+fn period_cells(series: &str, p: &PeriodRow) -> Vec<String> {
+    let [lo, hi] = bounds(p.interval);
+    vec![
+        neutralise_cell(series),
+        p.label.clone(),
+        p.start.clone(),
+        p.articles.to_string(),
+        p.stance_articles.to_string(),
+        opt(p.mean),
+        lo,
+        hi,
+    ]
+}
+
+/// One row per timeline period (series `all`), then one per period of each highlighted
+/// outlet (series = the outlet), written to `out`.
+pub fn render_periods(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportError> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "series",
+        "period",
+        "start",
+        "articles",
+        "stance_articles",
+        "mean",
+        "interval_lo",
+        "interval_hi",
+    ])
+    .map_err(csv_error)?;
+    for p in &r.timeline.periods {
+        w.write_record(period_cells("all", p)).map_err(csv_error)?;
+    }
+    for s in &r.timeline.highlights {
+        for p in &s.periods {
+            w.write_record(period_cells(&s.outlet, p))
+                .map_err(csv_error)?;
+        }
+    }
+    finish(w)
+}
+
+/// One row per group of `--group-by` (only the header without groups), written to `out`.
+pub fn render_groups(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportError> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "key",
+        "value",
+        "outlets",
+        "articles",
+        "stance_articles",
+        "credible",
+        "not_credible",
+        "unclear",
+        "no_claim",
+        "mean",
+        "interval_lo",
+        "interval_hi",
+    ])
+    .map_err(csv_error)?;
+    if let Some(g) = &r.groups {
+        for row in &g.rows {
+            let [lo, hi] = bounds(row.interval);
+            w.write_record([
+                neutralise_cell(&g.key),
+                neutralise_cell(row.value.as_deref().unwrap_or("")),
+                row.outlets.to_string(),
+                row.articles.to_string(),
+                row.stance_articles.to_string(),
+                row.credible.to_string(),
+                row.not_credible.to_string(),
+                row.unclear.to_string(),
+                row.no_claim.to_string(),
+                opt(row.mean),
+                lo,
+                hi,
+            ])
+            .map_err(csv_error)?;
+        }
+    }
+    finish(w)
+}
+
+/// The summary as one row, written to `out`.
+pub fn render_summary(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportError> {
+    let mut w = csv::Writer::from_writer(out);
+    let s = &r.summary;
+    w.write_record([
+        "outlets",
+        "articles",
+        "credible",
+        "not_credible",
+        "unclear",
+        "no_claim",
+        "strongest_credible",
+        "strongest_credible_score",
+        "strongest_not_credible",
+        "strongest_not_credible_score",
+        "strongest_unclear",
+        "strongest_unclear_score",
+        "single_article_outlets",
+        "first_date",
+        "last_date",
+        "dated",
+        "undated",
+        "invalid_dates",
+        "period",
+        "coarse_dates",
+        "summary",
+    ])
+    .map_err(csv_error)?;
+    let who = |x: &Option<Standout>| {
+        [
+            x.as_ref()
+                .map(|x| neutralise_cell(&x.outlet))
+                .unwrap_or_default(),
+            x.as_ref().map(|x| num(x.score)).unwrap_or_default(),
+        ]
+    };
+    let mut row = vec![
+        s.outlets.to_string(),
+        s.articles.to_string(),
+        s.credible.to_string(),
+        s.not_credible.to_string(),
+        s.unclear.to_string(),
+        s.no_claim.to_string(),
+    ];
+    row.extend(who(&s.strongest_credible));
+    row.extend(who(&s.strongest_not_credible));
+    row.extend(who(&s.strongest_unclear));
+    row.extend([
+        s.single_article_outlets.to_string(),
+        s.first_date.clone().unwrap_or_default(),
+        s.last_date.clone().unwrap_or_default(),
+        s.dated.to_string(),
+        s.undated.to_string(),
+        s.invalid_dates.to_string(),
+        r.timeline.period.to_string(),
+        r.timeline.coarse.to_string(),
+        neutralise_cell(&s.text),
+    ]);
+    w.write_record(&row).map_err(csv_error)?;
     finish(w)
 }

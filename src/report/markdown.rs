@@ -1,7 +1,12 @@
-//! Markdown rendering of a [`Report`]: the outlet table, evidence lists and an article table.
-//! Every piece of article text is escaped so it cannot break a table or inject markup.
+//! Markdown rendering of a [`Report`]: the summary, the outlet table with sample sizes, the
+//! timeline per period, groups, evidence lists naming each article (title, date, link) and an
+//! article table. Every piece of article text is escaped so it cannot break a table or inject
+//! markup, and only http/https addresses become links.
 
-use super::{interval_text, signed, Report};
+use super::{
+    interval_text, safe_link, score_text, signed, stance_sentences, ArticleSummary, PeriodRow,
+    Report,
+};
 use crate::label::Label;
 use std::fmt::{self, Write};
 
@@ -43,15 +48,81 @@ fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
     x.map_or_else(|| "n/a".to_string(), f)
 }
 
+/// A link to an article's source when its URL is http or https; its text otherwise.
+fn link(url: Option<&str>) -> String {
+    match url {
+        Some(u) => match safe_link(u) {
+            // `|` would end a table cell; percent-encoded it is the same address.
+            Some(ok) => format!("<{}>", ok.replace('|', "%7C")),
+            None => format!("source: {}", escape_markdown(u)),
+        },
+        None => String::new(),
+    }
+}
+
+/// An article's date cell: the date, `undated`, or the invalid date it gave.
+fn date_text(a: &ArticleSummary) -> String {
+    match (&a.date, &a.invalid_date) {
+        (Some(d), _) => escape_markdown(d),
+        (None, Some(bad)) => format!("undated (invalid: {})", escape_markdown(bad)),
+        (None, None) => "undated".to_string(),
+    }
+}
+
+/// An article named for a reader: title (or id), date, id and link.
+fn article_name(a: Option<&ArticleSummary>, id: &str) -> String {
+    let Some(a) = a else {
+        return format!("article {}", escape_markdown(id));
+    };
+    let title = a
+        .title
+        .as_deref()
+        .map(|t| format!("*{}*", escape_markdown(t)))
+        .unwrap_or_else(|| "untitled".to_string());
+    let l = link(a.url.as_deref());
+    format!(
+        "{title} ({}, article {}{}{})",
+        date_text(a),
+        escape_markdown(id),
+        if l.is_empty() { "" } else { ", " },
+        l
+    )
+}
+
+fn period_table(s: &mut impl Write, level: &str, rows: &[PeriodRow]) -> fmt::Result {
+    writeln!(
+        s,
+        "| Period | Start | Articles | Stance articles | Mean score | {level} interval |"
+    )?;
+    writeln!(s, "|---|---|---:|---:|---:|---|")?;
+    for p in rows {
+        writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} |",
+            p.label,
+            p.start,
+            p.articles,
+            p.stance_articles,
+            opt(p.mean, signed),
+            interval_text(p.interval)
+        )?;
+    }
+    s.write_char('\n')
+}
+
 /// Renders the report as Markdown.
 pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
     let level = pct(r.settings.framing.level);
     writeln!(s, "# Credibility framing report\n")?;
+    writeln!(s, "**Summary.** {}\n", escape_markdown(&r.summary.text))?;
     writeln!(
         s,
         "Score from -1 (the back channel is framed as not credible) to +1 (framed as credible); 0 is balanced. \
-         Intervals are {level} Bayesian-bootstrap intervals over articles and sentences; `n/a` means the outlet \
-         carries no claim-related sentence. See docs/FRAMING.md for the formula.\n"
+         Intervals are {level} Bayesian-bootstrap intervals over articles and sentences. An outlet is *credible* \
+         when its whole interval lies above 0, *not credible* when it lies below 0, and *unclear* when it holds 0; \
+         `n/a` means the outlet carries no claim-related sentence (no score, not a 0). Sample sizes: articles \
+         (with stance) and stance sentences (labelled claim, denial or skepticism). See docs/FRAMING.md for the \
+         formula and docs/REPORT.md for reading the report.\n"
     )?;
     let models = if r.models.is_empty() {
         "unknown".to_string()
@@ -68,25 +139,28 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
         r.settings.hedges_fingerprint,
         r.tool
     )?;
+    writeln!(s, "## Outlets\n")?;
     writeln!(
         s,
-        "| # | Outlet | Score | {level} interval | Articles | Sentences | Claim | Denial | Skepticism | Context | Hedge rate | Headline | Claim first |"
+        "| # | Outlet | Verdict | Score | {level} interval | Articles | Stance sentences | Sentences | Claim | Denial | Skepticism | Context | Hedge rate | Headline | Claim first |"
     )?;
     writeln!(
         s,
-        "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---:|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )?;
     for (i, o) in r.outlets.iter().enumerate() {
         let sh = o.label_shares;
         writeln!(
             s,
-            "| {} | {} | {} | {} | {} ({} with stance) | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} ({} with stance) | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             i + 1,
             escape_markdown(&o.outlet),
-            signed(o.score),
+            o.verdict.describe(),
+            score_text(o),
             interval_text(o.interval),
             o.articles,
             o.articles_with_stance,
+            stance_sentences(o),
             o.sentences,
             pct(sh[0]),
             pct(sh[1]),
@@ -97,18 +171,100 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
             opt(o.claim_first_share, pct),
         )?;
     }
-    writeln!(s, "\n## Evidence\n")?;
+    let t = &r.timeline;
+    writeln!(s, "\n## Timeline\n")?;
+    writeln!(
+        s,
+        "Mean article score per {} ({}), over the articles with stance, with its {level} interval; \
+         articles counts every article dated in the period. {} articles placed; {} undated{}{}.\n",
+        t.period,
+        if t.automatic {
+            "chosen from the span of the dates; `--period` overrides"
+        } else {
+            "as asked with `--period`"
+        },
+        t.placed,
+        t.undated,
+        if t.invalid_dates > 0 {
+            format!(" ({} with an invalid date)", t.invalid_dates)
+        } else {
+            String::new()
+        },
+        if t.coarse > 0 {
+            format!(
+                "; {} dated too coarsely for a {} (not placed)",
+                t.coarse, t.period
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    if t.periods.is_empty() {
+        writeln!(s, "No article has a date that places it on the timeline.\n")?;
+    } else {
+        period_table(s, &level, &t.periods)?;
+    }
+    for h in &t.highlights {
+        writeln!(s, "### Highlighted: {}\n", escape_markdown(&h.outlet))?;
+        period_table(s, &level, &h.periods)?;
+    }
+    if let Some(g) = &r.groups {
+        writeln!(s, "## Groups by {}\n", escape_markdown(&g.key))?;
+        writeln!(
+            s,
+            "Outlets grouped by their articles' `{}`; the mean is over the group's articles with stance.\n",
+            escape_markdown(&g.key)
+        )?;
+        writeln!(
+            s,
+            "| {} | Outlets | Articles | Stance articles | Credible | Not credible | Unclear | n/a | Mean score | {level} interval |",
+            escape_markdown(&g.key)
+        )?;
+        writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")?;
+        for row in &g.rows {
+            writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                row.value
+                    .as_deref()
+                    .map_or_else(|| "(not given)".to_string(), escape_markdown),
+                row.outlets,
+                row.articles,
+                row.stance_articles,
+                row.credible,
+                row.not_credible,
+                row.unclear,
+                row.no_claim,
+                opt(row.mean, signed),
+                interval_text(row.interval)
+            )?;
+        }
+        if !g.mixed_outlets.is_empty() {
+            writeln!(
+                s,
+                "\nOutlets whose articles give different values (each counted under its most frequent): {}.",
+                g.mixed_outlets
+                    .iter()
+                    .map(|o| escape_markdown(o))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
+        s.write_char('\n')?;
+    }
+    writeln!(s, "## Evidence\n")?;
     writeln!(
         s,
         "The sentences that moved each outlet's score most: the shift is how far the outlet score \
          would move without the sentence (positive: toward credible).\n"
     )?;
+    let by_id = r.articles_by_id();
     for o in &r.outlets {
         writeln!(
             s,
             "### {} ({})\n",
             escape_markdown(&o.outlet),
-            signed(o.score)
+            score_text(o)
         )?;
         if o.evidence.is_empty() {
             writeln!(s, "No claim-related sentences.\n")?;
@@ -117,9 +273,9 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
         for e in &o.evidence {
             writeln!(
                 s,
-                "- **{}** article {} sentence {} ({}, {} p={:.2}{}): {}",
+                "- **{}** {} sentence {} ({}, {} p={:.2}{}): {}",
                 format_args!("{:+.3}", e.shift),
-                escape_markdown(&e.article),
+                article_name(by_id.get(e.article.as_str()).copied(), &e.article),
                 e.index,
                 e.role.as_str(),
                 e.label,
@@ -135,18 +291,23 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
         s.write_char('\n')?;
     }
     writeln!(s, "## Articles\n")?;
-    writeln!(s, "| Outlet | Date | Article | Title | Score | {level} interval | Sentences | Claim | Denial | Skepticism | Context |")?;
-    writeln!(s, "|---|---|---|---|---:|---|---:|---:|---:|---:|---:|")?;
+    writeln!(s, "| Outlet | Date | Article | Title | Link | Score | {level} interval | Sentences | Claim | Denial | Skepticism | Context |")?;
+    writeln!(s, "|---|---|---|---|---|---:|---|---:|---:|---:|---:|---:|")?;
     for a in &r.articles {
         let c = a.label_counts;
         writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             escape_markdown(&a.outlet),
-            escape_markdown(a.date.as_deref().unwrap_or("")),
+            date_text(a),
             escape_markdown(&a.id),
             escape_markdown(a.title.as_deref().unwrap_or("")),
-            signed(a.framing.score),
+            link(a.url.as_deref()),
+            if a.framing.interval.is_some() {
+                signed(a.framing.score)
+            } else {
+                "n/a".to_string()
+            },
             interval_text(a.framing.interval),
             a.sentences,
             c[Label::RussianClaim.index()],

@@ -1,6 +1,7 @@
-//! Framing reports: streaming aggregation of scored articles into a [`Report`] (per-outlet
-//! [`OutletReport`]s plus per-article summaries) and its rendering as Markdown, JSON, CSV or a
-//! self-contained HTML page.
+//! Framing reports: streaming aggregation of scored articles into a [`Report`] (a plain-language
+//! [`Summary`], per-outlet [`OutletReport`]s, a [`Timeline`], optional [`Groups`] and
+//! per-article summaries) and its rendering as Markdown, JSON, CSV or a self-contained HTML
+//! page.
 //!
 //! [`ReportBuilder`] (in `builder`) takes scored articles one at a time and keeps only compact
 //! digests, so a report can be built from scored JSONL far larger than memory holds as text,
@@ -9,17 +10,24 @@
 
 mod builder;
 mod csv_format;
+pub mod dates;
 mod html;
+mod links;
 mod markdown;
+mod overview;
 
-pub use builder::ReportBuilder;
+pub use builder::{ReportBuilder, ReportOptions};
 pub use csv_format::neutralise_cell;
-pub use html::escape_html;
+pub use dates::Period;
+pub use html::{escape_html, MAX_HIGHLIGHTS};
+pub use links::safe_link;
 pub use markdown::escape_markdown;
+pub use overview::{GroupRow, Groups, PeriodRow, Series, Standout, Summary, Timeline};
 
-use crate::framing::{ArticleFraming, FramingError, FramingParams, OutletReport};
+use crate::framing::{ArticleFraming, FramingError, FramingParams, OutletReport, Verdict};
 use crate::label::Label;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io;
 use std::str::FromStr;
@@ -102,12 +110,18 @@ pub struct ArticleSummary {
     pub id: String,
     /// Outlet (one shared string per outlet).
     pub outlet: Arc<str>,
-    /// Publication date as given.
+    /// Publication date as given, when it is a valid date (`YYYY-MM-DD`, `YYYY-MM`, `YYYY`).
     pub date: Option<String>,
+    /// The date as given when it is not a valid date (the article then counts as undated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_date: Option<String>,
     /// Source URL.
     pub url: Option<String>,
-    /// Title.
+    /// Title: the metadata's, or the headline sentence when the metadata gives none.
     pub title: Option<String>,
+    /// The article's value of the report's grouping key (`--group-by`), when it gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Model that scored it (one shared string per model).
     pub model: Option<Arc<str>>,
     /// Number of sentences.
@@ -144,32 +158,80 @@ pub struct Report {
     pub models: Vec<String>,
     /// Settings.
     pub settings: Settings,
-    /// Outlets, by score from most to least credible framing (ties by name).
+    /// The answer in brief: outlets per verdict, the strongest of each, the period covered.
+    pub summary: Summary,
+    /// Outlets, by score from most to least credible framing (ties by name); outlets without
+    /// a claim sentence (no score) last.
     pub outlets: Vec<OutletReport>,
+    /// Mean score per week or month, with intervals and volumes.
+    pub timeline: Timeline,
+    /// Outlets grouped by a metadata key (`--group-by`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Groups>,
     /// Articles, by outlet, date and id.
     pub articles: Vec<ArticleSummary>,
+    /// Each outlet's own timeline, kept when the builder was asked for per-outlet reports.
+    #[serde(skip)]
+    pub outlet_timelines: BTreeMap<String, Timeline>,
 }
 
 impl Report {
-    /// The report restricted to one outlet (its row and its articles), for per-outlet files.
+    /// The report restricted to one outlet (its row, its articles, its own summary and
+    /// timeline), for per-outlet files. The timeline has intervals when the builder kept the
+    /// outlet timelines ([`ReportOptions::per_outlet`]); otherwise its periods give counts
+    /// and means only.
     pub fn for_outlet(&self, outlet: &str) -> Report {
+        let outlets: Vec<OutletReport> = self
+            .outlets
+            .iter()
+            .filter(|o| o.outlet == outlet)
+            .cloned()
+            .collect();
+        let articles: Vec<ArticleSummary> = self
+            .articles
+            .iter()
+            .filter(|a| &*a.outlet == outlet)
+            .cloned()
+            .collect();
+        let timeline = match self.outlet_timelines.get(outlet) {
+            Some(t) => t.clone(),
+            None => overview::timeline_without_intervals(
+                &articles,
+                self.timeline.period,
+                self.timeline.automatic,
+            ),
+        };
         Report {
             tool: self.tool.clone(),
             models: self.models.clone(),
             settings: self.settings.clone(),
-            outlets: self
-                .outlets
-                .iter()
-                .filter(|o| o.outlet == outlet)
-                .cloned()
-                .collect(),
-            articles: self
-                .articles
-                .iter()
-                .filter(|a| &*a.outlet == outlet)
-                .cloned()
-                .collect(),
+            summary: overview::summary(&outlets, &articles),
+            outlets,
+            timeline,
+            groups: None,
+            articles,
+            outlet_timelines: BTreeMap::new(),
         }
+    }
+
+    /// The report's article rows by id, for naming articles (title, date, link) wherever
+    /// evidence cites them.
+    pub fn articles_by_id(&self) -> HashMap<&str, &ArticleSummary> {
+        self.articles.iter().map(|a| (a.id.as_str(), a)).collect()
+    }
+}
+
+/// Stance sentences of an outlet: sentences labelled claim, denial or skepticism.
+pub fn stance_sentences(o: &OutletReport) -> usize {
+    o.label_counts[..3].iter().sum()
+}
+
+/// An outlet's score as text: signed with two decimals, or `n/a` without a claim sentence.
+pub(crate) fn score_text(o: &OutletReport) -> String {
+    if o.verdict == Verdict::NoClaim {
+        "n/a".to_string()
+    } else {
+        signed(o.score)
     }
 }
 
@@ -226,11 +288,45 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
     }
 }
 
+/// Which table a CSV report holds (CSV has one table per file; the other formats hold all).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CsvTable {
+    /// One row per outlet.
+    #[default]
+    Outlets,
+    /// One row per article.
+    Articles,
+    /// One row per timeline period (and per highlighted outlet's period).
+    Periods,
+    /// One row per group (`--group-by`).
+    Groups,
+    /// One row: the summary.
+    Summary,
+}
+
+impl FromStr for CsvTable {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "outlets" => Ok(CsvTable::Outlets),
+            "articles" => Ok(CsvTable::Articles),
+            "periods" | "timeline" => Ok(CsvTable::Periods),
+            "groups" => Ok(CsvTable::Groups),
+            "summary" => Ok(CsvTable::Summary),
+            other => Err(format!(
+                "unknown table `{other}` (expected outlets, articles, periods, groups or summary)"
+            )),
+        }
+    }
+}
+
 /// Options of [`render`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RenderOptions {
-    /// CSV: one row per article instead of one per outlet.
+    /// CSV: one row per article instead of one per outlet (the same as `table: Articles`).
     pub per_article: bool,
+    /// CSV: which table to write.
+    pub table: CsvTable,
 }
 
 /// Renders a report in a format, as one string (see [`render_to`] for large reports).
@@ -255,10 +351,17 @@ pub fn render_to(
         }
         Format::Md => FmtSink::run(out, |s| markdown::render(report, s))?,
         Format::Csv => {
-            if opts.per_article {
-                csv_format::render_articles(report, out)?
+            let table = if opts.per_article {
+                CsvTable::Articles
             } else {
-                csv_format::render_outlets(report, out)?
+                opts.table
+            };
+            match table {
+                CsvTable::Outlets => csv_format::render_outlets(report, out)?,
+                CsvTable::Articles => csv_format::render_articles(report, out)?,
+                CsvTable::Periods => csv_format::render_periods(report, out)?,
+                CsvTable::Groups => csv_format::render_groups(report, out)?,
+                CsvTable::Summary => csv_format::render_summary(report, out)?,
             }
         }
         Format::Html => FmtSink::run(out, |s| html::render(report, s))?,

@@ -41,6 +41,7 @@ fn article(
         date: date.map(String::from),
         url: Some(format!("https://example.org/{id}")),
         title: Some(texts[0].0.to_string()),
+        meta: Default::default(),
     };
     ScoredArticle::new(
         meta,
@@ -130,7 +131,10 @@ fn html_escapes_all_article_text_and_has_no_script() {
         RenderOptions::default(),
     )
     .unwrap();
-    assert!(!html.contains("<script"), "raw script tag");
+    // One script element: the page's own table script, allowed by its hash in the CSP.
+    assert_eq!(html.matches("<script").count(), 1, "raw script tag");
+    assert_eq!(html.matches("<script>(function(){").count(), 1);
+    assert!(html.contains("script-src 'sha256-"));
     assert!(!html.contains("<img"), "raw img tag");
     assert!(!html.contains("<b>x"), "raw markup from input");
     assert_eq!(
@@ -141,25 +145,43 @@ fn html_escapes_all_article_text_and_has_no_script() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
     for class in [
-        "class=\"dotplot\"",
-        "class=\"shares\"",
-        "class=\"timeline\"",
+        "class=\"chart dotplot\"",
+        "class=\"chart shares\"",
+        "class=\"timeline wide\"",
+        "class=\"timeline narrow\"",
         "class=\"sentence-strip\"",
+        "id=\"summary\"",
+        "class=\"toc\"",
     ] {
         assert!(html.contains(class), "{class} missing");
     }
-    assert!(
-        !html.contains("http://") || html.contains("HYPERLINK(&quot;http://x&quot;)"),
-        "no external resources"
-    );
-    assert!(!html.contains("src=\"http"));
+    // No external resources: nothing is loaded from anywhere; the only addresses are links
+    // (`<a href>`) to the articles' http(s) sources, or to the page's own sections.
+    assert!(!html.contains("src=\"") && !html.contains("url("));
+    for (at, _) in html.match_indices("href=\"") {
+        let rest = &html[at + 6..];
+        assert!(
+            html[..at].ends_with("<a ")
+                && (rest.starts_with('#') || rest.starts_with("https://example.org/")),
+            "unexpected href at {}",
+            &html[at..at + 40]
+        );
+    }
 }
 
 #[test]
 fn csv_neutralises_formula_cells_but_keeps_negative_numbers() {
     let r = build(&corpus(), 0);
     for per_article in [false, true] {
-        let csv = render(&r, Format::Csv, RenderOptions { per_article }).unwrap();
+        let csv = render(
+            &r,
+            Format::Csv,
+            RenderOptions {
+                per_article,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let mut rd = csv::Reader::from_reader(csv.as_bytes());
         let headers = rd.headers().unwrap().clone();
         let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
@@ -194,7 +216,15 @@ fn csv_neutralises_formula_cells_but_keeps_negative_numbers() {
         assert!(saw_negative, "negative scores stay numbers");
         assert!(csv.contains("'=HYPERLINK"));
     }
-    let per_article = render(&r, Format::Csv, RenderOptions { per_article: true }).unwrap();
+    let per_article = render(
+        &r,
+        Format::Csv,
+        RenderOptions {
+            per_article: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(
         per_article.contains("'+cmd") || per_article.contains("\"'+cmd"),
         "title neutralised"
@@ -224,12 +254,14 @@ fn markdown_escapes_pipes_and_markup() {
     assert!(!md.contains("<script") && !md.contains("<img"));
     assert!(md.contains("a \\| b \\* c \\_ d"));
     let tables: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
-    let outlet_rows: Vec<&&str> = tables.iter().filter(|l| cells(l) == 14).collect();
-    let article_rows: Vec<&&str> = tables.iter().filter(|l| cells(l) == 12).collect();
+    // The outlet table has 15 columns (16 pipes), the article table 12 (13 pipes): a pipe in
+    // the text would add cells.
+    let outlet_rows: Vec<&&str> = tables.iter().filter(|l| cells(l) == 16).collect();
+    let article_rows: Vec<&&str> = tables.iter().filter(|l| cells(l) == 13).collect();
     assert_eq!(
         outlet_rows.len(),
         2 + 5,
-        "header, rule and 5 outlets; all rows keep 13 cells"
+        "header, rule and 5 outlets; all rows keep 15 cells"
     );
     assert_eq!(article_rows.len(), 2 + 6);
     assert_eq!(escape_markdown("x|y\nz"), "x\\|y z");
@@ -246,7 +278,16 @@ fn json_round_trips_and_orders_outlets_by_score() {
     let json = render(&r, Format::Json, RenderOptions::default()).unwrap();
     let back: Report = serde_json::from_str(&json).unwrap();
     assert_eq!(back, r);
-    assert!(r.outlets.windows(2).all(|w| w[0].score >= w[1].score));
+    // By score, outlets without a score (n/a) last.
+    let scored: Vec<&OutletReport> = r
+        .outlets
+        .iter()
+        .filter(|o| o.verdict != crate::framing::Verdict::NoClaim)
+        .collect();
+    assert!(scored.windows(2).all(|w| w[0].score >= w[1].score));
+    assert!(r.outlets[scored.len()..]
+        .iter()
+        .all(|o| o.verdict == crate::framing::Verdict::NoClaim && o.interval.is_none()));
     assert_eq!(r.models, vec!["test-model".to_string()]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(
@@ -272,13 +313,39 @@ fn json_round_trips_and_orders_outlets_by_score() {
 
 #[test]
 fn merged_parts_in_any_order_equal_the_whole() {
-    let arts = corpus();
-    let whole = build(&arts, 4);
+    let mut arts = corpus();
+    // Grouping keys travel in the articles' metadata.
+    for (i, country) in [(0, "US"), (1, "US"), (2, "UK"), (4, "RU")] {
+        arts[i].meta.insert("country".into(), country.into());
+    }
+    let opts = || ReportOptions {
+        period: None,
+        group_by: Some("country".into()),
+        highlight: vec!["claim daily".into(), "Denial Times".into()],
+        per_outlet: false,
+    };
+    let new = || {
+        ReportBuilder::new(FramingParams::default(), Hedges::default(), 4)
+            .unwrap()
+            .with_options(opts())
+    };
+    let build = |arts: &[ScoredArticle]| {
+        let mut b = new();
+        for a in arts {
+            b.add(a).unwrap();
+        }
+        b.finish()
+    };
+    let whole = build(&arts);
+    let groups = whole.groups.as_ref().unwrap();
+    assert_eq!(groups.rows.len(), 4, "US, UK, RU and (not given)");
+    assert_eq!(whole.timeline.highlights.len(), 2);
+    assert_eq!(whole.timeline.highlights[0].outlet, "Claim Daily");
     let whole_json = render(&whole, Format::Json, RenderOptions::default()).unwrap();
     // Reverse order, one builder.
     let rev: Vec<ScoredArticle> = arts.iter().rev().cloned().collect();
     assert_eq!(
-        render(&build(&rev, 4), Format::Json, RenderOptions::default()).unwrap(),
+        render(&build(&rev), Format::Json, RenderOptions::default()).unwrap(),
         whole_json
     );
     // Three parts, merged in a scrambled order.
@@ -290,7 +357,7 @@ fn merged_parts_in_any_order_equal_the_whole() {
     let mut builders: Vec<ReportBuilder> = parts
         .iter()
         .map(|p| {
-            let mut b = ReportBuilder::new(FramingParams::default(), Hedges::default(), 4).unwrap();
+            let mut b = new();
             for a in p {
                 b.add(a).unwrap();
             }
@@ -298,7 +365,7 @@ fn merged_parts_in_any_order_equal_the_whole() {
         })
         .collect();
     // One batch, digested in parallel.
-    let mut batch = ReportBuilder::new(FramingParams::default(), Hedges::default(), 4).unwrap();
+    let mut batch = new();
     batch.add_batch(&rev).unwrap();
     assert_eq!(
         render(&batch.finish(), Format::Json, RenderOptions::default()).unwrap(),
@@ -314,9 +381,51 @@ fn merged_parts_in_any_order_equal_the_whole() {
     );
     for f in [Format::Md, Format::Csv, Format::Html] {
         assert_eq!(
-            render(&build(&rev, 4), f, RenderOptions::default()).unwrap(),
+            render(&build(&rev), f, RenderOptions::default()).unwrap(),
             render(&whole, f, RenderOptions::default()).unwrap()
         );
+    }
+    for table in [CsvTable::Periods, CsvTable::Groups, CsvTable::Summary] {
+        let opts = RenderOptions {
+            table,
+            ..Default::default()
+        };
+        assert_eq!(
+            render(&build(&rev), Format::Csv, opts).unwrap(),
+            render(&whole, Format::Csv, opts).unwrap()
+        );
+    }
+}
+
+#[test]
+fn an_invalid_date_warns_names_the_article_and_counts_as_undated() {
+    let mut arts = corpus();
+    arts[1].date = Some("2024-02-31".into());
+    arts[2].date = Some("25/01/2024".into());
+    let mut b = ReportBuilder::new(FramingParams::default(), Hedges::default(), 0).unwrap();
+    b.add_batch(&arts).unwrap();
+    // Adding the same article again does not repeat its warning.
+    b.add(&arts[1]).unwrap();
+    let warnings = b.warnings();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("article `a2` (Claim Daily): `2024-02-31` is not a calendar date")
+    );
+    assert!(warnings[1].starts_with("article `b1` (Denial Times): `25/01/2024` is not a date"));
+    let r = b.finish();
+    let a2 = r.articles.iter().find(|a| a.id == "a2").unwrap();
+    assert_eq!(a2.date, None);
+    assert_eq!(a2.invalid_date.as_deref(), Some("2024-02-31"));
+    // Dated: a1 (2024-01-25) and e1 (2024-03-01); c1 has none and d1 says "unknown".
+    assert_eq!(r.summary.invalid_dates, 2);
+    assert_eq!(r.timeline.invalid_dates, 2);
+    assert_eq!(r.timeline.placed, 2);
+    assert_eq!(r.timeline.undated, 4);
+    // Evidence from the article carries no date either.
+    for e in r.outlets.iter().flat_map(|o| &o.evidence) {
+        if e.article == "a2" {
+            assert_eq!(e.date, None);
+        }
     }
 }
 
@@ -331,17 +440,6 @@ fn duplicates_are_idempotent_or_rejected() {
     other.id = arts[0].id.clone();
     let e = b.add(&other).unwrap_err();
     assert!(e.to_string().contains("`a1`"), "{e}");
-}
-
-#[test]
-fn dates_parse_to_day_numbers() {
-    assert_eq!(html::day_number("1970-01-01"), Some(0));
-    assert_eq!(html::day_number("2024-01-25"), Some(19747));
-    assert_eq!(html::day_number("2024-02"), html::day_number("2024-02-01"));
-    assert_eq!(html::day_number("2024"), html::day_number("2024-01-01"));
-    assert_eq!(html::day_number("2024-01-25T10:00:00Z"), Some(19747));
-    assert_eq!(html::day_number("unknown"), None);
-    assert_eq!(html::day_number("2024-13-01"), None);
 }
 
 #[test]
