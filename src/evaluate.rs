@@ -721,6 +721,47 @@ impl Heads {
     }
 }
 
+/// Progress of a long evaluation: called as `f(done, total)` after each unit of work (an outer
+/// fold, or one candidate's fold when choosing settings), from worker threads. The library
+/// never prints; the command line draws a bar from these calls.
+pub type OnProgress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// Ticks its ticker when dropped: at the end of a unit of work, however it ends.
+struct TickOnDrop<'t, 'a>(&'t Ticker<'a>);
+
+impl Drop for TickOnDrop<'_, '_> {
+    fn drop(&mut self) {
+        self.0.tick();
+    }
+}
+
+/// Counts finished units and passes the count on.
+struct Ticker<'a> {
+    done: std::sync::atomic::AtomicUsize,
+    total: usize,
+    on: Option<OnProgress<'a>>,
+}
+
+impl<'a> Ticker<'a> {
+    fn new(total: usize, on: Option<OnProgress<'a>>) -> Ticker<'a> {
+        if let Some(f) = on {
+            f(0, total);
+        }
+        Ticker {
+            done: std::sync::atomic::AtomicUsize::new(0),
+            total,
+            on,
+        }
+    }
+
+    fn tick(&self) {
+        let d = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if let Some(f) = self.on {
+            f(d, self.total);
+        }
+    }
+}
+
 /// Fits the label-sequence decoder for a model trained with `params` on `examples`: the
 /// transition scores from all of `examples`' gold sequences, and the weight `w` with the
 /// best pooled macro-F1 of the decoded labels under an inner cross-validation of
@@ -952,14 +993,30 @@ pub fn cross_validate(
     scheme: FoldScheme,
     heads: &Heads,
 ) -> Result<CvReport, EvalError> {
+    cross_validate_observed(examples, params, scheme, heads, None)
+}
+
+/// [`cross_validate`], calling `progress` after each fold.
+pub fn cross_validate_observed(
+    examples: &[Example],
+    params: &ModelParams,
+    scheme: FoldScheme,
+    heads: &Heads,
+    progress: Option<OnProgress>,
+) -> Result<CvReport, EvalError> {
     params.validate()?;
     if let Some(d) = &heads.decoder {
         d.validate()?;
     }
     let folds = make_folds(examples, scheme)?;
+    let ticker = Ticker::new(folds.len(), progress);
     let outcomes = folds
         .par_iter()
-        .map(|f| run_fold(examples, f, params, heads))
+        .map(|f| {
+            let o = run_fold(examples, f, params, heads);
+            ticker.tick();
+            o
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(assemble(
         examples,
@@ -1024,6 +1081,17 @@ pub fn learning_curve(
     scheme: FoldScheme,
     fractions: &[f64],
 ) -> Result<LearningCurve, EvalError> {
+    learning_curve_observed(examples, params, scheme, fractions, None)
+}
+
+/// [`learning_curve`], calling `progress` after each model (fraction x fold).
+pub fn learning_curve_observed(
+    examples: &[Example],
+    params: &ModelParams,
+    scheme: FoldScheme,
+    fractions: &[f64],
+    progress: Option<OnProgress>,
+) -> Result<LearningCurve, EvalError> {
     params.validate()?;
     if let Some(&bad) = fractions
         .iter()
@@ -1040,9 +1108,11 @@ pub fn learning_curve(
         .collect();
     // Each job: (point, predictions, training sentences, training articles).
     type Job = (usize, Vec<Prediction>, usize, usize);
+    let ticker = Ticker::new(jobs.len(), progress);
     let results: Vec<Job> = jobs
         .par_iter()
         .map(|&(p, f)| {
+            let _done = TickOnDrop(&ticker);
             let fold = &folds[f];
             let train_idx = fold.train(examples.len());
             let mut articles: Vec<&str> = train_idx
@@ -1133,6 +1203,16 @@ pub fn select_params(
     candidates: &[ModelParams],
     scheme: FoldScheme,
 ) -> Result<Selection, EvalError> {
+    select_params_observed(examples, candidates, scheme, None)
+}
+
+/// [`select_params`], calling `progress` after each candidate's fold.
+pub fn select_params_observed(
+    examples: &[Example],
+    candidates: &[ModelParams],
+    scheme: FoldScheme,
+    progress: Option<OnProgress>,
+) -> Result<Selection, EvalError> {
     if candidates.is_empty() {
         return Err(EvalError::EmptyGrid);
     }
@@ -1140,9 +1220,11 @@ pub fn select_params(
     let jobs: Vec<(usize, usize)> = (0..candidates.len())
         .flat_map(|c| (0..folds.len()).map(move |f| (c, f)))
         .collect();
+    let ticker = Ticker::new(jobs.len(), progress);
     let outcomes = jobs
         .par_iter()
         .map(|&(c, f)| {
+            let _done = TickOnDrop(&ticker);
             run_fold(examples, &folds[f], &candidates[c], &Heads::none()).map(|o| (c, o))
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -1188,6 +1270,19 @@ pub fn nested_cross_validate(
     inner: FoldScheme,
     heads: &Heads,
 ) -> Result<CvReport, EvalError> {
+    nested_cross_validate_observed(examples, base, grid, outer, inner, heads, None)
+}
+
+/// [`nested_cross_validate`], calling `progress` after each outer fold.
+pub fn nested_cross_validate_observed(
+    examples: &[Example],
+    base: &ModelParams,
+    grid: &ParamGrid,
+    outer: FoldScheme,
+    inner: FoldScheme,
+    heads: &Heads,
+    progress: Option<OnProgress>,
+) -> Result<CvReport, EvalError> {
     base.validate()?;
     if let Some(d) = &heads.decoder {
         d.validate()?;
@@ -1197,9 +1292,11 @@ pub fn nested_cross_validate(
         return Err(EvalError::EmptyGrid);
     }
     let folds = make_folds(examples, outer)?;
+    let ticker = Ticker::new(folds.len(), progress);
     let outcomes = folds
         .par_iter()
         .map(|f| {
+            let _done = TickOnDrop(&ticker);
             let train: Vec<Example> = f
                 .train(examples.len())
                 .into_iter()
@@ -2011,5 +2108,45 @@ mod tests {
         let c = m.calibration().unwrap();
         assert!(c.temperature < 1.0, "{}", c.temperature);
         assert!(c.log_loss_after < c.log_loss_before);
+    }
+
+    /// The progress callback hears every unit once: it starts at (0, total) and the largest
+    /// count it sees is (total, total), from worker threads.
+    #[test]
+    fn progress_reports_every_fold_and_model() {
+        use std::sync::Mutex;
+        let data = toy_corpus();
+        let seen = Mutex::new(Vec::new());
+        let on = |d: usize, t: usize| seen.lock().unwrap().push((d, t));
+        let scheme = FoldScheme::LeaveOneGroupOut(GroupKey::Article);
+        let r = cross_validate_observed(
+            &data,
+            &ModelParams::default(),
+            scheme,
+            &Heads::none(),
+            Some(&on),
+        )
+        .unwrap();
+        let mut v = seen.lock().unwrap().clone();
+        assert_eq!(v[0], (0, r.folds));
+        v.sort();
+        assert_eq!(v.len(), r.folds + 1);
+        assert_eq!(*v.last().unwrap(), (r.folds, r.folds));
+        seen.lock().unwrap().clear();
+        let curve = learning_curve_observed(
+            &data,
+            &ModelParams::default(),
+            FoldScheme::GroupKFold {
+                key: GroupKey::Article,
+                k: 4,
+            },
+            &[0.5, 1.0],
+            Some(&on),
+        )
+        .unwrap();
+        assert_eq!(curve.points.len(), 2);
+        let v = seen.lock().unwrap().clone();
+        assert_eq!(v.len(), 1 + 8);
+        assert!(v.iter().any(|&p| p == (8, 8)));
     }
 }

@@ -4,8 +4,9 @@
 use super::train::{DataArgs, DecodeArgs, ModelArgs};
 use anyhow::{bail, Context, Result};
 use claimtrack::evaluate::{
-    cross_validate, groups_to_text, learning_curve, nested_cross_validate, per_group, per_role,
-    roles_to_text, train_test, FoldScheme, GroupKey, ParamGrid,
+    cross_validate_observed, groups_to_text, learning_curve_observed,
+    nested_cross_validate_observed, per_group, per_role, roles_to_text, train_test, FoldScheme,
+    GroupKey, ParamGrid,
 };
 use claimtrack::gold;
 use claimtrack::model::ClassWeight;
@@ -230,8 +231,11 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         None => FoldScheme::LeaveOneGroupOut(key),
     };
     if let Some(fractions) = &args.learning_curve {
-        let curve = learning_curve(&examples, &params, scheme, fractions)
+        let bar = super::progress::bar(false, "models");
+        let on = super::progress::observer(&bar);
+        let curve = learning_curve_observed(&examples, &params, scheme, fractions, Some(&on))
             .context("learning curve failed")?;
+        bar.finish_and_clear();
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         if args.json {
@@ -279,17 +283,32 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             key,
             k: args.inner_folds,
         };
-        nested_cross_validate(&examples, &params, &grid, scheme, inner, &heads).with_context(
-            || {
-                format!(
-                    "nested cross-validation on {} failed",
-                    args.data.data.display()
-                )
-            },
-        )?
+        let bar = super::progress::bar(false, "outer folds");
+        let on = super::progress::observer(&bar);
+        let r = nested_cross_validate_observed(
+            &examples,
+            &params,
+            &grid,
+            scheme,
+            inner,
+            &heads,
+            Some(&on),
+        )
+        .with_context(|| {
+            format!(
+                "nested cross-validation on {} failed",
+                args.data.data.display()
+            )
+        })?;
+        bar.finish_and_clear();
+        r
     } else {
-        cross_validate(&examples, &params, scheme, &heads)
-            .with_context(|| format!("cross-validation on {} failed", args.data.data.display()))?
+        let bar = super::progress::bar(false, "folds");
+        let on = super::progress::observer(&bar);
+        let r = cross_validate_observed(&examples, &params, scheme, &heads, Some(&on))
+            .with_context(|| format!("cross-validation on {} failed", args.data.data.display()))?;
+        bar.finish_and_clear();
+        r
     };
     if let Some(path) = &args.reliability {
         let mut series = vec![("calibrated", &report.probabilities)];

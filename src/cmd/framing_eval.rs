@@ -5,7 +5,7 @@
 //! `claimtrack::framing::validate`).
 
 use anyhow::{Context, Result};
-use claimtrack::evaluate::{cross_validate, FoldScheme, GroupKey, Heads};
+use claimtrack::evaluate::{cross_validate_observed, FoldScheme, GroupKey, Heads};
 use claimtrack::framing::validate::{score_articles, validate, FramingReference, Validation};
 use claimtrack::framing::FramingParams;
 use claimtrack::gold::Example;
@@ -91,8 +91,11 @@ pub fn run(examples: &[Example], model: &ModelParams, a: FramingEvalArgs) -> Res
             decoder: None,
             calibrate: a.calibrate,
         };
-        let cv = cross_validate(examples, model, scheme, &heads)
+        let bar = super::progress::bar(false, "outlet folds");
+        let on = super::progress::observer(&bar);
+        let cv = cross_validate_observed(examples, model, scheme, &heads, Some(&on))
             .context("cross-fitting the sentence labels failed")?;
+        bar.finish_and_clear();
         let mut probs = vec![[0.25; 4]; examples.len()];
         for p in &cv.predictions {
             probs[p.example] = p.probs;

@@ -13,8 +13,8 @@ use claimtrack::framing::{FramingParams, Hedges};
 use claimtrack::model::Model;
 use claimtrack::pipeline::{Pipeline, Settings};
 use claimtrack::scored::ScoredArticle;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::{IsTerminal, Write};
+use indicatif::ProgressBar;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Options of the framing formula shared by `score` and `report`.
@@ -143,16 +143,7 @@ pub(crate) fn load_pipeline(
 
 /// A progress counter on stderr, hidden with `--quiet` or when stderr is not a terminal.
 pub(crate) fn progress(quiet: bool, what: &'static str) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos} {msg} ({per_sec}, {elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.set_message(what);
-    bar
+    super::progress::counter(quiet, what)
 }
 
 /// Streams the inputs' articles through the pipeline in parallel batches and hands the scored

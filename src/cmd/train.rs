@@ -2,7 +2,9 @@
 //! Also owns the gold-data and hyper-parameter arguments shared with `evaluate`.
 
 use anyhow::{Context, Result};
-use claimtrack::evaluate::{fit_with_heads, select_params, FoldScheme, GroupKey, Heads, ParamGrid};
+use claimtrack::evaluate::{
+    fit_with_heads, select_params_observed, FoldScheme, GroupKey, Heads, ParamGrid,
+};
 use claimtrack::features::FeaturizerParams;
 use claimtrack::gold::{self, GoldSet};
 use claimtrack::model::decode::DEFAULT_DECODER_WEIGHTS;
@@ -310,13 +312,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
             key: GroupKey::Article,
             k: 5,
         };
+        let bar = super::progress::bar(false, "models (candidates x folds)");
+        let on = super::progress::observer(&bar);
         let sel =
-            select_params(&set.examples, &grid.candidates(&params), scheme).with_context(|| {
-                format!(
-                    "hyper-parameter search on {} failed",
-                    args.data.data.display()
-                )
-            })?;
+            select_params_observed(&set.examples, &grid.candidates(&params), scheme, Some(&on))
+                .with_context(|| {
+                    format!(
+                        "hyper-parameter search on {} failed",
+                        args.data.data.display()
+                    )
+                })?;
+        bar.finish_and_clear();
         eprintln!("tuning by {}:", sel.scheme);
         for s in &sel.scores {
             eprintln!(
