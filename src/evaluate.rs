@@ -2147,6 +2147,6 @@ mod tests {
         assert_eq!(curve.points.len(), 2);
         let v = seen.lock().unwrap().clone();
         assert_eq!(v.len(), 1 + 8);
-        assert!(v.iter().any(|&p| p == (8, 8)));
+        assert!(v.contains(&(8, 8)));
     }
 }
