@@ -71,6 +71,7 @@ pub mod label;
 pub mod limits;
 pub mod model;
 pub mod pipeline;
+pub mod project;
 pub mod reliability;
 pub mod report;
 pub mod scored;
