@@ -29,8 +29,8 @@ struct Cli {
     threads: Option<u16>,
     /// The claim project to use (a folder holding claimtrack.toml, docs/PROJECTS.md). Without
     /// it, the nearest claimtrack.toml in the working directory or a parent folder is used, as
-    /// git finds its repository; the file used is named on stderr. Its settings are defaults:
-    /// explicit flags win.
+    /// git finds its repository; the file used is named on stderr (not with --quiet). Its
+    /// settings are defaults: explicit flags win.
     #[arg(long, global = true, value_name = "DIR")]
     project: Option<std::path::PathBuf>,
     #[command(subcommand)]
@@ -80,16 +80,18 @@ fn main() -> ExitCode {
         eprintln!("error: {e:#}");
         return ExitCode::from(2);
     }
-    let project = || cmd::common::resolve_project(cli.project.as_deref());
+    // `announce`: name the project file on stderr (not with --quiet, nor for `sentences`,
+    // whose output does not depend on the claim).
+    let project = |announce: bool| cmd::common::resolve_project(cli.project.as_deref(), announce);
     let result = match cli.command {
         Command::Init(a) => cmd::init::run(a),
-        Command::Sentences(a) => project().and_then(|_| cmd::sentences::run(a)),
-        Command::Train(a) => project().and_then(|p| cmd::train::run(a, p.as_ref())),
-        Command::Evaluate(a) => project().and_then(|p| cmd::evaluate::run(*a, p.as_ref())),
-        Command::Classify(a) => project().and_then(|p| cmd::classify::run(a, p.as_ref())),
-        Command::Explain(a) => project().and_then(|p| cmd::explain::run(a, p.as_ref())),
-        Command::Score(a) => project().and_then(|p| cmd::score::run(a, p.as_ref())),
-        Command::Report(a) => project().and_then(|p| cmd::report::run(a, p.as_ref())),
+        Command::Sentences(a) => project(false).and_then(|_| cmd::sentences::run(a)),
+        Command::Train(a) => project(true).and_then(|p| cmd::train::run(a, p.as_ref())),
+        Command::Evaluate(a) => project(true).and_then(|p| cmd::evaluate::run(*a, p.as_ref())),
+        Command::Classify(a) => project(true).and_then(|p| cmd::classify::run(a, p.as_ref())),
+        Command::Explain(a) => project(true).and_then(|p| cmd::explain::run(a, p.as_ref())),
+        Command::Score(a) => project(!a.quiet).and_then(|p| cmd::score::run(a, p.as_ref())),
+        Command::Report(a) => project(!a.quiet).and_then(|p| cmd::report::run(a, p.as_ref())),
         Command::Completions { shell } => print_completions(shell),
         Command::Man => print_man(),
     };

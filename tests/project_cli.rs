@@ -201,7 +201,13 @@ fn every_command_takes_the_project_and_its_model() {
         vec!["report", "-q", "-f", "csv", seeds_s],
     ] {
         let a = with_project(&args);
-        assert!(stderr(&a).contains("note: project proj/claimtrack.toml"));
+        // The file used is named on stderr, except with --quiet.
+        let quiet = args.contains(&"-q");
+        assert_eq!(
+            stderr(&a).contains("note: project proj/claimtrack.toml"),
+            !quiet,
+            "{args:?}"
+        );
         let b = with_model(&args, true);
         assert_eq!(stdout(&a), stdout(&b), "{args:?}");
         let builtin = with_model(&args, false);

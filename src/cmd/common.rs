@@ -96,8 +96,9 @@ impl InputArgs {
 }
 
 /// The project of `--project DIR`, or else the nearest `claimtrack.toml` in the working
-/// directory or a parent folder; `None` when there is none. Says on stderr which file is used.
-pub fn resolve_project(flag: Option<&Path>) -> Result<Option<Project>> {
+/// directory or a parent folder; `None` when there is none. With `announce`, says on stderr
+/// which file is used.
+pub fn resolve_project(flag: Option<&Path>, announce: bool) -> Result<Option<Project>> {
     let project = match flag {
         Some(dir) => Project::open(dir)?,
         None => {
@@ -115,10 +116,12 @@ pub fn resolve_project(flag: Option<&Path>) -> Result<Option<Project>> {
             }
         }
     };
-    eprintln!(
-        "note: project {}",
-        terminal_safe(&project.file.display().to_string())
-    );
+    if announce {
+        eprintln!(
+            "note: project {}",
+            terminal_safe(&project.file.display().to_string())
+        );
+    }
     Ok(Some(project))
 }
 
