@@ -7,7 +7,8 @@
 //! CSV, HTML). [`pipeline`] runs the stages together: it is the engine of the `classify`,
 //! `score` and `report` commands, as library calls. [`gold`] reads labelled data and
 //! [`evaluate`] measures models on it ([`reliability`]: how well its probabilities match
-//! frequencies); [`escape`] makes user text safe to quote in messages.
+//! frequencies); [`escape`] makes user text safe to quote in messages; [`project`] reads a
+//! claim project's `claimtrack.toml` (which files and names a tracked claim uses).
 //! A module uses only modules before it in that flow (a test checks that no two modules use
 //! each other). The library never prints; the binary does.
 //!
@@ -71,6 +72,7 @@ pub mod label;
 pub mod limits;
 pub mod model;
 pub mod pipeline;
+pub mod project;
 pub mod reliability;
 pub mod report;
 pub mod scored;

@@ -27,12 +27,21 @@ struct Cli {
     #[arg(long, global = true, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=claimtrack::limits::MAX_THREADS as i64))]
     threads: Option<u16>,
+    /// The claim project to use (a folder holding claimtrack.toml, docs/PROJECTS.md). Without
+    /// it, the nearest claimtrack.toml in the working directory or a parent folder is used, as
+    /// git finds its repository; the file used is named on stderr (not with --quiet). Its
+    /// settings are defaults: explicit flags win.
+    #[arg(long, global = true, value_name = "DIR")]
+    project: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create a claim project: a commented claimtrack.toml, empty gold/ and articles/,
+    /// starter cues.tsv, hedges.txt and framing.json.
+    Init(cmd::init::InitArgs),
     /// Print the cleaned sentences of articles as JSONL (the first step of annotation).
     Sentences(cmd::sentences::SentencesArgs),
     /// Train the sentence classifier on gold labels and write a model file.
@@ -71,14 +80,18 @@ fn main() -> ExitCode {
         eprintln!("error: {e:#}");
         return ExitCode::from(2);
     }
+    // `announce`: name the project file on stderr (not with --quiet, nor for `sentences`,
+    // whose output does not depend on the claim).
+    let project = |announce: bool| cmd::common::resolve_project(cli.project.as_deref(), announce);
     let result = match cli.command {
-        Command::Sentences(a) => cmd::sentences::run(a),
-        Command::Train(a) => cmd::train::run(a),
-        Command::Evaluate(a) => cmd::evaluate::run(*a),
-        Command::Classify(a) => cmd::classify::run(a),
-        Command::Explain(a) => cmd::explain::run(a),
-        Command::Score(a) => cmd::score::run(a),
-        Command::Report(a) => cmd::report::run(a),
+        Command::Init(a) => cmd::init::run(a),
+        Command::Sentences(a) => project(false).and_then(|_| cmd::sentences::run(a)),
+        Command::Train(a) => project(true).and_then(|p| cmd::train::run(a, p.as_ref())),
+        Command::Evaluate(a) => project(true).and_then(|p| cmd::evaluate::run(*a, p.as_ref())),
+        Command::Classify(a) => project(true).and_then(|p| cmd::classify::run(a, p.as_ref())),
+        Command::Explain(a) => project(true).and_then(|p| cmd::explain::run(a, p.as_ref())),
+        Command::Score(a) => project(!a.quiet).and_then(|p| cmd::score::run(a, p.as_ref())),
+        Command::Report(a) => project(!a.quiet).and_then(|p| cmd::report::run(a, p.as_ref())),
         Command::Completions { shell } => print_completions(shell),
         Command::Man => print_man(),
     };

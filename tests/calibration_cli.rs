@@ -251,10 +251,19 @@ fn train_needs_an_explicit_destination_and_never_touches_the_shipped_model_by_de
 
 #[test]
 fn stand_off_labels_without_their_articles_stop_evaluate_and_train() {
-    // The repository's gold holds stand-off labels; without --articles (or CLAIMTRACK_CORPUS)
-    // a run would silently use the seeds' inline labels alone.
+    // The repository's gold holds stand-off labels; without --articles (or CLAIMTRACK_CORPUS,
+    // or a project naming the article folders) a run would silently use the seeds' inline
+    // labels alone. Run outside any project (the repository root is the default story's).
+    let outside = tempfile::tempdir().unwrap();
+    let gold_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/gold");
+    let claimtrack = || {
+        let mut c = claimtrack();
+        c.current_dir(outside.path());
+        c
+    };
     let o = claimtrack()
-        .args(["evaluate", "--no-decode", "--data", "data/gold"])
+        .args(["evaluate", "--no-decode", "--data"])
+        .arg(&gold_dir)
         .output()
         .unwrap();
     assert!(!o.status.success());
@@ -266,7 +275,9 @@ fn stand_off_labels_without_their_articles_stop_evaluate_and_train() {
     );
     let d = tempfile::tempdir().unwrap();
     let o = claimtrack()
-        .args(["train", "--data", "data/gold", "--out"])
+        .args(["train", "--data"])
+        .arg(&gold_dir)
+        .arg("--out")
         .arg(d.path().join("m.json"))
         .output()
         .unwrap();
@@ -275,13 +286,9 @@ fn stand_off_labels_without_their_articles_stop_evaluate_and_train() {
     // --inline-only is the explicit way to use the inline labels alone.
     let dump = d.path().join("inline.jsonl");
     let o = claimtrack()
-        .args([
-            "evaluate",
-            "--inline-only",
-            "--data",
-            "data/gold",
-            "--dump-examples",
-        ])
+        .args(["evaluate", "--inline-only", "--data"])
+        .arg(&gold_dir)
+        .arg("--dump-examples")
         .arg(&dump)
         .output()
         .unwrap();
@@ -292,7 +299,7 @@ fn stand_off_labels_without_their_articles_stop_evaluate_and_train() {
     // CLAIMTRACK_CORPUS stands in for --articles, as in the tests.
     let dirs: Vec<PathBuf> = ["../shared/corpus", "../shared/corpus2"]
         .iter()
-        .map(PathBuf::from)
+        .map(|p| Path::new(env!("CARGO_MANIFEST_DIR")).join(p))
         .filter(|p| p.is_dir())
         .collect();
     if dirs.len() < 2 {
@@ -302,7 +309,9 @@ fn stand_off_labels_without_their_articles_stop_evaluate_and_train() {
     let all = d.path().join("all.jsonl");
     let o = claimtrack()
         .env("CLAIMTRACK_CORPUS", std::env::join_paths(&dirs).unwrap())
-        .args(["evaluate", "--data", "data/gold", "--dump-examples"])
+        .args(["evaluate", "--data"])
+        .arg(&gold_dir)
+        .arg("--dump-examples")
         .arg(&all)
         .output()
         .unwrap();

@@ -20,6 +20,29 @@ pub fn corpus_dirs() -> Option<Vec<PathBuf>> {
     (!dirs.is_empty() && dirs.iter().all(|d| d.is_dir())).then_some(dirs)
 }
 
+/// The Havana project's article folder, if this machine has it (beside the repo, as the
+/// project's claimtrack.toml says).
+fn havana_articles() -> Option<PathBuf> {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/claims/havana-syndrome/articles");
+    d.is_dir().then_some(d)
+}
+
+/// The text of every file under the given folders of the repository.
+fn text_under(roots: &[&str]) -> String {
+    let mut text = String::new();
+    let mut stack: Vec<PathBuf> = roots.iter().map(PathBuf::from).collect();
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                stack.push(e.unwrap().path());
+            }
+        } else if let Ok(t) = std::fs::read_to_string(&p) {
+            text.push_str(&t);
+        }
+    }
+    text
+}
+
 fn jsonl(path: &str) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -83,22 +106,12 @@ fn corpus_gold_is_stand_off_only() {
 }
 
 #[test]
-fn no_corpus_sentence_appears_anywhere_under_data() {
+fn no_corpus_sentence_appears_anywhere_under_data_or_projects() {
     let Some(dirs) = corpus_dirs() else {
         eprintln!("SKIPPED (no corpus on this machine): the check that no corpus sentence is copied under data/; set CLAIMTRACK_CORPUS to run it");
         return;
     };
-    let mut data_text = String::new();
-    let mut stack = vec![PathBuf::from("data")];
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            for e in std::fs::read_dir(&p).unwrap() {
-                stack.push(e.unwrap().path());
-            }
-        } else if let Ok(t) = std::fs::read_to_string(&p) {
-            data_text.push_str(&t);
-        }
-    }
+    let data_text = text_under(&["data", "projects"]);
     let sentences: Vec<Value> = dirs.iter().flat_map(|d| sentences_of(d)).collect();
     assert!(sentences.len() > 3000);
     // Sentences the corpus shares with our own seed documents (wire quotes) may appear.
@@ -116,7 +129,7 @@ fn no_corpus_sentence_appears_anywhere_under_data() {
     }
     assert!(
         leaked.is_empty(),
-        "corpus text found under data/: {leaked:?}"
+        "corpus text found under data/ or projects/: {leaked:?}"
     );
 }
 
@@ -185,5 +198,64 @@ fn shipped_model_is_reproduced_byte_for_byte_from_the_gold() {
         shipped == retrained,
         "models/default.json differs from a retrain on data/gold: run `claimtrack train --data data/gold --articles {} --update-default`",
         dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(" ")
+    );
+}
+
+#[test]
+fn no_havana_article_sentence_appears_in_the_repository() {
+    let Some(dir) = havana_articles() else {
+        eprintln!("SKIPPED (no Havana articles on this machine): the check that no sentence of ../shared/claims/havana-syndrome/articles is copied into the repository");
+        return;
+    };
+    let repo_text = text_under(&[
+        "data",
+        "projects",
+        "docs",
+        "README.md",
+        "src",
+        "tests",
+        "scripts",
+        "seeds",
+    ]);
+    let sentences = sentences_of(&dir);
+    assert!(sentences.len() > 1000);
+    let leaked: Vec<String> = sentences
+        .iter()
+        .filter(|s| {
+            let t = s["text"].as_str().unwrap();
+            // Short sentences (headings, "The Kremlin denied it.") may be written by anyone.
+            t.len() >= 60 && repo_text.contains(t)
+        })
+        .map(|s| format!("{}#{}", s["article"], s["index"]))
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "Havana article text found in the repository: {leaked:?}"
+    );
+}
+
+#[test]
+fn havana_model_is_reproduced_byte_for_byte_from_its_gold() {
+    if havana_articles().is_none() {
+        eprintln!("SKIPPED (no Havana articles on this machine): the check that projects/havana-syndrome/model.json is retrained byte for byte from its gold");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("havana.json");
+    let run = Command::cargo_bin("claimtrack")
+        .unwrap()
+        .args(["--project", "projects/havana-syndrome", "train", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let shipped = std::fs::read("projects/havana-syndrome/model.json").unwrap();
+    assert!(
+        shipped == std::fs::read(&out).unwrap(),
+        "projects/havana-syndrome/model.json differs from a retrain on its gold: run `claimtrack --project projects/havana-syndrome train --update-default`"
     );
 }

@@ -1,8 +1,9 @@
 //! Every usage line of the README runs as written: the `sh` blocks after the markers
 //! `<!-- usage: fresh clone -->` and `<!-- usage: corpus -->` are run line by line, in order,
 //! with `sh -c`, each expected to exit 0. The working folder is a scratch copy of the
-//! repository's layout (links to `seeds/`, `data/`, `models/` and a `../shared` beside it), so
-//! the files the lines write land there and not in the repository. `claimtrack` on the PATH is
+//! repository's layout (links to `seeds/`, `data/`, `models/`, copies of `README.md` and the
+//! project file `claimtrack.toml`; for the corpus block, a `../shared` beside it), so the
+//! files the lines write land there and not in the repository. `claimtrack` on the PATH is
 //! the binary under test; the `cargo install` line is the one not run (the tests build it).
 //! The corpus block needs the annotated corpus (`../shared/corpus`, `../shared/corpus2`) and
 //! says SKIPPED without it.
@@ -30,8 +31,9 @@ fn block(readme: &str, marker: &str) -> Vec<String> {
         .collect()
 }
 
-/// A scratch folder laid out like the repository's root (with `../shared` beside it).
-fn scratch() -> (tempfile::TempDir, PathBuf) {
+/// A scratch folder laid out like the repository's root, its project file included; with
+/// `with_shared`, the annotated corpora's `../shared` beside it (a fresh clone has none).
+fn scratch(with_shared: bool) -> (tempfile::TempDir, PathBuf) {
     let repo = std::env::current_dir().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let work = tmp.path().join("repo");
@@ -39,9 +41,11 @@ fn scratch() -> (tempfile::TempDir, PathBuf) {
     for name in ["seeds", "data", "models"] {
         std::os::unix::fs::symlink(repo.join(name), work.join(name)).unwrap();
     }
-    std::fs::copy(repo.join("README.md"), work.join("README.md")).unwrap();
+    for name in ["README.md", "claimtrack.toml"] {
+        std::fs::copy(repo.join(name), work.join(name)).unwrap();
+    }
     if let Some(shared) = repo.parent().map(|p| p.join("shared")) {
-        if shared.is_dir() {
+        if with_shared && shared.is_dir() {
             std::os::unix::fs::symlink(shared, tmp.path().join("shared")).unwrap();
         }
     }
@@ -84,7 +88,7 @@ fn run_lines(lines: &[String], work: &Path) {
 fn fresh_clone_usage_lines_run_as_written() {
     let lines = block(&readme(), "<!-- usage: fresh clone -->");
     assert!(lines.len() >= 15, "{lines:?}");
-    let (_tmp, work) = scratch();
+    let (_tmp, work) = scratch(false);
     run_lines(&lines, &work);
     // What the lines promise: files written, and the merged report equals the direct one.
     for f in [
@@ -116,7 +120,7 @@ fn fresh_clone_usage_lines_run_as_written() {
 fn corpus_usage_lines_run_as_written() {
     let lines = block(&readme(), "<!-- usage: corpus -->");
     assert!(lines.len() >= 5, "{lines:?}");
-    let (tmp, work) = scratch();
+    let (tmp, work) = scratch(true);
     let shared = tmp.path().join("shared");
     if !shared.join("corpus").is_dir() || !shared.join("corpus2").is_dir() {
         eprintln!("SKIPPED (no corpus on this machine): the README's corpus usage lines");

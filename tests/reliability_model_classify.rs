@@ -427,7 +427,9 @@ fn classify_exits_quietly_on_a_closed_pipe() {
         "\"$0\" --threads 2 classify \"$1\" | head -1; echo \"status=${PIPESTATUS[0]}\" >&2",
         "cat \"$1\" | \"$0\" classify | head -c 10; s=${PIPESTATUS[1]}; echo; echo \"status=$s\" >&2",
     ] {
+        // Outside any project: inside one, stderr also names the project file.
         let o = std::process::Command::new("bash")
+            .current_dir(d.path())
             .arg("-c")
             .arg(script)
             .arg(&exe)

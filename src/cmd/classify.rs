@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use claimtrack::escape;
 use claimtrack::model::Model;
 use claimtrack::pipeline::{Pipeline, Settings};
+use claimtrack::project::Project;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -29,7 +30,7 @@ docs/MODEL.md), the same with or without the decoder. Lines without\n\
 A UTF-8 byte order mark at the start of the input is skipped. A JSON object may not give a\n\
 key twice, and a line may be at most 64 MiB long: either is an error naming the line.")]
 pub struct ClassifyArgs {
-    /// Model file (default: the model shipped inside claimtrack).
+    /// Model file (default: the project's model, else the model shipped inside claimtrack).
     #[arg(long, short, value_name = "FILE")]
     pub model: Option<PathBuf>,
     /// Input file, or `-` for stdin.
@@ -50,7 +51,10 @@ pub fn load_model(path: Option<&Path>) -> Result<Model> {
 }
 
 /// Runs the command.
-pub fn run(args: ClassifyArgs) -> Result<()> {
+pub fn run(mut args: ClassifyArgs, project: Option<&Project>) -> Result<()> {
+    if args.model.is_none() {
+        args.model = super::common::project_model(project)?;
+    }
     let model = load_model(args.model.as_deref())?;
     let settings = Settings {
         decode: !args.no_decode,

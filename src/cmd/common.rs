@@ -6,6 +6,7 @@ use claimtrack::article::{
     for_each_article, normalize_outlet, Article, IngestError, IngestOptions, Warning,
 };
 use claimtrack::atomic::InputGuard;
+use claimtrack::project::Project;
 use std::path::{Path, PathBuf};
 
 /// Input options shared by every command that reads articles.
@@ -92,4 +93,51 @@ impl InputArgs {
         }
         res.context("cannot read the input articles")
     }
+}
+
+/// The project of `--project DIR`, or else the nearest `claimtrack.toml` in the working
+/// directory or a parent folder; `None` when there is none. With `announce`, says on stderr
+/// which file is used.
+pub fn resolve_project(flag: Option<&Path>, announce: bool) -> Result<Option<Project>> {
+    let project = match flag {
+        Some(dir) => Project::open(dir)?,
+        None => {
+            let cwd = std::env::current_dir().context("cannot read the working directory")?;
+            match claimtrack::project::discover(&cwd) {
+                Some(file) => {
+                    // Shown relative to the working directory when it is below it.
+                    let shown = file
+                        .strip_prefix(&cwd)
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|_| file.clone());
+                    Project::load(&shown)?
+                }
+                None => return Ok(None),
+            }
+        }
+    };
+    if announce {
+        eprintln!(
+            "note: project {}",
+            terminal_safe(&project.file.display().to_string())
+        );
+    }
+    Ok(Some(project))
+}
+
+/// The model file a project names, or `None` for the model built into the binary: when the
+/// project names no file of its own or its file is, byte for byte, the built-in one (the
+/// default story's `models/default.json`), the built-in model is used as without a project.
+pub fn project_model(project: Option<&Project>) -> Result<Option<PathBuf>> {
+    let Some(p) = project else {
+        return Ok(None);
+    };
+    let file = p.model_file()?;
+    if let Some(builtin) = claimtrack::model::embedded_default_json() {
+        let same = std::fs::read(file).is_ok_and(|bytes| bytes == builtin.as_bytes());
+        if same {
+            return Ok(None);
+        }
+    }
+    Ok(Some(file.to_path_buf()))
 }

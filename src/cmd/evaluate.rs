@@ -10,6 +10,7 @@ use claimtrack::evaluate::{
 };
 use claimtrack::gold;
 use claimtrack::model::ClassWeight;
+use claimtrack::project::Project;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -112,9 +113,10 @@ pub struct EvaluateArgs {
     /// each reference article is labelled by a model trained without its outlet (over
     /// --folds K outlet folds, or leaving one outlet out), scored by the framing formula, and
     /// ranked against the people's scores (Spearman, Kendall, MAE, 90% bootstrap intervals)
-    /// on all outlets and on the development and held-out halves.
-    #[arg(long, value_name = "REFERENCE", help_heading = "Framing validation")]
-    pub framing: Option<PathBuf>,
+    /// on all outlets and on the development and held-out halves. Without a value: the
+    /// project's reference (`reference` in claimtrack.toml).
+    #[arg(long, value_name = "REFERENCE", num_args = 0..=1, help_heading = "Framing validation")]
+    pub framing: Option<Option<PathBuf>>,
     /// With --framing: use the gold labels instead of predictions (separates the formula's
     /// error from the labels' error).
     #[arg(long, requires = "framing", help_heading = "Framing validation")]
@@ -152,14 +154,36 @@ pub struct EvaluateArgs {
 }
 
 /// Runs the command.
-pub fn run(args: EvaluateArgs) -> Result<()> {
+pub fn run(mut args: EvaluateArgs, project: Option<&Project>) -> Result<()> {
+    args.data.apply_project(project)?;
+    args.model.apply_project(project);
+    if let Some(p) = project {
+        if args.hedges.is_none() {
+            args.hedges = super::score::project_hedges(p);
+        }
+        if args.framing_params.is_none() {
+            args.framing_params = super::score::project_framing(p);
+        }
+    }
+    let framing: Option<PathBuf> = match &args.framing {
+        None => None,
+        Some(Some(reference)) => Some(reference.clone()),
+        Some(None) => match project.and_then(|p| p.reference.clone()) {
+            Some(r) => Some(r),
+            None => bail!(
+                "--framing needs a reference file: give it (--framing FILE), or name one in the \
+                 project's claimtrack.toml (`reference` under [paths])"
+            ),
+        },
+    };
+    let gold_path = args.data.gold().to_path_buf();
     let guard = super::common::input_guard(
-        [&args.data.data]
+        [&gold_path]
             .into_iter()
             .chain(&args.data.articles)
             .chain(&args.test)
             .chain(&args.model.cues)
-            .chain(&args.framing)
+            .chain(&framing)
             .chain(&args.framing_params)
             .chain(&args.hedges)
             .map(PathBuf::as_path),
@@ -209,7 +233,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         );
         return Ok(());
     }
-    if let Some(reference) = &args.framing {
+    if let Some(reference) = &framing {
         return super::framing_eval::run(
             &examples,
             &params,
@@ -260,7 +284,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         let report = train_test(&examples, &test.examples, &params, &heads).with_context(|| {
             format!(
                 "train/test evaluation on {} and {} failed",
-                args.data.data.display(),
+                args.data.gold().display(),
                 test_path.display()
             )
         })?;
@@ -297,7 +321,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         .with_context(|| {
             format!(
                 "nested cross-validation on {} failed",
-                args.data.data.display()
+                args.data.gold().display()
             )
         })?;
         bar.finish_and_clear();
@@ -306,7 +330,9 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         let bar = super::progress::bar(false, "folds");
         let on = super::progress::observer(&bar);
         let r = cross_validate_observed(&examples, &params, scheme, &heads, Some(&on))
-            .with_context(|| format!("cross-validation on {} failed", args.data.data.display()))?;
+            .with_context(|| {
+                format!("cross-validation on {} failed", args.data.gold().display())
+            })?;
         bar.finish_and_clear();
         r
     };

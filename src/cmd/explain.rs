@@ -2,6 +2,7 @@
 
 use super::classify::load_model;
 use anyhow::Result;
+use claimtrack::project::Project;
 use claimtrack::Label;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ For each sentence: the label, the four probabilities, and the terms (stemmed wor
 pairs) that push hardest toward and against the label. A term's contribution is its TF-IDF\n\
 value in the sentence times the model's weight for the label.")]
 pub struct ExplainArgs {
-    /// Model file (default: the model shipped inside claimtrack).
+    /// Model file (default: the project's model, else the model shipped inside claimtrack).
     #[arg(long, short, value_name = "FILE")]
     pub model: Option<PathBuf>,
     /// How many terms to list each way.
@@ -31,7 +32,10 @@ pub struct ExplainArgs {
 }
 
 /// Runs the command.
-pub fn run(args: ExplainArgs) -> Result<()> {
+pub fn run(mut args: ExplainArgs, project: Option<&Project>) -> Result<()> {
+    if args.model.is_none() {
+        args.model = super::common::project_model(project)?;
+    }
     let model = load_model(args.model.as_deref())?;
     let mut sentences = Vec::new();
     for s in &args.sentences {

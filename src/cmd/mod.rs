@@ -5,6 +5,7 @@ pub mod common;
 pub mod evaluate;
 pub mod explain;
 pub mod framing_eval;
+pub mod init;
 pub mod progress;
 pub mod report;
 pub mod score;

@@ -7,6 +7,7 @@ use super::score::{load_pipeline, progress, score_inputs, FramingArgs};
 use anyhow::{bail, Context, Result};
 use claimtrack::atomic::{AtomicFile, FileSet, InputGuard};
 use claimtrack::pipeline::add_scores;
+use claimtrack::project::Project;
 use claimtrack::report::{
     outlet_file_stem, render_to, CsvTable, Format, Period, RenderOptions, Report, ReportBuilder,
     ReportOptions, MAX_HIGHLIGHTS,
@@ -53,7 +54,8 @@ pub struct ReportArgs {
     /// give several files to merge scoring jobs.
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub from_scores: Vec<PathBuf>,
-    /// Model file from `claimtrack train` (default: the shipped model; unused with --from-scores).
+    /// Model file from `claimtrack train` (default: the project's model, else the shipped
+    /// model; unused with --from-scores).
     #[arg(long, short, value_name = "FILE", conflicts_with = "from_scores")]
     pub model: Option<PathBuf>,
     /// Output format.
@@ -118,7 +120,11 @@ fn read_score_files(files: &[PathBuf], builder: &mut ReportBuilder, quiet: bool)
 }
 
 /// Runs the command.
-pub fn run(args: ReportArgs) -> Result<()> {
+pub fn run(mut args: ReportArgs, project: Option<&Project>) -> Result<()> {
+    if args.model.is_none() && args.from_scores.is_empty() {
+        args.model = super::common::project_model(project)?;
+    }
+    args.framing.apply_project(project);
     let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
     let guard = input_guard(
         args.inputs

@@ -12,6 +12,7 @@ use claimtrack::atomic::AtomicFile;
 use claimtrack::framing::{FramingParams, Hedges};
 use claimtrack::model::Model;
 use claimtrack::pipeline::{Pipeline, Settings};
+use claimtrack::project::Project;
 use claimtrack::scored::ScoredArticle;
 use indicatif::ProgressBar;
 use std::io::Write;
@@ -39,6 +40,19 @@ pub struct FramingArgs {
 }
 
 impl FramingArgs {
+    /// Fills the hedge list and framing settings not given on the command line from the
+    /// project's.
+    pub(crate) fn apply_project(&mut self, project: Option<&Project>) {
+        if let Some(p) = project {
+            if self.hedges.is_none() {
+                self.hedges = project_hedges(p);
+            }
+            if self.framing_params.is_none() {
+                self.framing_params = project_framing(p);
+            }
+        }
+    }
+
     /// The formula's parameters and hedge list these options ask for.
     pub(crate) fn load(&self) -> Result<(FramingParams, Hedges)> {
         let base = match &self.framing_params {
@@ -57,6 +71,21 @@ impl FramingArgs {
         let hedges = load_hedges(self.hedges.as_deref())?;
         Ok((params, hedges))
     }
+}
+
+/// The project's hedge list, or `None` when it is, byte for byte, the built-in one (reports
+/// then name it as built in, exactly as without a project).
+pub(crate) fn project_hedges(p: &Project) -> Option<PathBuf> {
+    let same = std::fs::read(&p.hedges)
+        .is_ok_and(|b| b == claimtrack::framing::hedge::DEFAULT_HEDGES.as_bytes());
+    (!same).then(|| p.hedges.clone())
+}
+
+/// The project's framing settings, or `None` when they are, byte for byte, the shipped ones.
+pub(crate) fn project_framing(p: &Project) -> Option<PathBuf> {
+    let same = std::fs::read(&p.framing)
+        .is_ok_and(|b| b == claimtrack::framing::SHIPPED_SETTINGS.as_bytes());
+    (!same).then(|| p.framing.clone())
 }
 
 /// Loads `--hedges FILE`, or the built-in data/hedges.txt without one.
@@ -92,7 +121,8 @@ per-sentence most probable labels.")]
 pub struct ScoreArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Model file from `claimtrack train` (default: the model shipped in the binary).
+    /// Model file from `claimtrack train` (default: the project's model, else the model
+    /// shipped in the binary).
     #[arg(long, short, value_name = "FILE")]
     pub model: Option<PathBuf>,
     /// Write the JSONL to FILE (atomically: complete or not at all) instead of stdout.
@@ -163,7 +193,11 @@ pub(crate) fn score_inputs(
 }
 
 /// Runs the command.
-pub fn run(args: ScoreArgs) -> Result<()> {
+pub fn run(mut args: ScoreArgs, project: Option<&Project>) -> Result<()> {
+    if args.model.is_none() {
+        args.model = super::common::project_model(project)?;
+    }
+    args.framing.apply_project(project);
     if let Some(out) = &args.out {
         let guard = input_guard(
             args.input

@@ -9,8 +9,9 @@ use claimtrack::features::FeaturizerParams;
 use claimtrack::gold::{self, GoldSet};
 use claimtrack::model::decode::DEFAULT_DECODER_WEIGHTS;
 use claimtrack::model::{ClassWeight, DataFile, DecoderParams, ModelParams, Solver};
+use claimtrack::project::Project;
 use claimtrack::Label;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where the gold data comes from (shared by `train` and `evaluate`).
 #[derive(Debug, Clone, clap::Args)]
@@ -18,12 +19,13 @@ pub struct DataArgs {
     /// Gold labels: a .jsonl file or a directory of them. Each line is
     /// {"article","outlet","index","text","label"} (inline) or carries a "hash" instead of
     /// "text" (stand-off labels, joined to the articles given with --articles).
-    #[arg(long, value_name = "PATH", default_value = "data/gold")]
-    pub data: PathBuf,
+    /// Default: the project's gold folder, else data/gold.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
     /// Directories of the articles that stand-off labels point to (give several after one
-    /// flag, or repeat it). Without it, the folders in the CLAIMTRACK_CORPUS environment
-    /// variable (separated by `:`) are used; with neither, stand-off labels are an error
-    /// (see --inline-only).
+    /// flag, or repeat it). Without it, the project's article folders are used, else the
+    /// folders in the CLAIMTRACK_CORPUS environment variable (separated by `:`); with none,
+    /// stand-off labels are an error (see --inline-only).
     #[arg(long, value_name = "DIR", num_args = 1..)]
     pub articles: Vec<PathBuf>,
     /// Use only the inline labels (those that carry their text, such as the seeds') and
@@ -33,6 +35,24 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
+    /// Fills the gold data and article folders not given on the command line from the
+    /// project's (its article folders must then exist).
+    pub fn apply_project(&mut self, project: Option<&Project>) -> Result<()> {
+        let Some(p) = project else {
+            return Ok(());
+        };
+        self.data.get_or_insert_with(|| p.gold.clone());
+        if self.articles.is_empty() && !self.inline_only {
+            self.articles = p.article_folders()?;
+        }
+        Ok(())
+    }
+
+    /// The gold data: `--data`, the project's, or data/gold.
+    pub fn gold(&self) -> &Path {
+        self.data.as_deref().unwrap_or(Path::new("data/gold"))
+    }
+
     /// The article directories: `--articles`, or else those listed in CLAIMTRACK_CORPUS
     /// (`:`-separated), unless --inline-only.
     pub fn article_dirs(&self) -> Vec<PathBuf> {
@@ -53,8 +73,8 @@ impl DataArgs {
     pub fn load(&self) -> Result<GoldSet> {
         let dirs = self.article_dirs();
         let refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
-        let set = gold::load(&self.data, &refs)
-            .with_context(|| format!("cannot load gold data from {}", self.data.display()))?;
+        let set = gold::load(self.gold(), &refs)
+            .with_context(|| format!("cannot load gold data from {}", self.gold().display()))?;
         if set.skipped_standoff > 0 {
             if !self.inline_only {
                 anyhow::bail!(
@@ -161,6 +181,14 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// Fills the cue lexicon not given on the command line (nor turned off with --no-cues)
+    /// from the project's.
+    pub fn apply_project(&mut self, project: Option<&Project>) {
+        if let (Some(p), false) = (project, self.no_cues) {
+            self.cues.get_or_insert_with(|| p.cues.clone());
+        }
+    }
+
     /// The training settings: defaults overridden by the options given.
     pub fn params(&self) -> Result<ModelParams> {
         let d = ModelParams::default();
@@ -286,16 +314,21 @@ pub struct TrainArgs {
 }
 
 /// Runs the command.
-pub fn run(args: TrainArgs) -> Result<()> {
+pub fn run(mut args: TrainArgs, project: Option<&Project>) -> Result<()> {
     let out = match (&args.out, args.update_default) {
         (Some(p), _) => p.clone(),
-        (None, true) => PathBuf::from("models/default.json"),
+        (None, true) => project
+            .map(|p| p.model.clone())
+            .unwrap_or_else(|| PathBuf::from("models/default.json")),
         (None, false) => anyhow::bail!(
             "say where to write the model: --out FILE (or --update-default to replace the shipped models/default.json)"
         ),
     };
+    args.data.apply_project(project)?;
+    args.model.apply_project(project);
+    let gold_path = args.data.gold().to_path_buf();
     let guard = super::common::input_guard(
-        [&args.data.data]
+        [&gold_path]
             .into_iter()
             .chain(&args.data.articles)
             .chain(&args.model.cues)
@@ -319,7 +352,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 .with_context(|| {
                     format!(
                         "hyper-parameter search on {} failed",
-                        args.data.data.display()
+                        args.data.gold().display()
                     )
                 })?;
         bar.finish_and_clear();
@@ -347,7 +380,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         })
         .collect();
     let model = fit_with_heads(&set.examples, &params, &heads)
-        .with_context(|| format!("training on {} failed", args.data.data.display()))?
+        .with_context(|| format!("training on {} failed", args.data.gold().display()))?
         .with_data_files(files, set.articles.clone());
     if let Some(d) = model.decoder() {
         let scores: Vec<String> = d
