@@ -3,7 +3,7 @@
 //! Markdown, JSON, CSV or a self-contained HTML page.
 
 use super::common::{input_guard, parse_outlet, refuse_input_outputs, warn, InputArgs};
-use super::score::{load_pipeline, progress, score_inputs, FramingArgs};
+use super::score::{load_pipeline, score_inputs, FramingArgs};
 use anyhow::{bail, Context, Result};
 use claimtrack::atomic::{AtomicFile, FileSet, InputGuard};
 use claimtrack::pipeline::add_scores;
@@ -104,7 +104,7 @@ pub struct ReportArgs {
 }
 
 fn read_score_files(files: &[PathBuf], builder: &mut ReportBuilder, quiet: bool) -> Result<()> {
-    let bar = progress(quiet, "scored articles read");
+    let bar = super::progress::counter(quiet, "scored articles read");
     for path in files {
         let name = path.display().to_string();
         let reader: Box<dyn BufRead> = if name == "-" {
@@ -178,7 +178,7 @@ pub fn run(mut args: ReportArgs, project: Option<&Project>) -> Result<()> {
             inputs: args.inputs.clone(),
             outlet: args.outlet.clone(),
         };
-        let bar = progress(args.quiet, "articles scored");
+        let bar = super::progress::counter(args.quiet, "articles scored");
         score_inputs(&input, &pipeline, &bar, |batch| {
             builder.add_batch(&batch)?;
             Ok(())

@@ -171,11 +171,6 @@ pub(crate) fn load_pipeline(
     Ok(Pipeline::new(model, settings)?)
 }
 
-/// A progress counter on stderr, hidden with `--quiet` or when stderr is not a terminal.
-pub(crate) fn progress(quiet: bool, what: &'static str) -> ProgressBar {
-    super::progress::counter(quiet, what)
-}
-
 /// Streams the inputs' articles through the pipeline in parallel batches and hands the scored
 /// articles, in input order, to `sink`; ingestion warnings go to stderr.
 pub(crate) fn score_inputs(
@@ -212,7 +207,7 @@ pub fn run(mut args: ScoreArgs, project: Option<&Project>) -> Result<()> {
     }
     let (params, hedges) = args.framing.load()?;
     let pipeline = load_pipeline(args.model.as_deref(), !args.no_decode, params, hedges)?;
-    let bar = progress(args.quiet, "articles scored");
+    let bar = super::progress::counter(args.quiet, "articles scored");
     let (mut articles, mut sentences) = (0usize, 0usize);
     let mut write_all = |out: &mut dyn Write, name: &str| -> Result<()> {
         score_inputs(&args.input, &pipeline, &bar, |batch| {
