@@ -24,6 +24,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+pub mod framing;
+
 /// Error while evaluating.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {

@@ -1,18 +1,12 @@
-//! `claimtrack evaluate --framing REFERENCE`: the framing score against people. Every
-//! reference article's sentences are labelled by a model trained without its outlet
-//! (cross-fitted over outlet folds), or by their gold labels with `--oracle`, then scored by
-//! the framing formula and compared with the human reference (library:
-//! `claimtrack::framing::validate`).
+//! `claimtrack evaluate --framing REFERENCE`: reads the reference and the settings, runs the
+//! validation (library: `claimtrack::evaluate::framing`) and prints it.
 
 use anyhow::{Context, Result};
-use claimtrack::evaluate::{cross_validate_observed, FoldScheme, GroupKey, Heads};
-use claimtrack::framing::validate::{score_articles, validate, FramingReference, Validation};
+use claimtrack::evaluate::framing::{validate_framing, FramingEvalSettings};
+use claimtrack::framing::validate::{FramingReference, Validation};
 use claimtrack::framing::FramingParams;
 use claimtrack::gold::Example;
 use claimtrack::model::ModelParams;
-use claimtrack::scored::{argmax_label, ScoredSentence};
-use claimtrack::Label;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -68,71 +62,25 @@ pub fn run(examples: &[Example], model: &ModelParams, a: FramingEvalArgs) -> Res
     let reference = FramingReference::parse(&text, &a.reference.display().to_string())?;
     let params = load_framing_params(a.params)?;
     let hedges = super::score::load_hedges(a.hedges)?;
-    let (probs, labels): (Vec<[f64; 4]>, String) = if a.oracle {
-        let one_hot = |l: Label| {
-            let mut p = [0.0; 4];
-            p[l.index()] = 1.0;
-            p
-        };
-        (
-            examples.iter().map(|e| one_hot(e.label)).collect(),
-            "gold labels (oracle)".to_string(),
-        )
-    } else {
-        let scheme = match a.folds {
-            Some(k) => FoldScheme::GroupKFold {
-                key: GroupKey::Outlet,
-                k,
-            },
-            None => FoldScheme::LeaveOneGroupOut(GroupKey::Outlet),
-        };
-        // The framing score uses the probabilities, not the labels: no decoder is needed.
-        let heads = Heads {
-            decoder: None,
-            calibrate: a.calibrate,
-        };
-        let bar = super::progress::bar(false, "outlet folds");
-        let on = super::progress::observer(&bar);
-        let cv = cross_validate_observed(examples, model, scheme, &heads, Some(&on))
-            .context("cross-fitting the sentence labels failed")?;
-        bar.finish_and_clear();
-        let mut probs = vec![[0.25; 4]; examples.len()];
-        for p in &cv.predictions {
-            probs[p.example] = p.probs;
-        }
-        (
-            probs,
-            format!(
-                "cross-fitted: each article labelled by a model trained without its outlet ({})",
-                cv.scheme
-            ),
-        )
+    let settings = FramingEvalSettings {
+        oracle: a.oracle,
+        folds: a.folds,
+        calibrate: a.calibrate,
+        worst: a.worst,
+        ..FramingEvalSettings::default()
     };
-    let mut articles: BTreeMap<&str, (String, Vec<ScoredSentence>)> = BTreeMap::new();
-    for (e, p) in examples.iter().zip(&probs) {
-        if !reference.entries.contains_key(&e.article) {
-            continue;
-        }
-        let entry = articles
-            .entry(e.article.as_str())
-            .or_insert_with(|| (e.outlet.clone(), Vec::new()));
-        entry.1.push(ScoredSentence {
-            index: e.index,
-            role: e.role,
-            text: e.text.clone(),
-            label: argmax_label(p),
-            argmax: None,
-            probs: *p,
-            hedge: 0.0,
-            hedge_cues: Vec::new(),
-        });
-    }
-    let input: Vec<(String, String, Vec<ScoredSentence>)> = articles
-        .into_iter()
-        .map(|(id, (outlet, s))| (id.to_string(), outlet, s))
-        .collect();
-    let scored = score_articles(&input, &params, &hedges)?;
-    let v = validate(scored, &reference, &labels, 0.9, 2000, params.seed, a.worst);
+    let bar = super::progress::bar(a.oracle, "outlet folds");
+    let on = super::progress::observer(&bar);
+    let v = validate_framing(
+        examples,
+        model,
+        &reference,
+        &params,
+        &hedges,
+        &settings,
+        Some(&on),
+    )?;
+    bar.finish_and_clear();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if a.json {

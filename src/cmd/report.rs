@@ -5,15 +5,14 @@
 use super::common::{input_guard, parse_outlet, refuse_input_outputs, warn, InputArgs};
 use super::score::{load_pipeline, score_inputs, FramingArgs};
 use anyhow::{bail, Context, Result};
-use claimtrack::atomic::{AtomicFile, FileSet, InputGuard};
 use claimtrack::pipeline::add_scores;
 use claimtrack::project::Project;
 use claimtrack::report::{
-    outlet_file_stem, render_to, CsvTable, Format, Period, RenderOptions, Report, ReportBuilder,
-    ReportOptions, MAX_HIGHLIGHTS,
+    render_to, write_per_outlet, write_report, CsvTable, Format, Period, RenderOptions,
+    ReportBuilder, ReportOptions, MAX_HIGHLIGHTS,
 };
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Arguments of `claimtrack report`.
 #[derive(Debug, clap::Args)]
@@ -243,46 +242,4 @@ pub fn run(mut args: ReportArgs, project: Option<&Project>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Writes one report per outlet into `dir`, all or none: every file is staged first and
-/// published only when all were written. Two outlets whose file names would collide, or a file
-/// that is one of the run's inputs, stop the run before anything is published.
-fn write_per_outlet(
-    dir: &Path,
-    report: &Report,
-    format: Format,
-    opts: RenderOptions,
-    guard: &InputGuard,
-) -> Result<usize> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the folder {}", dir.display()))?;
-    let mut set = FileSet::new();
-    let mut owners: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
-    for o in &report.outlets {
-        let stem = outlet_file_stem(&o.outlet);
-        if let Some(first) = owners.insert(stem.clone(), &o.outlet) {
-            bail!(
-                "outlets {first:?} and {:?} would share the file {stem}.{}; rename one of them",
-                o.outlet,
-                format.extension()
-            );
-        }
-        let path = dir.join(format!("{stem}.{}", format.extension()));
-        guard.check(&path)?;
-        let cannot = || format!("cannot write {}", path.display());
-        let file = set.create(&path).with_context(cannot)?;
-        render_to(&report.for_outlet(&o.outlet), format, opts, file).with_context(cannot)?;
-    }
-    set.commit()
-        .context("cannot publish the per-outlet reports")?;
-    Ok(report.outlets.len())
-}
-
-/// Renders `report` straight into `path`, atomically (nothing appears there on failure).
-fn write_report(path: &Path, report: &Report, format: Format, opts: RenderOptions) -> Result<()> {
-    let cannot = || format!("cannot write {}", path.display());
-    let mut file = AtomicFile::create(path).with_context(cannot)?;
-    render_to(report, format, opts, &mut file).with_context(cannot)?;
-    file.commit().with_context(cannot)
 }

@@ -11,6 +11,7 @@
 mod builder;
 mod csv_format;
 pub mod dates;
+mod files;
 mod html;
 mod links;
 mod markdown;
@@ -19,6 +20,7 @@ mod overview;
 pub use builder::{ReportBuilder, ReportOptions};
 pub use csv_format::neutralise_cell;
 pub use dates::Period;
+pub use files::{write_per_outlet, write_report, ReportFileError};
 pub use html::{escape_html, MAX_HIGHLIGHTS};
 pub use links::safe_link;
 pub use markdown::escape_markdown;

@@ -596,3 +596,70 @@ fn pooled_evidence_gives_the_report_of_all_candidates() {
         assert_eq!(right.finish(), batch);
     }
 }
+
+#[test]
+fn per_outlet_files_are_all_or_none_and_never_replace_an_input() {
+    let report = build(&corpus(), 10);
+    assert!(report.outlets.len() >= 2);
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("per-outlet");
+    let opts = RenderOptions::default();
+    let n = write_per_outlet(
+        &dir,
+        &report,
+        Format::Md,
+        opts,
+        &crate::atomic::InputGuard::new(),
+    )
+    .unwrap();
+    assert_eq!(n, report.outlets.len());
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names.len(),
+        n,
+        "one file per outlet, nothing else: {names:?}"
+    );
+    let first = &report.outlets[0].outlet;
+    let first_file = dir.join(format!("{}.md", outlet_file_stem(first)));
+    let written = std::fs::read_to_string(&first_file).unwrap();
+    assert_eq!(
+        written,
+        render(&report.for_outlet(first), Format::Md, opts).unwrap()
+    );
+
+    // The last outlet's file is an input of the run: nothing is published, not even the
+    // files staged before the refusal, and the input is untouched.
+    let other = d.path().join("second");
+    let last = &report.outlets[report.outlets.len() - 1].outlet;
+    std::fs::create_dir_all(&other).unwrap();
+    let input = other.join(format!("{}.md", outlet_file_stem(last)));
+    std::fs::write(&input, "an input").unwrap();
+    let mut guard = crate::atomic::InputGuard::new();
+    guard.add(&input);
+    let err = write_per_outlet(&other, &report, Format::Md, opts, &guard).unwrap_err();
+    assert!(matches!(err, ReportFileError::Input(_)), "{err}");
+    let left: Vec<_> = std::fs::read_dir(&other).unwrap().collect();
+    assert_eq!(left.len(), 1, "only the input remains");
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), "an input");
+}
+
+#[test]
+fn a_report_file_is_written_whole_and_names_the_path_on_failure() {
+    let report = build(&corpus(), 10);
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("r.json");
+    write_report(&path, &report, Format::Json, RenderOptions::default()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        render(&report, Format::Json, RenderOptions::default()).unwrap()
+    );
+    let missing = d.path().join("no-such-folder/r.json");
+    let err = write_report(&missing, &report, Format::Json, RenderOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no-such-folder/r.json"), "{err}");
+}
