@@ -4,9 +4,10 @@
 //! `context` dominant), and loading the embedded default model. The side-by-side comparison
 //! with scikit-learn on real-shaped text is scripts/bench_vs_sklearn.sh (BENCHMARKS.md).
 
+use claimtrack::evaluate::{fit_with_heads, Heads};
 use claimtrack::features::FeaturizerParams;
 use claimtrack::gold::Example;
-use claimtrack::model::{Model, ModelParams};
+use claimtrack::model::{DecoderParams, Model, ModelParams};
 use claimtrack::{Label, Role};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use rayon::prelude::*;
@@ -132,6 +133,26 @@ fn bench(c: &mut Criterion) {
             b.iter(|| ModelParams::default().fit(black_box(d)).expect("trains"))
         });
     }
+    group.finish();
+    // The training matrix alone: vocabulary, the two featurizing passes that store it by
+    // feature, and (for the rows returned here) its transpose.
+    let mut group = c.benchmark_group("train_storage");
+    group.sample_size(10);
+    let d = corpus(20000);
+    group.throughput(criterion::Throughput::Elements(d.len() as u64));
+    group.bench_function("design_matrix_20000", |b| {
+        b.iter(|| ModelParams::default().design_matrix(black_box(&d)).1.len())
+    });
+    // What `claimtrack train` runs: the model and, beside it, the inner cross-validation of
+    // the decoder and calibration (five more fits on subsets taken by reference).
+    let d = corpus(2000);
+    let heads = Heads {
+        decoder: Some(DecoderParams::default()),
+        calibrate: true,
+    };
+    group.bench_function("fit_with_heads_2000", |b| {
+        b.iter(|| fit_with_heads(black_box(&d), &ModelParams::default(), &heads).expect("trains"))
+    });
     group.finish();
 }
 

@@ -840,12 +840,12 @@ pub fn fit_heads(
     let inner: Vec<InnerFold> = folds
         .par_iter()
         .map(|f| {
-            let train: Vec<Example> = f
+            let train: Vec<&Example> = f
                 .train(examples.len())
                 .into_iter()
-                .map(|i| examples[i].clone())
+                .map(|i| &examples[i])
                 .collect();
-            let model = params.fit(&train).map_err(|source| EvalError::Fold {
+            let model = params.fit_refs(&train).map_err(|source| EvalError::Fold {
                 fold: format!("inner {}", f.name),
                 source,
             })?;
@@ -857,7 +857,7 @@ pub fn fit_heads(
                     (gold, model.predict_article_uncalibrated(&texts))
                 })
                 .collect();
-            Ok((Transitions::from_examples(&train), held))
+            Ok((Transitions::from_examples(train.iter().copied()), held))
         })
         .collect::<Result<_, EvalError>>()?;
     let calibration = calibrate.then(|| {
@@ -929,9 +929,13 @@ pub fn fit_with_heads(
     params: &ModelParams,
     heads: &Heads,
 ) -> Result<Model, EvalError> {
-    let model = params.fit(examples)?;
-    let (calibration, decoder) =
-        fit_heads(examples, params, heads.decoder.as_ref(), heads.calibrate)?;
+    // The model and the heads' inner cross-validation are independent fits: side by side.
+    let (model, fitted) = rayon::join(
+        || params.fit(examples),
+        || fit_heads(examples, params, heads.decoder.as_ref(), heads.calibrate),
+    );
+    let model = model?;
+    let (calibration, decoder) = fitted?;
     Ok(model.with_calibration(calibration).with_decoder(decoder))
 }
 

@@ -89,7 +89,7 @@ impl Transitions {
 
     /// Estimates the scores from labelled examples: grouped by article, each article's
     /// sentences in index order.
-    pub fn from_examples(examples: &[Example]) -> Transitions {
+    pub fn from_examples<'e>(examples: impl IntoIterator<Item = &'e Example>) -> Transitions {
         let mut by_article: BTreeMap<&str, Vec<(usize, Label)>> = BTreeMap::new();
         for e in examples {
             by_article

@@ -338,22 +338,49 @@ impl ModelParams {
     /// The featurizer fitted on `examples` and their feature rows, in the examples' order:
     /// exactly the matrix [`ModelParams::fit`] trains on (for comparisons with other tools).
     pub fn design_matrix(&self, examples: &[Example]) -> (Featurizer, Vec<SparseVec>) {
+        let refs: Vec<&Example> = examples.iter().collect();
+        let (featurizer, xt) = self.design_by_feature(&refs);
+        let x = xt.transpose();
+        let rows = (0..x.n_rows())
+            .map(|i| SparseVec(x.row_entries(i).collect()))
+            .collect();
+        (featurizer, rows)
+    }
+
+    /// The featurizer fitted on `examples` and the matrix training uses, stored by feature
+    /// (see [`featurize_by_feature`]).
+    fn design_by_feature(&self, examples: &[&Example]) -> (Featurizer, Csr) {
         let groups = article_groups(examples);
         let articles: Vec<Vec<&str>> = groups
             .iter()
             .map(|idxs| idxs.iter().map(|&i| examples[i].text.as_str()).collect())
             .collect();
         let featurizer = self.featurizer.fit_articles(&articles);
-        let rows = featurize_groups(&featurizer, examples, groups);
-        (featurizer, rows)
+        drop(articles);
+        let xt = featurize_by_feature(&featurizer, examples, &groups);
+        (featurizer, xt)
     }
 
     /// Trains a model on labelled sentences. Deterministic: the same examples (in the same
     /// order) and settings give the same model, bit for bit.
     pub fn fit(&self, examples: &[Example]) -> Result<Model, ModelError> {
+        let refs: Vec<&Example> = examples.iter().collect();
+        self.fit_refs(&refs)
+    }
+
+    /// [`ModelParams::fit`] on examples given by reference (a subset of a larger set needs
+    /// no copy): the same model, bit for bit, as `fit` on the same examples in the same order.
+    pub fn fit_refs(&self, examples: &[&Example]) -> Result<Model, ModelError> {
         self.validate()?;
         if examples.is_empty() {
             return Err(ModelError::NoExamples);
+        }
+        if u32::try_from(examples.len()).is_err() {
+            return Err(ModelError::InvalidParams(format!(
+                "{} training sentences: at most {} can be trained on at once",
+                examples.len(),
+                u32::MAX
+            )));
         }
         let mut counts = [0usize; K];
         for e in examples {
@@ -363,7 +390,7 @@ impl ModelParams {
         if found < 2 {
             return Err(ModelError::TooFewClasses { found });
         }
-        let (featurizer, rows) = self.design_matrix(examples);
+        let (featurizer, xt) = self.design_by_feature(examples);
         let y: Vec<usize> = examples.iter().map(|e| e.label.index()).collect();
         let sample_weight: Vec<f64> = match self.class_weight {
             ClassWeight::None => vec![1.0; examples.len()],
@@ -375,8 +402,7 @@ impl ModelParams {
             }
         };
         let weight_sum: f64 = sample_weight.iter().sum();
-        let x = Csr::from_rows(&rows, featurizer.n_features());
-        let problem = SparseProblem::new(&x, &y, &sample_weight, self.alpha);
+        let problem = SparseProblem::new(&xt, &y, &sample_weight, self.alpha);
         let active = problem.active();
         let (params, convergence) = match self.solver {
             Solver::Sparse => {
@@ -395,7 +421,7 @@ impl ModelParams {
                 (sol.params, conv)
             }
             Solver::Linfa => {
-                let params = fit_linfa(self, &rows, &y, featurizer.n_features(), active)?;
+                let params = fit_linfa(self, &xt, &y, active)?;
                 let (loss, grad) = problem.loss_grad(&params);
                 let gn = grad.iter().map(|g| g * g).sum::<f64>().sqrt() / weight_sum;
                 let conv = Convergence {
@@ -409,6 +435,8 @@ impl ModelParams {
                 (params, conv)
             }
         };
+        // The matrix is not needed past the fit: free it before the model is assembled.
+        drop(xt);
         if self.require_convergence && !convergence.converged {
             return Err(ModelError::NotConverged(convergence));
         }
@@ -449,7 +477,7 @@ impl ModelParams {
 
 /// Positions of the examples grouped by article (articles sorted by id), each group in
 /// sentence order: the unit that neighbour-aware feature groups look at.
-fn article_groups(examples: &[Example]) -> Vec<Vec<usize>> {
+fn article_groups(examples: &[&Example]) -> Vec<Vec<usize>> {
     let mut by_article: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, e) in examples.iter().enumerate() {
         by_article.entry(e.article.as_str()).or_default().push(i);
@@ -463,43 +491,91 @@ fn article_groups(examples: &[Example]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// Feature rows of examples, in the examples' order, featurized article by article (see
-/// [`article_groups`]) so each sentence sees its neighbours.
-fn featurize_groups(
+/// One article's feature rows: all entries, and where each row ends.
+type ArticleRows = (Vec<(usize, f64)>, Vec<usize>);
+
+/// Articles featurized in parallel per batch: bounds the rows held outside the matrix.
+const FEATURIZE_BATCH: usize = 256;
+
+/// The feature rows of `examples`, featurized article by article (see [`article_groups`])
+/// so each sentence sees its neighbours, stored by feature: row `j` lists the examples
+/// holding feature `j`, in the examples' order, with their values. A first pass counts each
+/// feature's examples, so the matrix is allocated once at its size and no row is held twice
+/// (beyond one batch of articles).
+fn featurize_by_feature(
     featurizer: &Featurizer,
-    examples: &[Example],
-    groups: Vec<Vec<usize>>,
-) -> Vec<SparseVec> {
-    // Articles in parallel; each row lands at its example's position, so the order of
-    // completion does not matter.
-    let featurized: Vec<(Vec<usize>, Vec<SparseVec>)> = groups
-        .into_par_iter()
-        .map(|idxs| {
-            let texts: Vec<&str> = idxs.iter().map(|&i| examples[i].text.as_str()).collect();
-            let rows = featurizer.transform_article(&texts);
-            (idxs, rows)
-        })
-        .collect();
-    let mut rows = vec![SparseVec::default(); examples.len()];
-    for (idxs, vecs) in featurized {
-        for (i, row) in idxs.into_iter().zip(vecs) {
-            rows[i] = row;
+    examples: &[&Example],
+    groups: &[Vec<usize>],
+) -> Csr {
+    let f = featurizer.n_features();
+    let texts =
+        |idxs: &[usize]| -> Vec<&str> { idxs.iter().map(|&i| examples[i].text.as_str()).collect() };
+    let counts = groups
+        .par_iter()
+        .fold(
+            || vec![0usize; f],
+            |mut c, idxs| {
+                featurizer.for_each_row(&texts(idxs), |row| {
+                    for &(j, _) in row {
+                        c[j] += 1;
+                    }
+                });
+                c
+            },
+        )
+        .reduce(
+            || vec![0usize; f],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        );
+    let mut xt = Csr::with_row_counts(&counts, examples.len());
+    drop(counts);
+    let mut next = xt.indptr[..f].to_vec();
+    for batch in groups.chunks(FEATURIZE_BATCH) {
+        // Articles of a batch in parallel: each article's rows as entries and row ends.
+        let parts: Vec<ArticleRows> = batch
+            .par_iter()
+            .map(|idxs| {
+                let (mut entries, mut ends) = (Vec::new(), Vec::with_capacity(idxs.len()));
+                featurizer.for_each_row(&texts(idxs), |row| {
+                    entries.extend_from_slice(row);
+                    ends.push(entries.len());
+                });
+                (entries, ends)
+            })
+            .collect();
+        for (idxs, (entries, ends)) in batch.iter().zip(parts) {
+            let mut start = 0;
+            for (&i, &end) in idxs.iter().zip(&ends) {
+                for &(j, v) in &entries[start..end] {
+                    // The same featurizer gives the same rows in both passes.
+                    let stored = xt.fill(&mut next, j, i as u32, v);
+                    debug_assert!(stored, "feature {j} has more rows than counted");
+                }
+                start = end;
+            }
         }
     }
-    rows
+    // Articles came in id order: put each feature's examples back in the examples' order.
+    xt.sort_rows();
+    xt
 }
 
 /// Fits linfa-logistic's `MultiLogisticRegression` on a dense copy and returns parameters in
 /// the sparse trainer's layout.
 fn fit_linfa(
     params: &ModelParams,
-    rows: &[SparseVec],
+    xt: &Csr,
     y: &[usize],
-    n_features: usize,
     active: [bool; K],
 ) -> Result<Vec<f64>, ModelError> {
     use linfa::traits::Fit;
-    let n = rows.len();
+    let n = y.len();
+    let n_features = xt.n_rows();
     let bytes = (n as u64)
         .saturating_mul(n_features as u64)
         .saturating_mul(8);
@@ -512,8 +588,8 @@ fn fit_linfa(
         });
     }
     let mut x = ndarray::Array2::<f64>::zeros((n, n_features));
-    for (i, r) in rows.iter().enumerate() {
-        for &(j, v) in r.iter() {
+    for j in 0..n_features {
+        for (i, v) in xt.row_entries(j) {
             x[[i, j]] = v;
         }
     }

@@ -16,9 +16,14 @@
 //! reference the tests compare against): it needs a dense `n x f` matrix (20k sentences x
 //! 100k n-grams is 16 GB of doubles), it hides non-convergence, its gradient tolerance is on
 //! the summed loss, and it has no sample weights. Here the loss and gradient cost
-//! `O(nnz x classes)`; the gradient is computed in a fixed order (rows in parallel for the
-//! scores, then columns in parallel for `X^T (P - Y)`, each column summed in row order), so
-//! the result is byte-for-byte the same whatever the number of threads.
+//! `O(nnz x classes)` and the matrix is stored once, feature by feature (per feature, the
+//! samples holding it in sample order: a `u32` sample index and an `f64` value per non-zero,
+//! 12 bytes; no copy by sample). One evaluation makes two passes over it: the scores, each
+//! feature's weights added to its samples' scores in feature order (the order of a sample's
+//! sorted entries); then, after each sample's loss and weighted `P - Y`, the gradient
+//! `X^T (P - Y)`, each feature summed over its samples in sample order (features in
+//! parallel). No sum depends on how the work is split, so the result is byte-for-byte the
+//! same whatever the number of threads.
 //!
 //! The optimizer is L-BFGS (memory 10, as linfa and scikit-learn) written here on plain
 //! `Vec<f64>`s, updated in place: the two-loop recursion (each pass over the direction also
@@ -33,6 +38,7 @@
 //!
 //! [`Solver::Linfa`]: super::Solver::Linfa
 
+#[cfg(test)]
 use crate::features::SparseVec;
 use rayon::prelude::*;
 use std::collections::VecDeque;
@@ -45,7 +51,9 @@ const ROW_CHUNK: usize = 256;
 /// Features per parallel task in the gradient pass.
 const FEATURE_CHUNK: usize = 512;
 
-/// A compressed sparse matrix (rows of sorted `(column, value)` entries).
+/// A compressed sparse matrix (rows of sorted `(column, value)` entries). Training keeps the
+/// design matrix feature by feature: row `j` of that matrix lists the samples holding feature
+/// `j` (in sample order) with their values.
 #[derive(Debug, Clone)]
 pub(crate) struct Csr {
     pub(crate) n_cols: usize,
@@ -56,6 +64,7 @@ pub(crate) struct Csr {
 
 impl Csr {
     /// Builds the matrix from feature rows.
+    #[cfg(test)]
     pub(crate) fn from_rows(rows: &[SparseVec], n_cols: usize) -> Csr {
         let nnz = rows.iter().map(SparseVec::len).sum();
         let mut indptr = Vec::with_capacity(rows.len() + 1);
@@ -77,45 +86,102 @@ impl Csr {
         }
     }
 
+    /// A matrix of `counts.len()` rows and `n_cols` columns with room for `counts[r]` entries
+    /// in row `r`, to be filled by [`Csr::fill`] in any row order; zeros until then.
+    pub(crate) fn with_row_counts(counts: &[usize], n_cols: usize) -> Csr {
+        let mut indptr = Vec::with_capacity(counts.len() + 1);
+        let mut total = 0;
+        indptr.push(0);
+        for &c in counts {
+            total += c;
+            indptr.push(total);
+        }
+        Csr {
+            n_cols,
+            indptr,
+            indices: vec![0; total],
+            values: vec![0.0; total],
+        }
+    }
+
+    /// Stores `(column, value)` as the next entry of row `r`, `next[r]` being that row's
+    /// next free position (start it at `indptr[r]`). `false` if the row is already full.
+    pub(crate) fn fill(&mut self, next: &mut [usize], r: usize, column: u32, value: f64) -> bool {
+        let p = next[r];
+        if p >= self.indptr[r + 1] {
+            return false;
+        }
+        self.indices[p] = column;
+        self.values[p] = value;
+        next[r] = p + 1;
+        true
+    }
+
+    /// Sorts each row's entries by column (stable for equal columns, which a design matrix
+    /// does not have).
+    pub(crate) fn sort_rows(&mut self) {
+        let mut scratch: Vec<(u32, f64)> = Vec::new();
+        for r in 0..self.n_rows() {
+            let (lo, hi) = (self.indptr[r], self.indptr[r + 1]);
+            if self.indices[lo..hi].windows(2).all(|p| p[0] <= p[1]) {
+                continue;
+            }
+            scratch.clear();
+            scratch.extend(
+                self.indices[lo..hi]
+                    .iter()
+                    .copied()
+                    .zip(self.values[lo..hi].iter().copied()),
+            );
+            scratch.sort_by_key(|e| e.0);
+            for (p, (j, v)) in (lo..hi).zip(scratch.iter().copied()) {
+                self.indices[p] = j;
+                self.values[p] = v;
+            }
+        }
+    }
+
+    /// Row `r`'s entries as `(column, value)` pairs.
+    pub(crate) fn row_entries(&self, r: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let (lo, hi) = (self.indptr[r], self.indptr[r + 1]);
+        self.indices[lo..hi]
+            .iter()
+            .zip(&self.values[lo..hi])
+            .map(|(&j, &v)| (j as usize, v))
+    }
+
     pub(crate) fn n_rows(&self) -> usize {
         self.indptr.len() - 1
     }
 
     /// The transpose, rows sorted by column index (row order inside each column kept).
     pub(crate) fn transpose(&self) -> Csr {
-        let mut counts = vec![0usize; self.n_cols + 1];
+        let mut counts = vec![0usize; self.n_cols];
         for &j in &self.indices {
-            counts[j as usize + 1] += 1;
+            counts[j as usize] += 1;
         }
-        for j in 0..self.n_cols {
-            counts[j + 1] += counts[j];
-        }
-        let indptr = counts.clone();
-        let mut next = counts;
-        let mut indices = vec![0u32; self.indices.len()];
-        let mut values = vec![0f64; self.values.len()];
+        let mut t = Csr::with_row_counts(&counts, self.n_rows());
+        let mut next = t.indptr[..self.n_cols].to_vec();
         for i in 0..self.n_rows() {
             for p in self.indptr[i]..self.indptr[i + 1] {
-                let j = self.indices[p] as usize;
-                indices[next[j]] = i as u32;
-                values[next[j]] = self.values[p];
-                next[j] += 1;
+                let filled = t.fill(
+                    &mut next,
+                    self.indices[p] as usize,
+                    i as u32,
+                    self.values[p],
+                );
+                debug_assert!(filled);
             }
         }
-        Csr {
-            n_cols: self.n_rows(),
-            indptr,
-            indices,
-            values,
-        }
+        t
     }
 }
 
-/// The training problem: the matrix, its transpose (for the gradient pass), labels, sample
-/// weights and L2 strength.
+/// The training problem: the design matrix (stored by feature), labels, sample weights and
+/// L2 strength.
 pub(crate) struct SparseProblem<'a> {
-    x: &'a Csr,
-    xt: Csr,
+    /// Row `j`: the samples holding feature `j`, in sample order, with their values.
+    xt: &'a Csr,
     y: &'a [usize],
     sample_weight: &'a [f64],
     alpha: f64,
@@ -125,24 +191,25 @@ pub(crate) struct SparseProblem<'a> {
 /// Buffers one loss-and-gradient evaluation needs, kept between evaluations.
 #[derive(Debug, Default)]
 pub(crate) struct EvalBuffers {
-    /// Per row and class: weighted `P - Y`.
+    /// Per sample and class: the scores, then the weighted `P - Y`.
     diff: Vec<f64>,
-    /// Per row: weighted log-loss.
+    /// Per sample: weighted log-loss.
     losses: Vec<f64>,
 }
 
 impl<'a> SparseProblem<'a> {
-    /// A problem over rows `x` with class indices `y` (each < 4), sample weights and L2
-    /// strength `alpha`. Classes with no sample are `inactive`: they get probability 0 and
-    /// their weights stay 0 (with them the optimum would not exist).
-    pub(crate) fn new(x: &'a Csr, y: &'a [usize], sample_weight: &'a [f64], alpha: f64) -> Self {
+    /// A problem over the design matrix given by feature (`xt`: one row per feature, its
+    /// columns the samples, in sample order), class indices `y` (each < 4), sample weights
+    /// and L2 strength `alpha`. Classes with no sample are `inactive`: they get probability 0
+    /// and their weights stay 0 (with them the optimum would not exist).
+    pub(crate) fn new(xt: &'a Csr, y: &'a [usize], sample_weight: &'a [f64], alpha: f64) -> Self {
+        assert_eq!(xt.n_cols, y.len(), "one matrix column per sample");
         let mut active = [false; K];
         for &c in y {
             active[c] = true;
         }
         SparseProblem {
-            x,
-            xt: x.transpose(),
+            xt,
             y,
             sample_weight,
             alpha,
@@ -155,7 +222,7 @@ impl<'a> SparseProblem<'a> {
     }
 
     pub(crate) fn n_params(&self) -> usize {
-        (self.x.n_cols + 1) * K
+        (self.xt.n_rows() + 1) * K
     }
 
     /// Loss and gradient at `w` (layout: (f + 1) x K row-major, intercepts last).
@@ -165,18 +232,41 @@ impl<'a> SparseProblem<'a> {
         (loss, grad)
     }
 
-    /// Loss at `w`; the gradient is written into `grad` (same length as `w`). Rows are
-    /// scored in fixed chunks, then each feature's gradient is summed over its column in
-    /// row order, so the result does not depend on the number of threads.
+    /// Loss at `w`; the gradient is written into `grad` (same length as `w`).
+    ///
+    /// The scores `b + x_i W` are summed feature by feature in feature order, which is the
+    /// order of each sample's sorted entries; then each sample's loss and weighted `P - Y`
+    /// (samples in fixed chunks); then each feature's gradient over its samples in sample
+    /// order (features in fixed chunks). No sum depends on the number of threads.
     pub(crate) fn loss_grad_into(&self, w: &[f64], grad: &mut [f64], buf: &mut EvalBuffers) -> f64 {
-        let f = self.x.n_cols;
-        let n = self.x.n_rows();
+        let f = self.xt.n_rows();
+        let n = self.y.len();
         let mut b = [0f64; K];
         b.copy_from_slice(&w[f * K..]);
         buf.diff.resize(n * K, 0.0);
         buf.losses.resize(n, 0.0);
+        for z in buf.diff.chunks_exact_mut(K) {
+            z.copy_from_slice(&b);
+        }
+        // Scores: each feature's weights added to its samples' scores, features in order
+        // (one pass over the matrix; a feature's samples in ascending order).
+        {
+            let z: &mut [f64] = &mut buf.diff;
+            for j in 0..f {
+                let wj: [f64; K] = w[j * K..j * K + K].try_into().expect("K weights");
+                let (lo, hi) = (self.xt.indptr[j], self.xt.indptr[j + 1]);
+                for (&i, &v) in self.xt.indices[lo..hi].iter().zip(&self.xt.values[lo..hi]) {
+                    let i = i as usize * K;
+                    let zi: &mut [f64; K] = (&mut z[i..i + K]).try_into().expect("K classes");
+                    for k in 0..K {
+                        zi[k] += v * wj[k];
+                    }
+                }
+            }
+        }
         let active = self.active;
-        // Per row: weighted loss and weighted P - Y (one exp per active class).
+        // Per sample: weighted loss, and weighted P - Y in place of the scores (one exp per
+        // active class).
         buf.diff
             .par_chunks_mut(ROW_CHUNK * K)
             .zip(buf.losses.par_chunks_mut(ROW_CHUNK))
@@ -189,15 +279,7 @@ impl<'a> SparseProblem<'a> {
                     .enumerate()
                 {
                     let i = start + r;
-                    let mut z = b;
-                    let (lo, hi) = (self.x.indptr[i], self.x.indptr[i + 1]);
-                    for (&j, &v) in self.x.indices[lo..hi].iter().zip(&self.x.values[lo..hi]) {
-                        let j = j as usize * K;
-                        let row: &[f64; K] = w[j..j + K].try_into().expect("K weights");
-                        for k in 0..K {
-                            z[k] += v * row[k];
-                        }
-                    }
+                    let z: [f64; K] = (&*d).try_into().expect("K scores");
                     let mut m = f64::NEG_INFINITY;
                     for k in 0..K {
                         if active[k] {
@@ -226,7 +308,7 @@ impl<'a> SparseProblem<'a> {
         let data_loss: f64 = buf.losses.iter().sum();
         let alpha = self.alpha;
         // Features in fixed chunks (one rayon task per chunk); each feature's sum runs over
-        // its column in row order.
+        // its samples in sample order.
         grad[..f * K]
             .par_chunks_mut(FEATURE_CHUNK * K)
             .enumerate()
@@ -823,8 +905,11 @@ mod tests {
         (Csr::from_rows(&rows, 3), vec![0, 0, 1, 1, 3])
     }
 
+    /// The feature-major matrix filled in any order and then sorted equals the transpose of
+    /// the sample-major one, and transposing twice gives the matrix back; a full row refuses
+    /// one more entry.
     #[test]
-    fn transpose_round_trips() {
+    fn fill_and_sort_give_the_transpose() {
         let (x, _) = toy();
         let t = x.transpose();
         assert_eq!(t.n_rows(), 3);
@@ -834,14 +919,30 @@ mod tests {
         assert_eq!(back.indptr, x.indptr);
         assert_eq!(back.indices, x.indices);
         assert_eq!(back.values, x.values);
+        // Samples given back to front.
+        let mut m = Csr::with_row_counts(&[2, 2, 3], 5);
+        let mut next = m.indptr[..3].to_vec();
+        for i in (0..5).rev() {
+            for (j, v) in x.row_entries(i) {
+                assert!(m.fill(&mut next, j, i as u32, v));
+            }
+        }
+        assert!(!m.fill(&mut next, 0, 0, 1.0), "row 0 is full");
+        assert_ne!(m.indices, t.indices);
+        m.sort_rows();
+        assert_eq!(
+            (m.indptr, m.indices, m.values),
+            (t.indptr, t.indices, t.values)
+        );
     }
 
     /// The analytic gradient agrees with central finite differences of the loss.
     #[test]
     fn gradient_matches_finite_differences() {
         let (x, y) = toy();
+        let xt = x.transpose();
         let sw = vec![1.0, 2.0, 1.0, 0.5, 1.0];
-        let prob = SparseProblem::new(&x, &y, &sw, 0.7);
+        let prob = SparseProblem::new(&xt, &y, &sw, 0.7);
         assert_eq!(prob.active(), [true, true, false, true]);
         let w: Vec<f64> = (0..prob.n_params())
             .map(|i| ((i * 7 % 11) as f64 - 5.0) / 10.0)
@@ -881,10 +982,10 @@ mod tests {
                 SparseVec(r)
             })
             .collect();
-        let x = Csr::from_rows(&rows, 1300);
+        let xt = Csr::from_rows(&rows, 1300).transpose();
         let y: Vec<usize> = (0..700).map(|i| (i * 7 + i / 3) % K).collect();
         let sw: Vec<f64> = (0..700).map(|i| 0.5 + (i % 3) as f64).collect();
-        let prob = SparseProblem::new(&x, &y, &sw, 0.3);
+        let prob = SparseProblem::new(&xt, &y, &sw, 0.3);
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -917,8 +1018,9 @@ mod tests {
     #[test]
     fn minimize_reaches_a_stationary_point() {
         let (x, y) = toy();
+        let xt = x.transpose();
         let sw = vec![1.0; 5];
-        let prob = SparseProblem::new(&x, &y, &sw, 0.1);
+        let prob = SparseProblem::new(&xt, &y, &sw, 0.1);
         let sol = minimize(&prob, 500, 1e-8).unwrap();
         assert!(sol.gradient_norm < 1e-6, "{sol:?}");
         assert!(sol.loss < prob.loss_grad(&vec![0.0; prob.n_params()]).0);
