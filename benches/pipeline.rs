@@ -1,6 +1,8 @@
 //! Benchmarks of the library engine with the shipped model: `Pipeline::classify_stream` (the
 //! `classify` command without process start-up) on 8,000 JSONL lines of 200 articles and on
-//! the same sentences as plain text, `classify_batch` on them, and `score_article` on one
+//! the same sentences as plain text (JSONL lines of plain strings and integers take the fast
+//! path; `stream_jsonl_generic` gives every line an escaped character, so all of them go
+//! through serde_json, for comparison), `classify_batch` on them, and `score_article` on one
 //! article of 40 sentences. The sentences are generated from a few templates (the corpora's
 //! text is not in the repository); their words are news vocabulary the model knows.
 
@@ -65,6 +67,7 @@ fn bench(c: &mut Criterion) {
             )
         })
         .collect();
+    let escaped = jsonl.replace(", according", ",\\u0020according");
     let plain: String = texts.iter().map(|t| format!("{t}\n")).collect();
     let mut group = c.benchmark_group("classify_8000");
     group.throughput(Throughput::Elements(texts.len() as u64));
@@ -74,6 +77,15 @@ fn bench(c: &mut Criterion) {
             let mut out = Vec::with_capacity(jsonl.len() * 2);
             pipeline
                 .classify_stream(black_box(jsonl.as_bytes()), "bench", &mut out)
+                .expect("classifies");
+            out.len()
+        })
+    });
+    group.bench_function("stream_jsonl_generic", |b| {
+        b.iter(|| {
+            let mut out = Vec::with_capacity(escaped.len() * 2);
+            pipeline
+                .classify_stream(black_box(escaped.as_bytes()), "bench", &mut out)
                 .expect("classifies");
             out.len()
         })

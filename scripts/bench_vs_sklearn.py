@@ -19,6 +19,20 @@ Subcommands:
       gold, then times transform + predict_proba on each file's sentences (file reading and
       fitting excluded). Prints one JSON line per file.
 
+  paired GOLD.jsonl FILE --claimtrack BIN --model MODEL --C C [--runs N]
+      Paired, interleaved CPU-time comparison on one file (plain text, or JSONL with a "text"
+      field per line): fits scikit-learn on the gold once, then N times in turn (the order
+      alternating) runs `BIN --threads 1 classify --model MODEL FILE > /dev/null` (its CPU
+      time: user + system of the child, from getrusage) and scikit-learn on the same file (its
+      CPU time from time.process_time(), one core): reading the file, parsing each line
+      (json.loads for JSONL), transform + predict_proba, and rendering one JSON line per input
+      line as classify does, written to /dev/null. The time of transform + predict_proba alone
+      is recorded too. Prints the per-pair ratios and their medians (JSON).
+
+  cycle SENTENCES.jsonl N OUT.jsonl OUT.txt
+      Repeats the lines of `claimtrack sentences` output in order up to N lines: OUT.jsonl
+      gets the lines as they are, OUT.txt their texts, one per line.
+
   sklearn-train TRAIN.jsonl TEST.jsonl --C C --tol T --max-iter M
       Times vectorize + fit (class_weight="balanced"; wall and CPU seconds) and reports
       held-out accuracy. JSON.
@@ -206,6 +220,79 @@ def sklearn_classify(args):
                           "per_second": len(texts) / best}))
 
 
+def cycle(args):
+    import itertools
+
+    lines = [line for line in open(args.sentences, encoding="utf-8") if line.strip()]
+    with open(args.out_jsonl, "w", encoding="utf-8") as a, \
+            open(args.out_txt, "w", encoding="utf-8") as b:
+        for line in itertools.islice(itertools.cycle(lines), args.n):
+            a.write(line)
+            b.write(json.loads(line)["text"].replace("\n", " ") + "\n")
+    print(f"{len(lines)} distinct sentences, cycled to {args.n} lines", file=sys.stderr)
+
+
+def paired(args):
+    import os
+    import resource
+    import statistics
+    import subprocess
+
+    rows = read_jsonl(args.gold)
+    vec, clf = pipeline_parts(args.C, "balanced", args.tol, args.max_iter)
+    clf.fit(vec.fit_transform([r["text"] for r in rows]), [r["label"] for r in rows])
+    jsonl = args.file.endswith(".jsonl")
+    cmd = [args.claimtrack, "--threads", "1", "classify", "--model", args.model, args.file]
+
+    def claimtrack_cpu():
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    def sklearn_cpu():
+        start = time.process_time()
+        with open(args.file, encoding="utf-8") as f:
+            lines = [line for line in f if line.strip()]
+        records = [json.loads(line) for line in lines] if jsonl else None
+        texts = [r["text"] for r in records] if jsonl else [line.strip() for line in lines]
+        core = time.process_time()
+        probs = clf.predict_proba(vec.transform(texts))
+        core = time.process_time() - core
+        names = list(clf.classes_)
+        order = [names.index(label) for label in LABELS]
+        with open(os.devnull, "w", encoding="utf-8") as out:
+            for i, row in enumerate(probs):
+                rec = records[i] if jsonl else {"text": texts[i]}
+                rec["label"] = LABELS[max(range(4), key=lambda k: row[order[k]])]
+                rec["probs"] = {LABELS[k]: float(row[order[k]]) for k in range(4)}
+                out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
+        return time.process_time() - start, core
+
+    ct, sk, sk_core = [], [], []
+    for i in range(args.runs):
+        if i % 2 == 0:
+            ct.append(claimtrack_cpu())
+            total, core = sklearn_cpu()
+        else:
+            total, core = sklearn_cpu()
+            ct.append(claimtrack_cpu())
+        sk.append(total)
+        sk_core.append(core)
+    n = sum(1 for line in open(args.file, encoding="utf-8") if line.strip())
+    ratio = [s / c for s, c in zip(sk, ct)]
+    ratio_core = [s / c for s, c in zip(sk_core, ct)]
+    print(json.dumps({
+        "file": args.file, "lines": n, "runs": args.runs,
+        "claimtrack_cpu_seconds": ct, "sklearn_cpu_seconds": sk,
+        "sklearn_predict_only_cpu_seconds": sk_core,
+        "ratio": ratio, "ratio_median": statistics.median(ratio),
+        "ratio_predict_only": ratio_core,
+        "ratio_predict_only_median": statistics.median(ratio_core),
+        "claimtrack_lines_per_cpu_second": n / statistics.median(ct),
+    }))
+
+
 def sklearn_train(args):
     train = read_jsonl(args.train)
     test = read_jsonl(args.test)
@@ -368,6 +455,22 @@ def main():
     c.add_argument("--max-iter", type=int, default=1000)
     c.add_argument("--repeat", type=int, default=3)
     c.set_defaults(func=sklearn_classify)
+    cy = sub.add_parser("cycle")
+    cy.add_argument("sentences")
+    cy.add_argument("n", type=int)
+    cy.add_argument("out_jsonl")
+    cy.add_argument("out_txt")
+    cy.set_defaults(func=cycle)
+    pc = sub.add_parser("paired")
+    pc.add_argument("gold")
+    pc.add_argument("file")
+    pc.add_argument("--claimtrack", required=True)
+    pc.add_argument("--model", required=True)
+    pc.add_argument("--C", type=float, required=True)
+    pc.add_argument("--tol", type=float, default=1e-4)
+    pc.add_argument("--max-iter", type=int, default=1000)
+    pc.add_argument("--runs", type=int, default=5)
+    pc.set_defaults(func=paired)
     t = sub.add_parser("sklearn-train")
     t.add_argument("train")
     t.add_argument("test")

@@ -2,7 +2,11 @@
 # claimtrack vs scikit-learn, side by side on the same files, in one run (ratios, not absolute
 # times, are what to compare: shared machines are noisy). See BENCHMARKS.md for results.
 #
-#   scripts/bench_vs_sklearn.sh [all|classify|train|stream|plot]   (default: all)
+#   scripts/bench_vs_sklearn.sh [all|real|classify|train|stream|plot]   (default: all)
+#
+# `real` is the headline comparison: real corpus sentences (`claimtrack sentences` over the
+# seeds and the corpora, cycled to BENCH_REAL_LINES lines), as plain text and as JSONL, both
+# tools trained on the same gold, paired interleaved CPU-time ratios (median of BENCH_RUNS).
 #
 # Needs: cargo, python3 (a venv with scikit-learn==$SKLEARN is made in .venv-bench/ on first
 # use; pip must reach PyPI or a local wheel directory given in PIP_FIND_LINKS), GNU time at
@@ -28,6 +32,8 @@ SIZES=${BENCH_SIZES:-"1000 10000 100000 300000 1000000"}
 GB=${BENCH_GB:-1}
 REPEAT=${BENCH_REPEAT:-3}
 BOOT=${BENCH_BOOTSTRAP:-100}
+REAL_LINES=${BENCH_REAL_LINES:-300000}
+RUNS=${BENCH_RUNS:-5}
 what=${1:-all}
 mkdir -p "$OUT"
 
@@ -120,6 +126,29 @@ machine_json() { # machine_json LOAD_AT_START
   printf '{"nproc": %s, "cpu": "%s", "loadavg_start": "%s", "loadavg_end": "%s", "sklearn": "%s", "date": "%s"}' \
     "$(nproc)" "$cpu" "$1" "$(load)" "$SKLEARN" "$(date -u +%FT%TZ)"
 }
+
+if [ "$what" = all ] || [ "$what" = real ]; then
+  echo "== real: corpus sentences, plain text and JSONL, paired CPU time, median of $RUNS" >&2
+  l0=$(load)
+  # Both tools learn from the same gold: claimtrack trains its model on the dumped examples.
+  "$BIN" train --data "$gold" --out "$OUT/gold-model.json"
+  dirs=(seeds)
+  IFS=: read -r -a cdirs <<< "${CLAIMTRACK_CORPUS:-../shared/corpus:../shared/corpus2}"
+  for d in "${cdirs[@]}"; do [ -d "$d" ] && dirs+=("$d"); done
+  "$BIN" sentences "${dirs[@]}" > "$OUT/real_sentences.jsonl"
+  "$PY" "$HELPER" cycle "$OUT/real_sentences.jsonl" "$REAL_LINES" "$OUT/real.jsonl" "$OUT/real.txt"
+  rows="["
+  for f in "$OUT/real.txt" "$OUT/real.jsonl"; do
+    cat "$f" > /dev/null
+    row=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+      "$PY" "$HELPER" paired "$gold" "$f" --claimtrack "$BIN" --model "$OUT/gold-model.json" \
+      --C "$C" --runs "$RUNS")
+    echo "$row" >&2
+    rows="$rows$row,"
+  done
+  put real "${rows%,}]"
+  put machine_real "$(machine_json "$l0")"
+fi
 
 if [ "$what" = all ] || [ "$what" = classify ]; then
   echo "== classify: sentences/s, one core each, then claimtrack --threads 2" >&2

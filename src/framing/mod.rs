@@ -28,7 +28,8 @@ pub use packed::PackedUnits;
 
 use crate::label::Label;
 use crate::sentence::{Role, ScoredSentence};
-use rng::{fnv1a, Rng};
+use rayon::prelude::*;
+use rng::{fnv1a, substream_seed, GammaSampler, Rng};
 use serde::{Deserialize, Serialize};
 
 /// Errors of the framing stage.
@@ -455,18 +456,61 @@ pub fn influences(units: &[StanceUnit], p: &FramingParams) -> Vec<f64> {
         .collect()
 }
 
-/// One bootstrap replicate of an article's score: Dirichlet weights over its stance units and
-/// the neutral prior pseudo-sentence (Bayesian bootstrap with a prior observation).
-fn replicate_article(
-    units: &[StanceUnit],
-    p: &FramingParams,
-    rng: &mut Rng,
-    g: &mut Vec<f64>,
-) -> f64 {
-    g.clear();
-    g.extend(units.iter().map(|u| rng.gamma(u.mass)));
-    let prior = rng.gamma(p.prior_mass);
-    components(units, g, prior, p).map_or(0.0, |c| c.score)
+/// Replicates drawn from one random sub-stream: the unit of parallel work of the bootstrap.
+/// Every block has its own seed ([`substream_seed`]), so the replicates are the same whatever the
+/// number of threads.
+const BLOCK: usize = 64;
+
+/// Gamma draws per interval above which the blocks run in parallel (below, one thread does them
+/// all: the same replicates, without the cost of sharing the work).
+const PARALLEL_DRAWS: usize = 1 << 17;
+
+/// The samplers of one set of articles' bootstrap: per article the Gamma sampler of each stance
+/// unit's mass, computed once for all replicates.
+struct Plan<'a> {
+    articles: Vec<(&'a [StanceUnit], std::ops::Range<usize>)>,
+    samplers: Vec<GammaSampler>,
+    prior: GammaSampler,
+}
+
+impl<'a> Plan<'a> {
+    fn new(articles: &[&'a [StanceUnit]], p: &FramingParams) -> Plan<'a> {
+        let mut samplers = Vec::new();
+        let articles = articles
+            .iter()
+            .map(|a| {
+                let start = samplers.len();
+                samplers.extend(a.iter().map(|u| GammaSampler::new(u.mass)));
+                (*a, start..samplers.len())
+            })
+            .collect();
+        Plan {
+            articles,
+            samplers,
+            prior: GammaSampler::new(p.prior_mass),
+        }
+    }
+
+    /// Fills `out` with replicates drawn from `rng`: per replicate, Exp(1) (Dirichlet(1, ..., 1))
+    /// weights over the articles and, per article, Dirichlet weights over its stance units and
+    /// the neutral prior pseudo-sentence (Bayesian bootstrap with a prior observation).
+    fn fill(&self, p: &FramingParams, rng: &mut Rng, out: &mut [f64]) {
+        let one = self.articles.len() == 1;
+        let mut g = Vec::new();
+        for rep in out {
+            let (mut num, mut den) = (0.0, 0.0);
+            for (units, range) in &self.articles {
+                let w = if one { 1.0 } else { rng.exp1() };
+                g.clear();
+                g.extend(self.samplers[range.clone()].iter().map(|s| s.sample(rng)));
+                let prior = self.prior.sample(rng);
+                let score = components(units, &g, prior, p).map_or(0.0, |c| c.score);
+                num += w * score;
+                den += w;
+            }
+            *rep = num / den;
+        }
+    }
 }
 
 fn percentile_interval(mut xs: Vec<f64>, level: f64) -> Interval {
@@ -498,24 +542,19 @@ pub fn bootstrap_mean(
     if articles.is_empty() {
         return None;
     }
-    let mut rng = Rng::new(seed);
-    let mut g = Vec::new();
     let point = articles.iter().map(|a| score_units(a, p)).sum::<f64>() / articles.len() as f64;
-    let reps: Vec<f64> = (0..p.bootstrap)
-        .map(|_| {
-            let (mut num, mut den) = (0.0, 0.0);
-            for a in &articles {
-                let w = if articles.len() == 1 {
-                    1.0
-                } else {
-                    rng.gamma(1.0)
-                };
-                num += w * replicate_article(a, p, &mut rng, &mut g);
-                den += w;
-            }
-            num / den
-        })
-        .collect();
+    let plan = Plan::new(&articles, p);
+    let mut reps = vec![0.0; p.bootstrap];
+    let fill = |(b, block): (usize, &mut [f64])| {
+        let mut rng = Rng::new(substream_seed(seed, b as u64));
+        plan.fill(p, &mut rng, block);
+    };
+    let draws = (plan.samplers.len() + 2 * articles.len()).saturating_mul(p.bootstrap);
+    if draws >= PARALLEL_DRAWS {
+        reps.par_chunks_mut(BLOCK).enumerate().for_each(fill);
+    } else {
+        reps.chunks_mut(BLOCK).enumerate().for_each(fill);
+    }
     Some(centred_interval(reps, point, p.level))
 }
 

@@ -55,6 +55,14 @@ impl Prediction {
 pub(crate) fn write_text_line(out: &mut Vec<u8>, text: &str, p: &Prediction) {
     out.extend_from_slice(b"{\"text\":");
     write_json_str(out, text);
+    write_prediction_tail(out, p);
+}
+
+/// Appends what [`write_text_line`] writes after the text: `,"label":...`, `"argmax"` when
+/// decoded to another label, `"probs"`, the closing brace and the newline. A record's fields
+/// written as serde_json writes them, then this, are the bytes of the record after
+/// [`Prediction::annotate`] when it had no `label`, `argmax` or `probs`.
+pub(crate) fn write_prediction_tail(out: &mut Vec<u8>, p: &Prediction) {
     out.extend_from_slice(b",\"label\":\"");
     out.extend_from_slice(p.label.as_str().as_bytes());
     if let (true, Some(argmax)) = (p.decoded, p.argmax) {

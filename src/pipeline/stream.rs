@@ -9,8 +9,8 @@
 //! output is written while the next round is classified. The batches, not the thread count,
 //! decide the features (a sentence's neighbours), so the output is the same on any machine.
 
-use super::json::write_text_line;
-use super::{part_probs, predictions, MAX_BATCH, PART};
+use super::json::{write_prediction_tail, write_text_line};
+use super::{part_probs, predictions, Prediction, MAX_BATCH, PART};
 use crate::escape;
 use crate::model::Model;
 use rayon::prelude::*;
@@ -131,16 +131,34 @@ pub struct ClassifySummary {
     pub classified: usize,
 }
 
-/// One input line: a JSON record whose fields pass through, or a plain-text sentence
-/// (`record` is `None`: its output `{"text": ...}` is written without building a map).
+/// One input line: a JSON record whose fields pass through, or a plain-text sentence.
 struct Item {
-    record: Option<Map<String, Value>>,
+    fields: Fields,
     text: String,
+}
+
+/// The fields of an input line besides the text to classify.
+enum Fields {
+    /// A plain-text sentence: its output `{"text": ...}` is written without building a map.
+    Plain,
+    /// A JSON record read by serde_json; its output is the record after
+    /// [`Prediction::annotate`](super::Prediction::annotate), serialised by serde_json.
+    Map(Map<String, Value>),
+    /// A simple JSON record ([`parse_simple`]): its output is `head` (the bytes serde_json
+    /// writes for the record, without the closing brace) followed by the prediction.
+    Simple {
+        head: Vec<u8>,
+        article: Option<Value>,
+    },
 }
 
 impl Item {
     fn article(&self) -> Option<&Value> {
-        self.record.as_ref().and_then(|r| r.get("article"))
+        match &self.fields {
+            Fields::Plain => None,
+            Fields::Map(record) => record.get("article"),
+            Fields::Simple { article, .. } => article.as_ref(),
+        }
     }
 }
 
@@ -199,14 +217,25 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// Parses one non-blank, trimmed input line into its record and the text to classify.
+/// Parses one non-blank, trimmed input line into its record and the text to classify: a
+/// simple record by [`parse_simple`], any other by serde_json ([`parse_record`]), with the
+/// same output bytes and the same errors either way.
 fn parse_line(trimmed: &str) -> Result<Item, LineProblem> {
     if !trimmed.starts_with('{') {
         return Ok(Item {
-            record: None,
+            fields: Fields::Plain,
             text: trimmed.to_string(),
         });
     }
+    match parse_simple(trimmed) {
+        Some(item) => Ok(item),
+        None => parse_record(trimmed),
+    }
+}
+
+/// Parses a line starting with `{` as a JSON object with serde_json (the definition of what
+/// classify accepts and writes).
+fn parse_record(trimmed: &str) -> Result<Item, LineProblem> {
     let record = match serde_json::from_str::<Record>(trimmed) {
         Ok(Record {
             duplicate: Some(key),
@@ -221,9 +250,130 @@ fn parse_line(trimmed: &str) -> Result<Item, LineProblem> {
         None => return Err(LineProblem::NoText),
     };
     Ok(Item {
-        record: Some(record),
+        fields: Fields::Map(record),
         text,
     })
+}
+
+/// Most keys of a simple record (more go through serde_json).
+const SIMPLE_KEYS: usize = 16;
+
+/// Reads a JSON object line without a generic parse when it is *simple*: at most
+/// [`SIMPLE_KEYS`] distinct keys, none of them `label`, `argmax` or `probs` (which the
+/// prediction replaces or removes), a string `text`, and every key and value written as
+/// serde_json writes it: strings without a backslash or a control character, `true`, `false`,
+/// `null`, and integers of at most 18 digits other than `-0` (no fractions, exponents, arrays or
+/// objects). Whitespace between tokens is dropped, as serde_json's output drops it. Any other
+/// line (`None`) goes through [`parse_record`], which also gives the errors.
+fn parse_simple(line: &str) -> Option<Item> {
+    let b = line.as_bytes();
+    let mut head = Vec::with_capacity(b.len() + 2);
+    head.push(b'{');
+    let mut keys = [(0usize, 0usize); SIMPLE_KEYS];
+    let mut n = 0;
+    let (mut text, mut article) = (None, None);
+    let mut i = skip_ws(b, 1);
+    loop {
+        let (ks, ke) = simple_string(b, &mut i)?;
+        let key = &b[ks..ke];
+        if matches!(key, b"label" | b"argmax" | b"probs")
+            || n == SIMPLE_KEYS
+            || keys[..n].iter().any(|&(s, e)| &b[s..e] == key)
+        {
+            return None;
+        }
+        keys[n] = (ks, ke);
+        n += 1;
+        i = skip_ws(b, i);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        let vs = i;
+        let is_string = simple_value(b, &mut i)?;
+        if n > 1 {
+            head.push(b',');
+        }
+        head.extend_from_slice(&b[ks - 1..=ke]);
+        head.push(b':');
+        head.extend_from_slice(&b[vs..i]);
+        match key {
+            b"text" if is_string => text = Some(&line[vs + 1..i - 1]),
+            b"text" => return None,
+            b"article" => article = Some(serde_json::from_str::<Value>(&line[vs..i]).ok()?),
+            _ => {}
+        }
+        i = skip_ws(b, i);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') if i + 1 == b.len() => break,
+            _ => return None,
+        }
+    }
+    Some(Item {
+        text: text?.to_string(),
+        fields: Fields::Simple { head, article },
+    })
+}
+
+/// The index of the first byte at or after `i` that is not JSON whitespace.
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// A string starting at `b[*i]` with neither a backslash nor a control character: the range
+/// of its content; `*i` moves past its closing quote.
+fn simple_string(b: &[u8], i: &mut usize) -> Option<(usize, usize)> {
+    if b.get(*i) != Some(&b'"') {
+        return None;
+    }
+    let start = *i + 1;
+    let len = b[start..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+    let end = start + len;
+    if b[end] != b'"' {
+        return None;
+    }
+    *i = end + 1;
+    Some((start, end))
+}
+
+/// A simple value starting at `b[*i]` (see [`parse_simple`]); `*i` moves past it. `Some(true)`
+/// for a string.
+fn simple_value(b: &[u8], i: &mut usize) -> Option<bool> {
+    let rest = &b[*i..];
+    for word in [&b"true"[..], b"false", b"null"] {
+        if rest.starts_with(word) {
+            *i += word.len();
+            return Some(false);
+        }
+    }
+    match rest.first()? {
+        b'"' => simple_string(b, i).map(|_| true),
+        b'-' | b'0'..=b'9' => {
+            let sign = usize::from(rest[0] == b'-');
+            let digits = rest[sign..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            let next = rest.get(sign + digits);
+            let leading_zero = rest.get(sign) == Some(&b'0');
+            if digits == 0
+                || digits > 18
+                || (leading_zero && (digits > 1 || sign == 1))
+                || matches!(next, Some(b'.' | b'e' | b'E'))
+            {
+                return None;
+            }
+            *i += sign + digits;
+            Some(false)
+        }
+        _ => None,
+    }
 }
 
 /// Part of a batch: its items, and the texts of the batch's lines just before and after it
@@ -294,17 +444,27 @@ fn render_part(model: &Model, part: Part, mut out: Vec<u8>) -> Result<Vec<u8>, C
     out.clear();
     out.reserve(text_bytes + batch.len() * 256);
     for (item, p) in batch.into_iter().zip(&predicted) {
-        match item.record {
-            Some(mut record) => {
-                p.annotate(&mut record);
-                serde_json::to_writer(&mut out, &record)
-                    .map_err(|e| ClassifyError::Write(e.into()))?;
-                out.push(b'\n');
-            }
-            None => write_text_line(&mut out, &item.text, p),
-        }
+        render_item(&mut out, item, p)?;
     }
     Ok(out)
+}
+
+/// Appends the output line of `item` with its prediction `p`.
+fn render_item(out: &mut Vec<u8>, item: Item, p: &Prediction) -> Result<(), ClassifyError> {
+    match item.fields {
+        Fields::Map(mut record) => {
+            p.annotate(&mut record);
+            serde_json::to_writer(&mut *out, &record)
+                .map_err(|e| ClassifyError::Write(e.into()))?;
+            out.push(b'\n');
+        }
+        Fields::Simple { head, .. } => {
+            out.extend_from_slice(&head);
+            write_prediction_tail(out, p);
+        }
+        Fields::Plain => write_text_line(out, &item.text, p),
+    }
+    Ok(())
 }
 
 /// The output, written one round behind: the lines rendered in one round are written while
@@ -757,7 +917,7 @@ mod tests {
             let items = || -> Vec<Item> {
                 (0..n)
                     .map(|i| Item {
-                        record: None,
+                        fields: Fields::Plain,
                         text: format!("{} {i}", texts[(i * 7 + i / 3) % 4].0),
                     })
                     .collect()
@@ -903,9 +1063,11 @@ mod tests {
             r#"{"z":1,"text":"b \u00e9\"q\"","article":null,"probs":{"x":1.5e300},"label":"x"}"#,
             r#"{"text":""}"#,
         ] {
-            let item = parse_line(line).unwrap();
+            let item = parse_record(line).unwrap();
             let want: Map<String, Value> = serde_json::from_str(line).unwrap();
-            let got = item.record.unwrap();
+            let Fields::Map(got) = item.fields else {
+                panic!("a record")
+            };
             assert_eq!(
                 serde_json::to_string(&got).unwrap(),
                 serde_json::to_string(&want).unwrap()
@@ -970,5 +1132,224 @@ mod tests {
         let bad =
             classify_stream(&model, Box::new(&b"{\"x\":1}"[..]), "t", &mut Closed).unwrap_err();
         assert!(!bad.is_broken_pipe(), "{bad:?}");
+    }
+    /// A record's output bytes, text and article (or its error) from `parse`, rendered with
+    /// `p`.
+    fn output(
+        parse: fn(&str) -> Result<Item, LineProblem>,
+        line: &str,
+        p: &Prediction,
+    ) -> Result<(Vec<u8>, String, Option<Value>), LineProblem> {
+        let item = parse(line)?;
+        let (text, article) = (item.text.clone(), item.article().cloned());
+        let mut out = Vec::new();
+        render_item(&mut out, item, p).unwrap();
+        Ok((out, text, article))
+    }
+
+    #[test]
+    fn simple_records_take_the_fast_path_and_others_do_not() {
+        for line in [
+            r#"{"text":"Putin is open to talks.","id":"a1","article":"nyt-1"}"#,
+            "{ \"id\" : 17 , \"article\" : null,\t\"text\" : \"free \u{2028} \u{2029} é 🙂\", \"ok\": true }",
+            r#"{"article":-42,"text":"","n":0,"f":false,"big":123456789012345678}"#,
+        ] {
+            assert!(parse_simple(line).is_some(), "{line}");
+        }
+        for line in [
+            r#"{"text":"a \"quote\""}"#,
+            r#"{"text":"a","n":1.5}"#,
+            r#"{"text":"a","n":1e3}"#,
+            r#"{"text":"a","n":-0}"#,
+            r#"{"text":"a","n":1234567890123456789}"#,
+            r#"{"text":"a","meta":{"x":1}}"#,
+            r#"{"text":"a","tags":[]}"#,
+            r#"{"text":"a","label":"context"}"#,
+            r#"{"text":"a","probs":1}"#,
+            r#"{"text":"a","argmax":"context"}"#,
+            r#"{"text":"a","text":"b"}"#,
+            r#"{"id":1}"#,
+            r#"{"text":1}"#,
+            r#"{}"#,
+            r#"{"text":"a",}"#,
+            r#"{"text":"a"} x"#,
+            "{\"text\":\"tab\tinside\"}",
+        ] {
+            assert!(parse_simple(line).is_none(), "{line}");
+        }
+        let p = Prediction {
+            label: Label::UsDenial,
+            argmax: Some(Label::Context),
+            probs: [0.1, 0.6, 0.05, 0.25],
+            decoded: true,
+        };
+        let (fast, text, article) = output(
+            parse_line,
+            r#"{ "id" : 17 , "text" : "T", "article": 3 }"#,
+            &p,
+        )
+        .unwrap();
+        assert_eq!((text.as_str(), article), ("T", Some(Value::from(3))));
+        assert_eq!(
+            String::from_utf8(fast).unwrap(),
+            concat!(
+                r#"{"id":17,"text":"T","article":3,"label":"us_denial","argmax":"context","#,
+                r#""probs":{"russian_claim":0.1,"us_denial":0.6,"expert_skepticism":0.05,"context":0.25}}"#,
+                "\n"
+            )
+        );
+    }
+
+    mod fast_path_property {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A piece of a JSON string's source: raw characters (some of which JSON refuses raw)
+        /// or escapes (some of them invalid).
+        fn string_piece() -> impl Strategy<Value = String> {
+            prop_oneof![
+                4 => prop::char::range('a', 'z').prop_map(String::from),
+                1 => Just(" ".to_string()),
+                1 => prop_oneof![
+                    Just('\u{2028}'),
+                    Just('\u{2029}'),
+                    Just('é'),
+                    Just('中'),
+                    Just('\u{1F642}'),
+                    Just('\u{7f}'),
+                    Just('\u{85}'),
+                    Just('\u{feff}'),
+                    Just('\t'),
+                    Just('\u{1}'),
+                    Just('/'),
+                    any::<char>().prop_filter("no quote or backslash", |c| *c != '"' && *c != '\\'),
+                ]
+                .prop_map(String::from),
+                1 => prop::sample::select(vec![
+                    r"\n", r#"\""#, r"\\", r"\/", r"\u00e9", r"\u2028", r"\u2029", r"\ud83d\ude42",
+                    r"\u0000", r"\t", r"\ud800", r"\x",
+                ])
+                .prop_map(String::from),
+            ]
+        }
+
+        fn json_string() -> impl Strategy<Value = String> {
+            prop::collection::vec(string_piece(), 0..12).prop_map(|v| format!("\"{}\"", v.concat()))
+        }
+
+        fn value() -> impl Strategy<Value = String> {
+            let scalar = prop_oneof![
+                4 => json_string(),
+                1 => prop::sample::select(vec![
+                    "true", "false", "null", "0", "-0", "7", "-12", "1.5", "1e3", "-2.5E-3",
+                    "123456789012345678", "-123456789012345678", "1234567890123456789",
+                    "12345678901234567890", "007", "tru", "-", "0.0", "truex",
+                ])
+                .prop_map(String::from),
+                1 => any::<i64>().prop_map(|n| n.to_string()),
+            ];
+            scalar.prop_recursive(2, 8, 3, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..3)
+                        .prop_map(|v| format!("[{}]", v.join(","))),
+                    prop::collection::vec((json_string(), inner), 0..3).prop_map(|v| {
+                        let fields: Vec<String> =
+                            v.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                        format!("{{{}}}", fields.join(","))
+                    }),
+                ]
+            })
+        }
+
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                6 => prop::sample::select(vec![
+                    "text", "article", "id", "label", "argmax", "probs", "Text", "é", "a b", "",
+                    "\u{2028}", r"te\u0078t", r#"n\"q"#,
+                ])
+                .prop_map(|k| format!("\"{k}\"")),
+                1 => json_string(),
+            ]
+        }
+
+        fn space() -> impl Strategy<Value = &'static str> {
+            prop::sample::select(vec!["", "", "", " ", "\t", "  ", "\r", " \u{a0}"])
+        }
+
+        /// A line starting with `{`: fields with any keys (repeats included) and values, an
+        /// ordinary text field often, random whitespace, and now and then a broken end.
+        fn line() -> impl Strategy<Value = String> {
+            (
+                prop::collection::vec((key(), value(), space(), space(), space()), 0..6),
+                prop::option::of((0usize..6, json_string())),
+                space(),
+                prop::sample::select(vec!["}", "}", "}", "}", ",}", "", "}}", "} x"]),
+            )
+                .prop_map(|(mut fields, text, lead, end)| {
+                    if let Some((at, t)) = text {
+                        let at = at.min(fields.len());
+                        fields.insert(at, ("\"text\"".to_string(), t, "", " ", ""));
+                    }
+                    let body: Vec<String> = fields
+                        .into_iter()
+                        .map(|(k, v, a, b, c)| format!("{a}{k}{b}:{c}{v}"))
+                        .collect();
+                    format!("{{{lead}{}{lead}{end}", body.join(","))
+                })
+        }
+
+        fn prediction() -> impl Strategy<Value = Prediction> {
+            (
+                0usize..4,
+                prop::option::of(0usize..4),
+                prop::array::uniform4(0.0f64..=1.0),
+                any::<bool>(),
+            )
+                .prop_map(|(l, a, probs, decoded)| Prediction {
+                    label: Label::ALL[l],
+                    argmax: a.map(|a| Label::ALL[a]),
+                    probs,
+                    decoded,
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+            /// The fast path gives the generic path's bytes, text and article (or its error)
+            /// on any line.
+            #[test]
+            fn fast_path_output_is_the_generic_output(raw in line(), p in prediction()) {
+                let trimmed = raw.trim();
+                prop_assume!(trimmed.starts_with('{'));
+                prop_assert_eq!(output(parse_line, trimmed, &p), output(parse_record, trimmed, &p));
+            }
+
+            /// Lines of ordinary keys and scalar values, in any order and spacing, take the
+            /// fast path, and give the generic path's bytes.
+            #[test]
+            fn ordinary_lines_take_the_fast_path(
+                text in prop::collection::vec(prop_oneof![
+                    8 => prop::char::range('a', 'z'),
+                    1 => Just('\u{2028}'),
+                    1 => Just('é'),
+                ], 0..30),
+                id in -999_999_999_999_999_999i64..=999_999_999_999_999_999,
+                order in 0usize..3,
+                sp in prop::sample::select(vec!["", " ", "\t", "  ", "\r"]),
+                p in prediction(),
+            ) {
+                let text: String = text.into_iter().collect();
+                let mut fields = [
+                    format!("\"text\":{sp}\"{text}\""),
+                    format!("\"id\"{sp}:{id}"),
+                    "\"article\":\"a\"".to_string(),
+                ];
+                fields.rotate_left(order);
+                let line = format!("{{{sp}{}{sp}}}", fields.join(&format!(",{sp}")));
+                let line = line.trim();
+                prop_assert!(parse_simple(line).is_some(), "{}", line);
+                prop_assert_eq!(output(parse_line, line, &p), output(parse_record, line, &p));
+            }
+        }
     }
 }
