@@ -89,7 +89,7 @@ pub fn draw(frame: &mut Frame, session: &Session, info: &ClaimInfo, ui: &Ui) {
     let [head, body, roles, foot] = Layout::vertical([
         Constraint::Length(4),
         Constraint::Min(6),
-        Constraint::Length(6),
+        Constraint::Length(10),
         Constraint::Length(2),
     ])
     .areas(frame.area());
