@@ -306,6 +306,11 @@ impl Session {
         self.running = None;
         match res {
             Ok(p) => {
+                // The sentence on screen stays until it is answered or skipped: a new order
+                // never changes it under the annotator's key.
+                if self.front.is_none() {
+                    self.front = self.current();
+                }
                 self.sequence = ordering(self.items.len(), self.order, Some(&p));
                 self.probs = Some(p);
                 self.rounds += 1;
@@ -452,6 +457,23 @@ mod tests {
         let s = Session::new(changed, j, Order::Article, None, None);
         assert_eq!((s.answered(), s.unmatched()), (0, 1));
         assert_eq!(shown(&s).as_deref(), Some("a0#0"));
+    }
+
+    #[test]
+    fn a_new_order_keeps_the_sentence_on_screen_until_it_is_answered() {
+        let d = tempfile::tempdir().unwrap();
+        let (j, _) = Journal::open(&d.path().join("p.jsonl"), "ann").unwrap();
+        let mut s = Session::new(items(4), j, Order::Uncertainty, None, None);
+        assert_eq!(shown(&s).as_deref(), Some("a0#0"));
+        let sure = [0.97, 0.01, 0.01, 0.01];
+        let unsure = [0.4, 0.4, 0.1, 0.1];
+        s.apply(Ok(vec![sure, sure, sure, unsure]));
+        assert_eq!(s.rounds(), 1);
+        assert_eq!(shown(&s).as_deref(), Some("a0#0"));
+        s.answer(Label::Context).unwrap();
+        assert_eq!(shown(&s).as_deref(), Some("a1#0"));
+        s.answer(Label::Context).unwrap();
+        assert_eq!(shown(&s).as_deref(), Some("a0#1"));
     }
 
     #[test]

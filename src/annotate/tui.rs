@@ -1,6 +1,7 @@
 //! The terminal screen of `claimtrack annotate` (ratatui on crossterm): the claim and its four
 //! roles, the sentence in its article (headline, the sentences before and after it, its
-//! position), progress, and the keys (1-4 label, `u` undo, `s` skip, `?` rules, `q` quit).
+//! position), progress, and the keys (1-4 label, `u` undo, `s` skip, `a` the whole article,
+//! `?` rules, `q` quit).
 //! Drawing ([`draw`]) and key handling ([`on_key`]) are separate from the terminal loop
 //! ([`run`]) so both can be tested on ratatui's `TestBackend`. The loop never waits on the
 //! model: it polls the session's background retraining between keys.
@@ -22,6 +23,8 @@ use std::time::Duration;
 pub struct Ui {
     /// The rules are shown (after `?`).
     pub help: bool,
+    /// The whole article is shown (after `a`).
+    pub article: bool,
     /// Lines scrolled in the rules.
     pub scroll: u16,
     /// The outcome of the last key (`saved ... as ...`).
@@ -41,13 +44,16 @@ pub fn on_key(
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
         return Ok(true);
     }
-    if ui.help {
+    if ui.help || ui.article {
         match key.code {
             KeyCode::Down | KeyCode::Char('j') => ui.scroll = ui.scroll.saturating_add(1),
             KeyCode::Up | KeyCode::Char('k') => ui.scroll = ui.scroll.saturating_sub(1),
             KeyCode::PageDown | KeyCode::Char(' ') => ui.scroll = ui.scroll.saturating_add(10),
             KeyCode::PageUp => ui.scroll = ui.scroll.saturating_sub(10),
-            _ => ui.help = false,
+            _ => {
+                ui.help = false;
+                ui.article = false;
+            }
         }
         return Ok(false);
     }
@@ -78,8 +84,14 @@ pub fn on_key(
             ui.help = true;
             ui.scroll = 0;
         }
+        KeyCode::Char('a') => {
+            if let Some(it) = session.current_item() {
+                ui.article = true;
+                ui.scroll = u16::try_from(it.index.saturating_sub(2)).unwrap_or(u16::MAX);
+            }
+        }
         KeyCode::Char('q') | KeyCode::Esc => return Ok(true),
-        _ => ui.status = "keys: 1-4 label, u undo, s skip, ? rules, q quit".into(),
+        _ => ui.status = "keys: 1-4 label, u undo, s skip, a article, ? rules, q quit".into(),
     }
     Ok(false)
 }
@@ -190,13 +202,43 @@ pub fn draw(frame: &mut Frame, session: &Session, info: &ClaimInfo, ui: &Ui) {
 
     let footer = Text::from(vec![
         Line::styled(
-            "1-4 label   u undo   s skip   ? rules   q quit",
+            "1-4 label   u undo   s skip   a whole article   ? rules   q quit",
             Style::new().add_modifier(Modifier::BOLD),
         ),
         Line::raw(ui.status.as_str()),
     ]);
     frame.render_widget(Paragraph::new(footer), foot);
 
+    if let (true, Some(cur)) = (ui.article, session.current_item()) {
+        let lines: Vec<Line> = session
+            .items()
+            .iter()
+            .filter(|it| it.article == cur.article)
+            .map(|it| {
+                let text = format!("{:>3} {:<8} {}", it.index, it.role.as_str(), it.text);
+                if it.index == cur.index {
+                    Line::styled(
+                        text,
+                        Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                    )
+                } else {
+                    Line::raw(text)
+                }
+            })
+            .collect();
+        let area = inset(frame.area());
+        frame.render_widget(Clear, area);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((ui.scroll, 0))
+                .block(Block::bordered().title(format!(
+                    " {} (up/down scroll, any other key closes) ",
+                    cur.article
+                ))),
+            area,
+        );
+    }
     if ui.help {
         let area = inset(frame.area());
         frame.render_widget(Clear, area);
@@ -363,6 +405,19 @@ mod tests {
         assert!(screen(&t).contains("RULES TEXT line one"));
         on_key(&mut s, &info, &mut ui, key('2')).unwrap();
         assert!(!ui.help);
+        assert_eq!(s.answered(), 1);
+        // The whole article, the current sentence among the others.
+        on_key(&mut s, &info, &mut ui, key('a')).unwrap();
+        t.draw(|f| draw(f, &s, &info, &ui)).unwrap();
+        let art = screen(&t);
+        assert!(art.contains("m1 (up/down scroll"), "{art}");
+        assert!(art.contains("  2 lede     His office denied it."), "{art}");
+        assert!(
+            art.contains("  3 body     Experts doubt the witness."),
+            "{art}"
+        );
+        on_key(&mut s, &info, &mut ui, key('x')).unwrap();
+        assert!(!ui.article);
         assert_eq!(s.answered(), 1);
         assert!(on_key(&mut s, &info, &mut ui, key('q')).unwrap());
         let text = std::fs::read_to_string(&pass).unwrap();

@@ -26,7 +26,7 @@ claimtrack --project projects/havana-syndrome annotate --annotator alice\n  \
 claimtrack annotate --annotator bob --order article --articles my-articles/ --out bob.jsonl\n\n\
 Keys: 1-4 label the sentence (the project's four labels, shown on screen), u undoes the\n\
 last answer (also one from an earlier session), s skips the sentence (shown again at the\n\
-end), ? shows the labelling rules (the project's guidelines file), q quits.\n\
+end), a shows the whole article, ? shows the labelling rules (the project's guidelines file), q quits.\n\
 Every answer is written at once, and synced to disk, to the pass file: by default\n\
 <gold folder>/passes/<annotator>.jsonl, one stand-off label per line in the gold format\n\
 ({\"article\",\"url\",\"index\",\"hash\",\"label\",\"annotator\"}), so a killed session\n\
