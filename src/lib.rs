@@ -8,7 +8,9 @@
 //! `score` and `report` commands, as library calls. [`gold`] reads labelled data and
 //! [`evaluate`] measures models on it ([`reliability`]: how well its probabilities match
 //! frequencies); [`escape`] makes user text safe to quote in messages; [`project`] reads a
-//! claim project's `claimtrack.toml` (which files and names a tracked claim uses).
+//! claim project's `claimtrack.toml` (which files and names a tracked claim uses);
+//! [`annotate`] runs a labelling session (the terminal screen, the pass file) and
+//! [`agreement`] measures how far two or more labelling passes agree.
 //! A module uses only modules before it in that flow (a test checks that no two modules use
 //! each other). The library never prints; the binary does.
 //!
@@ -60,6 +62,8 @@
 //! # }
 //! ```
 
+pub mod agreement;
+pub mod annotate;
 pub mod article;
 pub mod atomic;
 pub mod clean;

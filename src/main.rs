@@ -56,6 +56,12 @@ enum Command {
     Score(cmd::score::ScoreArgs),
     /// Per-outlet credibility-framing report (Markdown, JSON, CSV or HTML).
     Report(cmd::report::ReportArgs),
+    /// Label sentences one at a time on the terminal, the model's least certain first; each
+    /// answer is saved at once to the annotator's pass file.
+    Annotate(cmd::annotate::AnnotateArgs),
+    /// Measure how far two or more labelling passes agree (Cohen's or Fleiss' kappa, per
+    /// label, confusion matrix) and list the sentences they label differently.
+    Agreement(cmd::agreement::AgreementArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(after_help = "Examples:\n  \
 claimtrack completions bash > ~/.local/share/bash-completion/completions/claimtrack\n  \
@@ -92,6 +98,8 @@ fn main() -> ExitCode {
         Command::Explain(a) => project(true).and_then(|p| cmd::explain::run(a, p.as_ref())),
         Command::Score(a) => project(!a.quiet).and_then(|p| cmd::score::run(a, p.as_ref())),
         Command::Report(a) => project(!a.quiet).and_then(|p| cmd::report::run(a, p.as_ref())),
+        Command::Annotate(a) => project(!a.script).and_then(|p| cmd::annotate::run(a, p.as_ref())),
+        Command::Agreement(a) => project(!a.json).and_then(|p| cmd::agreement::run(a, p.as_ref())),
         Command::Completions { shell } => print_completions(shell),
         Command::Man => print_man(),
     };

@@ -144,6 +144,8 @@ struct RawPaths {
     reference: Option<PathBuf>,
     #[serde(default)]
     model: Option<PathBuf>,
+    #[serde(default)]
+    guidelines: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -180,6 +182,8 @@ pub struct Project {
     pub reference: Option<PathBuf>,
     /// The model file (`paths.model`; default `model.json` in the project's folder).
     pub model: PathBuf,
+    /// The labelling guidelines (`paths.guidelines`), if any: what `annotate` shows on `?`.
+    pub guidelines: Option<PathBuf>,
 }
 
 impl Project {
@@ -274,6 +278,10 @@ impl Project {
             Some(r) => Some(exists("paths.reference", r)?),
             None => None,
         };
+        let guidelines = match &p.guidelines {
+            Some(g) => Some(exists("paths.guidelines", g)?),
+            None => None,
+        };
         let model = match &p.model {
             Some(m) => resolve("paths.model", m)?,
             None => join(&dir, Path::new("model.json")),
@@ -290,6 +298,7 @@ impl Project {
             articles,
             reference,
             model,
+            guidelines,
         })
     }
 
@@ -443,6 +452,8 @@ articles = ["articles"]
 # reference = "framing-reference.tsv"
 # The model `claimtrack train --update-default` writes and the other commands use.
 model = "model.json"
+# Optional: labelling guidelines that `claimtrack annotate` shows on `?`.
+# guidelines = "GUIDELINES.md"
 "#
     )
 }

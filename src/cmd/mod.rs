@@ -1,5 +1,7 @@
 //! The binary's commands: each parses its arguments, calls the library and prints.
 
+pub mod agreement;
+pub mod annotate;
 pub mod classify;
 pub mod common;
 pub mod evaluate;
