@@ -56,6 +56,9 @@ enum Command {
     Score(cmd::score::ScoreArgs),
     /// Per-outlet credibility-framing report (Markdown, JSON, CSV or HTML).
     Report(cmd::report::ReportArgs),
+    /// Merge partial-aggregate files (from `report --partial-out`), finish their outlets, or
+    /// split them into outlet groups.
+    Merge(cmd::merge::MergeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(after_help = "Examples:\n  \
 claimtrack completions bash > ~/.local/share/bash-completion/completions/claimtrack\n  \
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => project(true).and_then(|p| cmd::explain::run(a, p.as_ref())),
         Command::Score(a) => project(!a.quiet).and_then(|p| cmd::score::run(a, p.as_ref())),
         Command::Report(a) => project(!a.quiet).and_then(|p| cmd::report::run(a, p.as_ref())),
+        Command::Merge(a) => cmd::merge::run(a),
         Command::Completions { shell } => print_completions(shell),
         Command::Man => print_man(),
     };
