@@ -4,7 +4,7 @@
 //! [`article`] (read inputs) -> [`clean`] (drop page furniture) -> [`split`] (sentences)
 //! -> [`features`] (TF-IDF) -> [`model`] (logistic regression) -> [`framing`] (per-outlet
 //! score) -> [`scored`] (scored articles, the `score` JSONL) -> [`report`] (Markdown, JSON,
-//! CSV, HTML). [`pipeline`] runs the stages together: it is the engine of the `classify`,
+//! CSV, HTML; [`partial`]: mergeable partial reports for archives split over many jobs). [`pipeline`] runs the stages together: it is the engine of the `classify`,
 //! `score` and `report` commands, as library calls. [`gold`] reads labelled data and
 //! [`evaluate`] measures models on it ([`reliability`]: how well its probabilities match
 //! frequencies); [`escape`] makes user text safe to quote in messages; [`project`] reads a
@@ -75,6 +75,7 @@ pub mod gold;
 pub mod label;
 pub mod limits;
 pub mod model;
+pub mod partial;
 pub mod pipeline;
 pub mod project;
 pub mod reliability;

@@ -62,6 +62,9 @@ enum Command {
     /// Measure how far two or more labelling passes agree (Cohen's or Fleiss' kappa, per
     /// label, confusion matrix) and list the sentences they label differently.
     Agreement(cmd::agreement::AgreementArgs),
+    /// Merge partial-aggregate files (from `report --partial-out`), finish their outlets, or
+    /// split them into outlet groups.
+    Merge(cmd::merge::MergeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(after_help = "Examples:\n  \
 claimtrack completions bash > ~/.local/share/bash-completion/completions/claimtrack\n  \
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
         Command::Report(a) => project(!a.quiet).and_then(|p| cmd::report::run(a, p.as_ref())),
         Command::Annotate(a) => project(!a.script).and_then(|p| cmd::annotate::run(a, p.as_ref())),
         Command::Agreement(a) => project(!a.json).and_then(|p| cmd::agreement::run(a, p.as_ref())),
+        Command::Merge(a) => cmd::merge::run(a),
         Command::Completions { shell } => print_completions(shell),
         Command::Man => print_man(),
     };

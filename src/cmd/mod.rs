@@ -8,6 +8,7 @@ pub mod evaluate;
 pub mod explain;
 pub mod framing_eval;
 pub mod init;
+pub mod merge;
 pub mod progress;
 pub mod report;
 pub mod score;

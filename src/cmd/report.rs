@@ -5,10 +5,12 @@
 use super::common::{input_guard, parse_outlet, refuse_input_outputs, warn, InputArgs};
 use super::score::{load_pipeline, score_inputs, FramingArgs};
 use anyhow::{bail, Context, Result};
+use claimtrack::atomic::{AtomicFile, InputGuard};
+use claimtrack::partial::{self, PartInput};
 use claimtrack::pipeline::add_scores;
 use claimtrack::project::Project;
 use claimtrack::report::{
-    render_to, write_per_outlet, write_report, CsvTable, Format, Period, RenderOptions,
+    render_to, write_per_outlet, write_report, CsvTable, Format, Period, RenderOptions, Report,
     ReportBuilder, ReportOptions, MAX_HIGHLIGHTS,
 };
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -22,7 +24,9 @@ claimtrack report --format html --out report.html seeds/\n  \
 claimtrack report --format csv --per-article corpus/     # one CSV row per article\n  \
 claimtrack report --format json --from-scores a.jsonl b.jsonl   # merge scoring jobs\n  \
 claimtrack report --format html --group-by country --highlight \"New York Post\" --out r.html corpus/\n  \
-claimtrack report --format csv --table periods --period week corpus/   # the timeline as CSV\n\n\
+claimtrack report --format csv --table periods --period week corpus/   # the timeline as CSV\n  \
+claimtrack report --partial-out part-07.ctp --from-scores scores-07.jsonl   # a mergeable partial\n  \
+claimtrack report --format html --from-partials part-*.ctp --out r.html     # the same report\n\n\
 The report opens with a summary: how many outlets frame the claim as credible (their whole\n\
 interval above 0), as not credible (below 0) or unclear (the interval holds 0), the strongest of\n\
 each, and the period the dated articles cover. Outlets without a claim sentence are n/a, never 0.\n\
@@ -42,8 +46,8 @@ pub struct ReportArgs {
     /// Article files, directories (read recursively: .txt, .md, .jsonl) or `-` for stdin.
     #[arg(
         value_name = "INPUTS",
-        required_unless_present = "from_scores",
-        conflicts_with = "from_scores"
+        required_unless_present_any = ["from_scores", "from_partials"],
+        conflicts_with_all = ["from_scores", "from_partials"]
     )]
     pub inputs: Vec<PathBuf>,
     /// Outlet name for articles whose header does not give one.
@@ -51,8 +55,18 @@ pub struct ReportArgs {
     pub outlet: Option<String>,
     /// Read scored articles (the JSONL of `claimtrack score`, `-` for stdin) instead of INPUTS;
     /// give several files to merge scoring jobs.
-    #[arg(long, value_name = "FILE", num_args = 1..)]
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "from_partials")]
     pub from_scores: Vec<PathBuf>,
+    /// Read partial-aggregate files (written with --partial-out, merged or finished with
+    /// `claimtrack merge`) instead: the report is the one of all their articles, byte for
+    /// byte. The framing settings, hedge list and --max-strips are the partials'.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["model", "no_decode", "partial_out"])]
+    pub from_partials: Vec<PathBuf>,
+    /// Write a partial-aggregate file (docs/PARTIALS.md) of the articles instead of the
+    /// report: partials of any split of the articles merge (`claimtrack merge`) and give the
+    /// same report (--from-partials). Give --group-by here if the report will use it.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "per_outlet"])]
+    pub partial_out: Option<PathBuf>,
     /// Model file from `claimtrack train` (default: the project's model, else the shipped
     /// model; unused with --from-scores).
     #[arg(long, short, value_name = "FILE", conflicts_with = "from_scores")]
@@ -120,21 +134,35 @@ fn read_score_files(files: &[PathBuf], builder: &mut ReportBuilder, quiet: bool)
 
 /// Runs the command.
 pub fn run(mut args: ReportArgs, project: Option<&Project>) -> Result<()> {
-    if args.model.is_none() && args.from_scores.is_empty() {
+    let from_partials = !args.from_partials.is_empty();
+    if args.model.is_none() && args.from_scores.is_empty() && !from_partials {
         args.model = super::common::project_model(project)?;
     }
-    args.framing.apply_project(project);
+    if from_partials {
+        if args.framing.hedges.is_some() || args.framing.framing_params.is_some() {
+            bail!("--from-partials: the framing settings and hedge list are the partials' (give --hedges or --framing-params when building them)");
+        }
+    } else {
+        args.framing.apply_project(project);
+    }
     let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
     let guard = input_guard(
         args.inputs
             .iter()
             .chain(&args.from_scores)
+            .chain(&args.from_partials)
             .chain(&args.model)
             .chain(&args.framing.hedges)
             .chain(&args.framing.framing_params)
             .map(PathBuf::as_path),
     );
-    refuse_input_outputs(&guard, args.out.iter().map(PathBuf::as_path))?;
+    refuse_input_outputs(
+        &guard,
+        args.out
+            .iter()
+            .chain(&args.partial_out)
+            .map(PathBuf::as_path),
+    )?;
     if args.highlight.len() > MAX_HIGHLIGHTS {
         bail!(
             "--highlight was given {} times; at most {MAX_HIGHLIGHTS} outlets can be highlighted (one colour each)",
@@ -160,13 +188,38 @@ pub fn run(mut args: ReportArgs, project: Option<&Project>) -> Result<()> {
         Some(p) => Some(p.parse().map_err(anyhow::Error::msg)?),
         None => None,
     };
-    let (params, hedges) = args.framing.load()?;
     let options = ReportOptions {
         period,
         group_by: args.group_by.clone(),
         highlight: args.highlight.clone(),
         per_outlet: args.per_outlet.is_some(),
     };
+    let report = if from_partials {
+        let parts = args
+            .from_partials
+            .iter()
+            .map(|p| PartInput::open(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let built = partial::report(parts, options)?;
+        if built.report.articles.is_empty() {
+            bail!("the partials hold no articles");
+        }
+        for w in &built.warnings {
+            warn(w);
+        }
+        built.report
+    } else {
+        match build(&args, options)? {
+            Some(report) => report,
+            None => return Ok(()),
+        }
+    };
+    present(&args, &report, format, table, &guard)
+}
+
+/// Reads or scores the articles into a builder; writes the partial (`None`) or gives the report.
+fn build(args: &ReportArgs, options: ReportOptions) -> Result<Option<Report>> {
+    let (params, hedges) = args.framing.load()?;
     let mut builder =
         ReportBuilder::new(params.clone(), hedges.clone(), args.max_strips)?.with_options(options);
     if !args.from_scores.is_empty() {
@@ -190,7 +243,33 @@ pub fn run(mut args: ReportArgs, project: Option<&Project>) -> Result<()> {
     for w in builder.warnings() {
         warn(&w);
     }
-    let report = builder.finish();
+    if let Some(path) = &args.partial_out {
+        let cannot = || format!("cannot write {}", path.display());
+        let mut file = AtomicFile::create(path).with_context(cannot)?;
+        let (_, stats) = partial::write_builder(builder, &mut file).with_context(cannot)?;
+        file.commit().with_context(cannot)?;
+        if !args.quiet {
+            eprintln!(
+                "wrote {} ({} outlets, {} articles, {} bytes)",
+                path.display(),
+                stats.outlets,
+                stats.articles,
+                stats.bytes
+            );
+        }
+        return Ok(None);
+    }
+    Ok(Some(builder.finish()))
+}
+
+/// Warns about unmatched highlights and empty groups, then writes the report.
+fn present(
+    args: &ReportArgs,
+    report: &Report,
+    format: Format,
+    table: CsvTable,
+    guard: &InputGuard,
+) -> Result<()> {
     for name in &args.highlight {
         if !report
             .timeline
@@ -216,7 +295,7 @@ pub fn run(mut args: ReportArgs, project: Option<&Project>) -> Result<()> {
         table,
     };
     if let Some(dir) = &args.per_outlet {
-        let n = write_per_outlet(dir, &report, format, opts, &guard)?;
+        let n = write_per_outlet(dir, report, format, opts, guard)?;
         if !args.quiet {
             eprintln!("wrote {n} per-outlet reports in {}", dir.display());
         }
@@ -224,7 +303,7 @@ pub fn run(mut args: ReportArgs, project: Option<&Project>) -> Result<()> {
     }
     match &args.out {
         Some(path) => {
-            write_report(path, &report, format, opts)?;
+            write_report(path, report, format, opts)?;
             if !args.quiet {
                 eprintln!(
                     "wrote {} ({} outlets, {} articles)",
@@ -237,7 +316,7 @@ pub fn run(mut args: ReportArgs, project: Option<&Project>) -> Result<()> {
         None => {
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            render_to(&report, format, opts, &mut out)?;
+            render_to(report, format, opts, &mut out)?;
             out.flush()?;
         }
     }

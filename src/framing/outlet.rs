@@ -484,6 +484,14 @@ impl EvidencePool {
         self.items
     }
 
+    /// The candidates that can still be shown, pruned as far as the pool's guarantee allows:
+    /// the same set whatever order the candidates were offered in (and across any split of
+    /// them into pools merged later), in [`select_evidence`]'s order.
+    pub fn into_pruned(mut self) -> Vec<Evidence> {
+        self.prune();
+        self.items
+    }
+
     /// The candidates held.
     pub fn candidates(&self) -> &[Evidence] {
         &self.items

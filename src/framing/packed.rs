@@ -121,6 +121,44 @@ impl PackedUnits {
     pub fn byte_len(&self) -> usize {
         self.0.len()
     }
+
+    /// The packed bytes, for storing them (as partial-aggregate files do).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Packed units from bytes given by [`PackedUnits::as_bytes`]; `None` when they are not
+    /// well formed (a unit cut short, a varint running past the end or past 64 bits).
+    pub fn from_bytes(bytes: &[u8]) -> Option<PackedUnits> {
+        let mut at = 0usize;
+        while at < bytes.len() {
+            let head = bytes[at];
+            at += 1;
+            let (mut word, mut shift) = (0u64, 0u32);
+            loop {
+                let b = *bytes.get(at)?;
+                at += 1;
+                if shift >= 64 {
+                    return None;
+                }
+                word |= u64::from(b & 0x7f) << shift;
+                if b < 0x80 {
+                    break;
+                }
+                shift += 7;
+            }
+            let floats = 1
+                + usize::from(!matches!(head >> DIR_SHIFT, 1 | 2))
+                + usize::from(head & MASS_ONE == 0)
+                + usize::from(head & HEDGE_ZERO == 0)
+                + usize::from(word & 1 != 0);
+            at = at.checked_add(8 * floats)?;
+            if at > bytes.len() {
+                return None;
+            }
+        }
+        Some(PackedUnits(bytes.into()))
+    }
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -267,7 +305,13 @@ mod tests {
             .collect();
         let units = crate::framing::stance_units("a", &sentences, &p, &hedges).unwrap();
         assert!(units.len() >= 6);
-        let back = PackedUnits::pack(&units, 8, &p).unpack(8, &p);
+        let packed = PackedUnits::pack(&units, 8, &p);
+        let bytes = packed.as_bytes();
+        assert_eq!(PackedUnits::from_bytes(bytes).as_ref(), Some(&packed));
+        // A unit cut short (its last float) or a varint running off the end is refused.
+        assert!(PackedUnits::from_bytes(&bytes[..bytes.len() - 1]).is_none());
+        assert!(PackedUnits::from_bytes(&[0, 0x80]).is_none());
+        let back = packed.unpack(8, &p);
         assert_eq!(back, units);
     }
 }

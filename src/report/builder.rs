@@ -24,9 +24,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
-type ArticleKey = (String, String, String);
+/// Where an article sits in report order: outlet, date (empty when none), id.
+pub(crate) type ArticleKey = (String, String, String);
 
-fn key(outlet: &str, date: Option<&str>, id: &str) -> ArticleKey {
+pub(crate) fn key(outlet: &str, date: Option<&str>, id: &str) -> ArticleKey {
     (
         outlet.to_string(),
         date.unwrap_or("").to_string(),
@@ -46,11 +47,35 @@ fn report_order(a: &ArticleSummary, b: &ArticleSummary) -> Ordering {
 /// What the builder keeps of an article beside its report row, for the outlet aggregation and
 /// for telling an identical duplicate from a different article with the same id.
 #[derive(Debug, Clone, PartialEq)]
-struct Kept {
-    prob_sums: [f64; 4],
-    units: PackedUnits,
+pub(crate) struct Kept {
+    /// Sum of probabilities per label over the sentences.
+    pub(crate) prob_sums: [f64; 4],
+    /// The stance units, packed.
+    pub(crate) units: PackedUnits,
     /// SHA-256 (first 16 bytes) of the article's evidence list, texts included.
-    evidence: [u8; 16],
+    pub(crate) evidence: [u8; 16],
+}
+
+/// Everything [`ReportBuilder::finish`] reads, whether it comes from a builder or from
+/// partial-aggregate files (`crate::partial`): rows with what the aggregation keeps beside
+/// them, evidence candidates of the outlets still to aggregate, and the outlets already
+/// aggregated elsewhere.
+#[derive(Debug)]
+pub(crate) struct Assembly {
+    pub(crate) params: FramingParams,
+    pub(crate) hedges_source: String,
+    pub(crate) hedges_fingerprint: String,
+    pub(crate) max_strips: usize,
+    pub(crate) strip_chars: usize,
+    pub(crate) options: ReportOptions,
+    pub(crate) rows: Vec<ArticleSummary>,
+    pub(crate) kept: Vec<Kept>,
+    /// Evidence candidates per outlet (outlets not in `finished`).
+    pub(crate) pools: HashMap<Arc<str>, Vec<Evidence>>,
+    /// Outlets aggregated already (their articles are among the rows all the same).
+    pub(crate) finished: HashMap<String, OutletReport>,
+    pub(crate) strips: BTreeMap<ArticleKey, Vec<StripCell>>,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// One article digested (in parallel), ready to insert.
@@ -362,115 +387,153 @@ impl ReportBuilder {
 
     /// Aggregates per outlet (outlets in parallel, each with its own seed) and builds the report.
     pub fn finish(self) -> Report {
-        let ReportBuilder {
-            params,
-            hedges,
-            max_strips,
-            mut rows,
-            kept,
-            mut pools,
-            mut strips,
-            options,
-            ..
-        } = self;
-        let mut outlets = {
-            let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-            for (i, r) in rows.iter().enumerate() {
-                groups.entry(&*r.outlet).or_default().push(i);
-            }
-            let jobs: Vec<(&str, Vec<usize>, EvidencePool)> = groups
+        finish_assembly(self.into_assembly())
+    }
+
+    /// The builder's state, for [`finish_assembly`] or a partial-aggregate file.
+    pub(crate) fn into_assembly(self) -> Assembly {
+        Assembly {
+            hedges_source: self.hedges.source().to_string(),
+            hedges_fingerprint: self.hedges.fingerprint().to_string(),
+            params: self.params,
+            max_strips: self.max_strips,
+            strip_chars: self.strip_chars,
+            options: self.options,
+            rows: self.rows,
+            kept: self.kept,
+            pools: self
+                .pools
                 .into_iter()
-                .map(|(name, at)| (name, at, pools.remove(name).unwrap_or_default()))
-                .collect();
-            let (rows, kept, params) = (&rows, &kept, &params);
-            jobs.into_par_iter()
-                .map(|(name, at, pool)| {
-                    let units: Vec<Vec<StanceUnit>> = at
-                        .iter()
-                        .map(|&i| kept[i].units.unpack(rows[i].sentences, params))
-                        .collect();
-                    let articles: Vec<OutletArticle> = at
-                        .iter()
-                        .zip(&units)
-                        .map(|(&i, units)| OutletArticle {
-                            id: &rows[i].id,
-                            sentences: rows[i].sentences,
-                            label_counts: rows[i].label_counts,
-                            prob_sums: kept[i].prob_sums,
-                            units,
-                            framing: &rows[i].framing,
-                        })
-                        .collect();
-                    aggregate_articles(name, &articles, pool.into_candidates(), params)
-                })
-                .collect::<Vec<OutletReport>>()
-        };
-        outlets.sort_by(|a, b| {
-            (a.verdict == Verdict::NoClaim)
-                .cmp(&(b.verdict == Verdict::NoClaim))
-                .then_with(|| b.score.total_cmp(&a.score))
-                .then_with(|| a.outlet.cmp(&b.outlet))
-        });
-        // The overview reads the rows in arrival order (beside `kept`); every figure in it is
-        // computed over sets sorted by id, so the order does not show.
-        let (summary, timeline, groups, outlet_timelines) = {
-            let (rows, kept, params) = (&rows, &kept, &params);
-            let units = move |i: usize| kept[i].units.unpack(rows[i].sentences, params);
-            let ov = Overview::new(rows, &units, params);
-            let all: Vec<usize> = (0..rows.len()).collect();
-            let period = ov.period(&all, options.period);
-            let highlight = resolve_highlights(&options.highlight, &outlets);
-            let timeline = ov.timeline(&all, period, options.period.is_none(), &highlight);
-            let groups = options
-                .group_by
-                .as_deref()
-                .map(|key| ov.groups(key, &outlets));
-            let mut outlet_timelines = BTreeMap::new();
-            if options.per_outlet {
-                let mut by_outlet: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-                for (i, r) in rows.iter().enumerate() {
-                    by_outlet.entry(&*r.outlet).or_default().push(i);
+                .map(|(k, p)| (k, p.into_candidates()))
+                .collect(),
+            finished: HashMap::new(),
+            strips: self.strips,
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// Aggregates the outlets not aggregated yet (in parallel, each with its own seed), then
+/// builds the report: everything that depends on all outlets (their order, the summary, the
+/// timeline, the groups) is computed here.
+pub(crate) fn finish_assembly(a: Assembly) -> Report {
+    let Assembly {
+        params,
+        hedges_source,
+        hedges_fingerprint,
+        max_strips,
+        mut rows,
+        kept,
+        mut pools,
+        mut finished,
+        mut strips,
+        options,
+        ..
+    } = a;
+    let mut outlets = {
+        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, r) in rows.iter().enumerate() {
+            groups.entry(&*r.outlet).or_default().push(i);
+        }
+        type Job<'a> = (&'a str, Vec<usize>, Vec<Evidence>, Option<OutletReport>);
+        let jobs: Vec<Job> = groups
+            .into_iter()
+            .map(|(name, at)| {
+                let done = finished.remove(name);
+                (name, at, pools.remove(name).unwrap_or_default(), done)
+            })
+            .collect();
+        let (rows, kept, params) = (&rows, &kept, &params);
+        jobs.into_par_iter()
+            .map(|(name, at, candidates, done)| {
+                if let Some(report) = done {
+                    return report;
                 }
-                outlet_timelines = by_outlet
-                    .into_par_iter()
-                    .map(|(name, at)| {
-                        let t = ov.timeline(&at, period, options.period.is_none(), &[]);
-                        (name.to_string(), t)
+                let units: Vec<Vec<StanceUnit>> = at
+                    .iter()
+                    .map(|&i| kept[i].units.unpack(rows[i].sentences, params))
+                    .collect();
+                let articles: Vec<OutletArticle> = at
+                    .iter()
+                    .zip(&units)
+                    .map(|(&i, units)| OutletArticle {
+                        id: &rows[i].id,
+                        sentences: rows[i].sentences,
+                        label_counts: rows[i].label_counts,
+                        prob_sums: kept[i].prob_sums,
+                        units,
+                        framing: &rows[i].framing,
                     })
                     .collect();
+                aggregate_articles(name, &articles, candidates, params)
+            })
+            .collect::<Vec<OutletReport>>()
+    };
+    outlets.sort_by(|a, b| {
+        (a.verdict == Verdict::NoClaim)
+            .cmp(&(b.verdict == Verdict::NoClaim))
+            .then_with(|| b.score.total_cmp(&a.score))
+            .then_with(|| a.outlet.cmp(&b.outlet))
+    });
+    // The overview reads the rows in arrival order (beside `kept`); every figure in it is
+    // computed over sets sorted by id, so the order does not show.
+    let (summary, timeline, groups, outlet_timelines) = {
+        let (rows, kept, params) = (&rows, &kept, &params);
+        let units = move |i: usize| kept[i].units.unpack(rows[i].sentences, params);
+        let ov = Overview::new(rows, &units, params);
+        let all: Vec<usize> = (0..rows.len()).collect();
+        let period = ov.period(&all, options.period);
+        let highlight = resolve_highlights(&options.highlight, &outlets);
+        let timeline = ov.timeline(&all, period, options.period.is_none(), &highlight);
+        let groups = options
+            .group_by
+            .as_deref()
+            .map(|key| ov.groups(key, &outlets));
+        let mut outlet_timelines = BTreeMap::new();
+        if options.per_outlet {
+            let mut by_outlet: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            for (i, r) in rows.iter().enumerate() {
+                by_outlet.entry(&*r.outlet).or_default().push(i);
             }
-            (
-                overview::summary(&outlets, rows),
-                timeline,
-                groups,
-                outlet_timelines,
-            )
-        };
-        drop(kept);
-        if !strips.is_empty() {
-            for r in &mut rows {
-                r.strip = strips.remove(&key(&r.outlet, r.date.as_deref(), &r.id));
-            }
+            outlet_timelines = by_outlet
+                .into_par_iter()
+                .map(|(name, at)| {
+                    let t = ov.timeline(&at, period, options.period.is_none(), &[]);
+                    (name.to_string(), t)
+                })
+                .collect();
         }
-        // Keys are unique (one row per id), so an unstable sort gives the one order.
-        rows.sort_unstable_by(report_order);
-        let models: BTreeSet<&str> = rows.iter().filter_map(|r| r.model.as_deref()).collect();
-        Report {
-            tool: format!("claimtrack {}", env!("CARGO_PKG_VERSION")),
-            models: models.into_iter().map(String::from).collect(),
-            settings: Settings {
-                framing: params,
-                hedges_source: hedges.source().to_string(),
-                hedges_fingerprint: hedges.fingerprint().to_string(),
-                max_strips,
-            },
-            summary,
-            outlets,
+        (
+            overview::summary(&outlets, rows),
             timeline,
             groups,
-            articles: rows,
             outlet_timelines,
+        )
+    };
+    drop(kept);
+    if !strips.is_empty() {
+        for r in &mut rows {
+            r.strip = strips.remove(&key(&r.outlet, r.date.as_deref(), &r.id));
         }
+    }
+    // Keys are unique (one row per id), so an unstable sort gives the one order.
+    rows.sort_unstable_by(report_order);
+    let models: BTreeSet<&str> = rows.iter().filter_map(|r| r.model.as_deref()).collect();
+    Report {
+        tool: format!("claimtrack {}", env!("CARGO_PKG_VERSION")),
+        models: models.into_iter().map(String::from).collect(),
+        settings: Settings {
+            framing: params,
+            hedges_source,
+            hedges_fingerprint,
+            max_strips,
+        },
+        summary,
+        outlets,
+        timeline,
+        groups,
+        articles: rows,
+        outlet_timelines,
     }
 }
 

@@ -8,7 +8,7 @@
 //! and from many scoring jobs' outputs: the result does not depend on how the input was split
 //! or ordered. [`render_to`] writes a report straight to a file or stream.
 
-mod builder;
+pub(crate) mod builder;
 mod csv_format;
 pub mod dates;
 mod files;
