@@ -53,3 +53,26 @@ def test_console_script_is_the_cli(cli, seeds, tmp_path):
         assert (got.returncode, got.stdout) == want[:2], args
     bad = subprocess.run([script, "report", "nope/"], cwd=tmp_path, capture_output=True)
     assert bad.returncode == 2 and b"nope" in bad.stderr
+
+
+def test_import_starts_no_threads_and_calls_are_thread_safe():
+    code = textwrap.dedent(
+        """
+        import os, threading
+        before = len(os.listdir("/proc/self/task"))
+        import claimtrack
+        after = len(os.listdir("/proc/self/task"))
+        assert before == after, (before, after)
+        texts = ["Putin is open to talks.", "It was denied.", "Experts doubted it."] * 50
+        want = claimtrack.classify_lines(texts)
+        got = [None] * 4
+        def work(n):
+            got[n] = claimtrack.classify_lines(texts, threads=1 + n % 2)
+        ts = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        assert all(g == want for g in got)
+        """
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr.decode()
