@@ -42,6 +42,9 @@ const BUILT_IN: &str = "built-in default model";
 /// Most pipelines kept per process (each holds a copy of its model and a thread pool).
 const MAX_PIPELINES: usize = 8;
 
+/// A file's path and its article id.
+type FileAndId = (String, String);
+
 /// A model by content: `None` for the shipped one, else a hash and length of its bytes.
 type ModelKey = Option<(u64, usize)>;
 
@@ -305,7 +308,7 @@ fn score_files(
 /// article (its stem, or more of its path where stems collide; for JSONL, the prefix of
 /// default ids), and the warnings of the walk.
 #[pyfunction]
-fn input_files(paths: Vec<String>) -> PyResult<(Vec<(String, String)>, Vec<String>)> {
+fn input_files(paths: Vec<String>) -> PyResult<(Vec<FileAndId>, Vec<String>)> {
     let mut warnings = Vec::new();
     let sources =
         expand_inputs(&paths, &mut warnings).map_err(|e| PyValueError::new_err(error_text(&e)))?;
