@@ -6,12 +6,16 @@ the command line, and the Spark, Dask and Ray examples on a local two-core clust
 Copies the given articles (repeated, under new file names, so every id is unique) into
 ``WORK/articles`` until there are ``--n``, then times each way of scoring them (the best of
 ``--repeat`` runs for the package and the CLI; one run per engine, start-up included, since
-that is what a job pays). Prints a Markdown table. Nothing is written outside ``WORK``.
+that is what a job pays). Gives wall time and CPU time (this process, or the finished child
+processes: for the engines that is the JVM, schedulers and workers), and articles per
+CPU-second: per-core throughput that holds on a machine shared with other work. Prints a
+Markdown table. Nothing is written outside ``WORK``.
 """
 
 import argparse
 import os
 import pathlib
+import resource
 import shutil
 import subprocess
 import sys
@@ -39,13 +43,20 @@ def prepare(inputs, n, work):
     return folder
 
 
+def cpu():
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def measure(f):
+    t, c = time.perf_counter(), cpu()
+    f()
+    return time.perf_counter() - t, cpu() - c
+
+
 def best(f, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    return min((measure(f) for _ in range(repeat)), key=lambda wc: wc[1])
 
 
 def main():
@@ -70,11 +81,10 @@ def main():
             for i in range(0, count, size):
                 claimtrack.score_files(triples[i : i + size], raw=True)
 
-        t = best(run, args.repeat)
-        rows.append((f"Python `score_files`, batches of {size}", count, 1, t))
+        rows.append((f"Python `score_files`, batches of {size}", count, 1, best(run, args.repeat)))
 
     script = shutil.which("claimtrack", path=os.path.dirname(sys.executable))
-    t = best(
+    wc = best(
         lambda: subprocess.run(
             [script, "--threads", "1", "score", "-q", str(folder)],
             stdout=subprocess.DEVNULL,
@@ -83,24 +93,25 @@ def main():
         ),
         args.repeat,
     )
-    rows.append(("CLI `claimtrack --threads 1 score` (process start included)", n, 1, t))
+    rows.append(("CLI `claimtrack --threads 1 score` (process start included)", n, 1, wc))
 
     for engine in filter(None, args.engines.split(",")):
         out = work / f"{engine}.md"
-        t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, str(EXAMPLES / f"{engine}_score.py"), str(folder), "--out", str(out),
-             "--scores", str(work / f"{engine}-scores"), "--partitions", "8"],
-            check=True,
-            stderr=subprocess.DEVNULL,
+        wc = measure(
+            lambda engine=engine, out=out: subprocess.run(
+                [sys.executable, str(EXAMPLES / f"{engine}_score.py"), str(folder), "--out",
+                 str(out), "--scores", str(work / f"{engine}-scores"), "--partitions", "8"],
+                check=True,
+                stderr=subprocess.DEVNULL,
+            )
         )
-        rows.append((f"{engine} example, 2 cores, 8 partitions (start-up and report included)", n, 2,
-                     time.perf_counter() - t0))
+        rows.append((f"{engine} example, 2 cores, 8 partitions (start-up, report included)", n, 2, wc))
 
-    print("| run | articles | cores | seconds | articles/s per core |")
-    print("|---|---:|---:|---:|---:|")
-    for name, count, cores, t in rows:
-        print(f"| {name} | {count} | {cores} | {t:.2f} | {count / t / cores:.0f} |")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print("| run | articles | cores | wall s | CPU s | articles/s per core (wall) | articles per CPU-second |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, count, cores, (w, c) in rows:
+        print(f"| {name} | {count} | {cores} | {w:.2f} | {c:.2f} | {count / w / cores:.0f} | {count / c:.0f} |")
 
 
 if __name__ == "__main__":
