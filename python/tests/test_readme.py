@@ -4,6 +4,7 @@ import importlib.util
 import os
 import re
 import shutil
+import sys
 
 import pytest
 
@@ -35,9 +36,11 @@ def test_readme_python_block(cli):
     assert ns["html"] == want
 
 
-def test_readme_spark_block():
+def test_readme_spark_block(monkeypatch):
     if importlib.util.find_spec("pyspark") is None or shutil.which("java") is None:
         pytest.skip("PySpark or Java is not installed: the README's Spark recipe was not run")
+    # Spark's Python workers run this interpreter (the one with the package and pyarrow).
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
     ns = run(block("readme spark"))
     assert b"Example Times" in ns["markdown"] and b"Daily Example" in ns["markdown"]
     assert len(ns["lines"]) == 2
