@@ -885,6 +885,64 @@ where
     read_jsonl_with(reader, source, stem, opts, warnings, &mut |a, _| sink(a))
 }
 
+/// Reads articles from files held in memory (bindings, engines that hand over batches) as
+/// [`for_each_article`] reads the same files from disk: the same formats, normalisation,
+/// ids, warnings and errors, and the same checks across everything one reader reads (a
+/// repeated id is an error naming both places; outlet spellings that differ only by invisible
+/// characters are a warning). Articles without text are skipped with a warning.
+#[derive(Default)]
+pub struct MemoryReader {
+    seen: SeenArticles,
+}
+
+impl MemoryReader {
+    /// A reader that has read nothing yet.
+    pub fn new() -> MemoryReader {
+        MemoryReader::default()
+    }
+
+    /// Reads the file `name` whose content is `bytes`: JSONL when its extension is `.jsonl`
+    /// (ids default to `<id>:<line>`), else one text article (with an optional front matter)
+    /// whose id is `id` (the file stem, as [`source_ids`] gives it). Each article goes to `sink`
+    /// in order.
+    pub fn read<F>(
+        &mut self,
+        name: &str,
+        id: &str,
+        bytes: &[u8],
+        opts: &IngestOptions,
+        warnings: &mut Vec<Warning>,
+        mut sink: F,
+    ) -> Result<(), IngestError>
+    where
+        F: FnMut(Article) -> Result<(), IngestError>,
+    {
+        let seen = &mut self.seen;
+        let mut sink = |mut a: Article, w: &mut Vec<Warning>| {
+            seen.check(&mut a, w)?;
+            sink(a)
+        };
+        if is_jsonl_path(Path::new(name)) {
+            return read_jsonl_with(bytes, name, id, opts, warnings, &mut sink);
+        }
+        let head = &bytes[..bytes.len().min(8192)];
+        if head.contains(&0) && looks_binary(head) {
+            return Err(IngestError::Binary(name.to_string()));
+        }
+        if bytes.len() > crate::limits::MAX_ARTICLE_BYTES {
+            return Err(IngestError::TooLarge {
+                path: name.to_string(),
+                source: crate::limits::TooLong {
+                    limit: crate::limits::MAX_ARTICLE_BYTES,
+                    what: "article",
+                },
+            });
+        }
+        let article = parse_text_article(bytes, name, id, opts, warnings)?;
+        deliver(article, warnings, &mut sink)
+    }
+}
+
 fn read_jsonl_with<R, F>(
     reader: R,
     source: &str,
@@ -1031,6 +1089,51 @@ mod tests {
             &IngestOptions::default(),
             &mut vec![],
         )
+    }
+
+    #[test]
+    fn files_in_memory_read_like_files_and_refuse_repeated_ids() {
+        let input = "\u{FEFF}{\"id\":\"a\",\"outlet\":\"X\",\"text\":\"One.\"}\r\n\
+                     {\"text\":\"\"}\n{\"outlet\":\"X\",\"text\":\"Two.\"}\n";
+        let (mut got, mut w) = (Vec::new(), Vec::new());
+        let opts = IngestOptions::default();
+        let mut reader = MemoryReader::new();
+        reader
+            .read("p.jsonl", "p", input.as_bytes(), &opts, &mut w, |a| {
+                got.push((a.id, a.source, a.text));
+                Ok(())
+            })
+            .unwrap();
+        let text = "---\noutlet: X\n---\nThree.\r\n";
+        reader
+            .read("d/q.txt", "q", text.as_bytes(), &opts, &mut w, |a| {
+                got.push((a.id, a.source, a.text));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            got,
+            [
+                ("a".into(), "p.jsonl:1".into(), "One.".into()),
+                ("p:3".into(), "p.jsonl:3".into(), "Two.".into()),
+                ("q".into(), "d/q.txt".into(), "Three.\n".into())
+            ]
+        );
+        assert!(w.iter().any(|w| w.source == "p.jsonl:2"), "{w:?}");
+        let twice = "{\"id\":\"a\",\"text\":\"One.\"}\n{\"id\":\"a\",\"text\":\"Two.\"}\n";
+        let err = MemoryReader::new()
+            .read("p.jsonl", "p", twice.as_bytes(), &opts, &mut w, |_| Ok(()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("p.jsonl:2") && err.contains("p.jsonl:1"),
+            "{err}"
+        );
+        let err = MemoryReader::new()
+            .read("b.txt", "b", b"\0\0\0\0binary", &opts, &mut w, |_| Ok(()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("b.txt") && err.contains("binary"), "{err}");
     }
 
     #[test]

@@ -83,11 +83,22 @@ claimtrack man | gzip > /usr/local/share/man/man1/claimtrack.1.gz")]
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    ExitCode::from(run(std::env::args_os()))
+}
+
+/// Runs the command line `args` (the program name first) and gives the exit status (0, or 2
+/// on an error; `--help` and bad arguments exit the process as clap does). The Python
+/// package's `claimtrack` console script calls this too, with its own arguments.
+pub fn run<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::parse_from(args);
     install_signal_cleanup();
     if let Err(e) = init_threads(cli.threads) {
         eprintln!("error: {e:#}");
-        return ExitCode::from(2);
+        return 2;
     }
     // `announce`: name the project file on stderr (not with --quiet, nor for `sentences`,
     // whose output does not depend on the claim).
@@ -108,14 +119,14 @@ fn main() -> ExitCode {
         Command::Man => print_man(),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => {
             if is_broken_pipe(&e) {
                 // Like ripgrep: `claimtrack ... | head -1` ends quietly.
-                return ExitCode::SUCCESS;
+                return 0;
             }
             eprintln!("error: {}", cmd::common::terminal_safe(&error_text(&e)));
-            ExitCode::from(2)
+            2
         }
     }
 }
