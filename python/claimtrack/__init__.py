@@ -42,6 +42,7 @@ __all__ = [
     "model_info",
     "aggregate",
     "merge",
+    "report_partials",
 ]
 
 __version__ = _native.__version__
@@ -426,21 +427,77 @@ def model_info(model: ModelArg = None, model_name: Optional[str] = None, decode:
     return _native.model_info(_model_bytes(model), _model_name(model, model_name), decode)
 
 
-def aggregate(scores: Any) -> bytes:
-    """Mergeable partial aggregate of scored articles (not in this version of the library:
-    merge score lines with :func:`report` instead)."""
-    if not hasattr(_native, "aggregate"):
-        raise NotImplementedError(
-            "partial aggregates are not in this build; merge score lines with claimtrack.report()"
-        )
-    return bytes(_native.aggregate(_part_bytes(scores)))
+def _named_parts(parts: Any, what: str) -> List[Tuple[str, bytes]]:
+    if isinstance(parts, (bytes, bytearray, memoryview, str)) or hasattr(parts, "column_names"):
+        parts = [parts]
+    elif isinstance(parts, list) and parts and isinstance(parts[0], dict):
+        parts = [parts]
+    named = []
+    for n, part in enumerate(parts):
+        name = _os.fspath(part) if isinstance(part, _os.PathLike) else f"{what} {n + 1}"
+        named.append((name, _part_bytes(part)))
+    return named
 
 
-def merge(parts: Sequence[bytes]) -> bytes:
-    """Merges partial aggregates from :func:`aggregate` (not in this version of the library:
-    merge score lines with :func:`report` instead)."""
-    if not hasattr(_native, "merge"):
-        raise NotImplementedError(
-            "partial aggregates are not in this build; merge score lines with claimtrack.report()"
+def aggregate(
+    scores: Any,
+    *,
+    seed: Optional[int] = None,
+    bootstrap: Optional[int] = None,
+    level: Optional[float] = None,
+    max_strips: int = 200,
+    group_by: Optional[str] = None,
+) -> bytes:
+    """The mergeable partial aggregate of scored articles (docs/PARTIALS.md): the bytes
+    ``claimtrack report --from-scores ... --partial-out FILE`` writes. ``scores`` takes what
+    :func:`report` takes. About 500 bytes per article: workers send these instead of score
+    lines, and :func:`merge` / :func:`report_partials` combine them in any order."""
+    return bytes(
+        _native.aggregate_bytes(
+            _named_parts(scores, "part"), seed, bootstrap, level, max_strips, group_by
         )
-    return bytes(_native.merge([bytes(p) for p in parts]))
+    )
+
+
+def _partial_bytes(parts: Any) -> List[Tuple[str, bytes]]:
+    if isinstance(parts, (bytes, bytearray, memoryview, str, _os.PathLike)):
+        parts = [parts]
+    named = []
+    for n, part in enumerate(parts):
+        if isinstance(part, (str, _os.PathLike)):
+            with open(part, "rb") as f:
+                named.append((_os.fspath(part), f.read()))
+        else:
+            named.append((f"partial {n + 1}", bytes(part)))
+    return named
+
+
+def merge(parts: Any, *, finish_outlets: bool = False) -> bytes:
+    """Merges partial aggregates (bytes from :func:`aggregate` or :func:`merge`, or paths of
+    partial files) into one, as ``claimtrack merge`` does; the order does not matter and a part
+    given twice counts once. With ``finish_outlets=True`` it also runs the per-outlet bootstrap
+    (``merge --finish-outlets``): call it once per outlet group (e.g. Spark
+    ``groupBy(outlet).applyInArrow``), then :func:`report_partials` only stitches."""
+    return bytes(_native.merge_bytes(_partial_bytes(parts), finish_outlets))
+
+
+def report_partials(
+    parts: Any,
+    format: str = "json",
+    *,
+    period: Optional[str] = None,
+    group_by: Optional[str] = None,
+    highlight: Sequence[str] = (),
+    per_article: bool = False,
+    table: Optional[str] = None,
+) -> bytes:
+    """The report of partial aggregates, as ``claimtrack report --from-partials`` writes it:
+    byte for byte the report of all their articles."""
+    fmt = _FORMATS.get(format)
+    if fmt is None:
+        raise ValueError(f"format must be one of json, markdown, csv, html (got {format!r})")
+    out, warns = _native.report_partials_bytes(
+        _partial_bytes(parts), fmt, period, group_by, list(highlight), per_article, table
+    )
+    _warn(warns)
+    return bytes(out)

@@ -20,6 +20,7 @@ use claimtrack::article::{
 };
 use claimtrack::framing::{FramingParams, Hedges};
 use claimtrack::model::Model;
+use claimtrack::partial::{self, PartInput};
 use claimtrack::pipeline::{add_scores, Pipeline, Settings};
 use claimtrack::report::{
     render_to, CsvTable, Format, Period, RenderOptions, ReportBuilder, ReportOptions,
@@ -406,6 +407,132 @@ fn report_bytes(
     result.map_err(PyValueError::new_err)
 }
 
+/// Builds the mergeable partial aggregate of scored-article JSONL parts: the bytes `claimtrack
+/// report --from-scores ... --partial-out FILE` writes with the same settings (docs/PARTIALS.md).
+#[pyfunction]
+#[pyo3(signature = (parts, seed=None, bootstrap=None, level=None, max_strips=200, group_by=None))]
+fn aggregate_bytes(
+    py: Python<'_>,
+    parts: Vec<(String, Vec<u8>)>,
+    seed: Option<u64>,
+    bootstrap: Option<usize>,
+    level: Option<f64>,
+    max_strips: usize,
+    group_by: Option<String>,
+) -> PyResult<Vec<u8>> {
+    let d = FramingParams::default();
+    let params = framing(
+        seed.unwrap_or(d.seed),
+        bootstrap.unwrap_or(d.bootstrap),
+        level.unwrap_or(d.level),
+    )?;
+    let options = ReportOptions {
+        period: None,
+        group_by,
+        highlight: Vec::new(),
+        per_outlet: false,
+    };
+    let result: Result<Vec<u8>, String> = py.allow_threads(|| {
+        let mut builder = ReportBuilder::new(params, Hedges::default(), max_strips)
+            .map_err(|e| error_text(&e))?
+            .with_options(options);
+        for (name, bytes) in &parts {
+            add_scores(&mut builder, bytes.as_slice(), name, |_| {}).map_err(|e| error_text(&e))?;
+        }
+        let (out, _) = partial::write_builder(builder, Vec::new()).map_err(|e| error_text(&e))?;
+        Ok(out)
+    });
+    result.map_err(PyValueError::new_err)
+}
+
+fn part_inputs(parts: Vec<(String, Vec<u8>)>) -> Result<Vec<PartInput>, String> {
+    parts
+        .into_iter()
+        .map(|(name, bytes)| {
+            PartInput::from_reader(name, std::io::Cursor::new(bytes)).map_err(|e| error_text(&e))
+        })
+        .collect()
+}
+
+/// Merges partial aggregates (`(name, bytes)` each) into one, as `claimtrack merge` does; with
+/// `finish`, also computes the finished report of every outlet in them (`merge
+/// --finish-outlets`: run it per outlet group).
+#[pyfunction]
+#[pyo3(signature = (parts, finish=false))]
+fn merge_bytes(py: Python<'_>, parts: Vec<(String, Vec<u8>)>, finish: bool) -> PyResult<Vec<u8>> {
+    let result: Result<Vec<u8>, String> = py.allow_threads(|| {
+        let inputs = part_inputs(parts)?;
+        let merged = if finish {
+            partial::finish_outlets(inputs, Vec::new())
+        } else {
+            partial::merge(inputs, Vec::new())
+        };
+        merged.map(|(out, _)| out).map_err(|e| error_text(&e))
+    });
+    result.map_err(PyValueError::new_err)
+}
+
+/// The report of partial aggregates (`(name, bytes)` each), as `claimtrack report
+/// --from-partials` renders it: its bytes and warnings.
+#[pyfunction]
+#[pyo3(signature = (parts, format="md", period=None, group_by=None, highlight=Vec::new(), per_article=false, table=None))]
+#[allow(clippy::too_many_arguments)]
+fn report_partials_bytes(
+    py: Python<'_>,
+    parts: Vec<(String, Vec<u8>)>,
+    format: &str,
+    period: Option<String>,
+    group_by: Option<String>,
+    highlight: Vec<String>,
+    per_article: bool,
+    table: Option<String>,
+) -> PyResult<(Vec<u8>, Vec<String>)> {
+    let format: Format = format.parse().map_err(PyValueError::new_err)?;
+    let table: CsvTable = match &table {
+        Some(t) => {
+            if format != Format::Csv {
+                return Err(PyValueError::new_err(
+                    "table chooses the table of a CSV report; give format=\"csv\"",
+                ));
+            }
+            t.parse().map_err(PyValueError::new_err)?
+        }
+        None => CsvTable::default(),
+    };
+    let period: Option<Period> = match &period {
+        Some(p) => Some(p.parse().map_err(PyValueError::new_err)?),
+        None => None,
+    };
+    if highlight.len() > claimtrack::report::MAX_HIGHLIGHTS {
+        return Err(PyValueError::new_err(format!(
+            "at most {} outlets can be highlighted",
+            claimtrack::report::MAX_HIGHLIGHTS
+        )));
+    }
+    let options = ReportOptions {
+        period,
+        group_by,
+        highlight,
+        per_outlet: false,
+    };
+    let result: Result<(Vec<u8>, Vec<String>), String> = py.allow_threads(|| {
+        let built = partial::report(part_inputs(parts)?, options).map_err(|e| error_text(&e))?;
+        if built.report.articles.is_empty() {
+            return Err("the partials hold no articles".to_string());
+        }
+        let mut out = Vec::new();
+        render_to(
+            &built.report,
+            format,
+            RenderOptions { per_article, table },
+            &mut out,
+        )
+        .map_err(|e| error_text(&e))?;
+        Ok((out, built.warnings))
+    });
+    result.map_err(PyValueError::new_err)
+}
+
 /// Runs the `claimtrack` command line with `args` (program name first); gives the exit status.
 #[pyfunction]
 fn cli_main(py: Python<'_>, args: Vec<String>) -> u8 {
@@ -440,6 +567,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(score_files, m)?)?;
     m.add_function(wrap_pyfunction!(input_files, m)?)?;
     m.add_function(wrap_pyfunction!(report_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(aggregate_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(merge_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(report_partials_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(model_info, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -182,3 +182,31 @@ def test_threads_do_not_change_the_bytes(seeds):
     assert one == two
     with pytest.raises(ValueError, match="threads"):
         claimtrack.score_files(files, threads=0)
+
+
+def test_partials_merge_and_finish_per_outlet_group_match_cli(cli, seeds, tmp_path):
+    lines = claimtrack.score_files(claimtrack.read_files(claimtrack.input_files(seeds)), raw=True)
+    # Three workers' partials, one article in two of them, a partial given twice.
+    parts = [claimtrack.aggregate(lines[:2]), claimtrack.aggregate(lines[1:4]),
+             claimtrack.aggregate(lines[4:])]
+    (tmp_path / "p0.ctp").write_bytes(parts[0])
+    code, _, err = cli("report", "-q", "--partial-out", "cli.ctp", "--from-scores", "-",
+                       input="".join(l + "\n" for l in lines[:2]).encode())
+    assert code == 0, err
+    assert (tmp_path / "cli.ctp").read_bytes() == parts[0], "aggregate() writes the CLI's partial"
+    merged = claimtrack.merge(parts[::-1] + [parts[1]])
+    assert merged == claimtrack.merge([parts[1], merged, parts[0]]), "associative, duplicates once"
+    # Finished per outlet group: each group holds some outlets' articles only.
+    by_outlet = {}
+    for line in lines:
+        by_outlet.setdefault(json.loads(line)["outlet"], []).append(line)
+    groups = list(by_outlet.values())
+    finished = [claimtrack.merge([claimtrack.aggregate(g)], finish_outlets=True) for g in groups]
+    for fmt in FORMATS:
+        code, want, err = cli("report", "-q", "--format", fmt, seeds)
+        assert code == 0, err
+        assert claimtrack.report_partials(merged, format=fmt) == want, fmt
+        assert claimtrack.report_partials(finished[::-1], format=fmt) == want, fmt
+        assert claimtrack.report_partials([tmp_path / "p0.ctp"] + parts[1:], format=fmt) == want
+    with pytest.raises(ValueError, match="partial 1"):
+        claimtrack.merge([b"not a partial"])
