@@ -352,6 +352,19 @@ def _part_bytes(part: Any) -> bytes:
     return data
 
 
+def _named_parts(parts: Any) -> List[Tuple[str, bytes]]:
+    """Scoring-job parts (one part may be given alone) as ``(name, JSONL bytes)``."""
+    if isinstance(parts, (bytes, bytearray, memoryview, str)) or hasattr(parts, "column_names"):
+        parts = [parts]
+    elif isinstance(parts, list) and parts and isinstance(parts[0], dict):
+        parts = [parts]
+    named = []
+    for n, part in enumerate(parts):
+        name = _os.fspath(part) if isinstance(part, _os.PathLike) else f"part {n + 1}"
+        named.append((name, _part_bytes(part)))
+    return named
+
+
 def report(
     parts: Any,
     format: str = "json",
@@ -375,16 +388,8 @@ def report(
     fmt = _FORMATS.get(format)
     if fmt is None:
         raise ValueError(f"format must be one of json, markdown, csv, html (got {format!r})")
-    if isinstance(parts, (bytes, bytearray, memoryview, str)) or hasattr(parts, "column_names"):
-        parts = [parts]
-    elif isinstance(parts, list) and parts and isinstance(parts[0], dict):
-        parts = [parts]
-    named = []
-    for n, part in enumerate(parts):
-        name = _os.fspath(part) if isinstance(part, _os.PathLike) else f"part {n + 1}"
-        named.append((name, _part_bytes(part)))
     out, warns = _native.report_bytes(
-        named,
+        _named_parts(parts),
         fmt,
         seed,
         bootstrap,
@@ -427,18 +432,6 @@ def model_info(model: ModelArg = None, model_name: Optional[str] = None, decode:
     return _native.model_info(_model_bytes(model), _model_name(model, model_name), decode)
 
 
-def _named_parts(parts: Any, what: str) -> List[Tuple[str, bytes]]:
-    if isinstance(parts, (bytes, bytearray, memoryview, str)) or hasattr(parts, "column_names"):
-        parts = [parts]
-    elif isinstance(parts, list) and parts and isinstance(parts[0], dict):
-        parts = [parts]
-    named = []
-    for n, part in enumerate(parts):
-        name = _os.fspath(part) if isinstance(part, _os.PathLike) else f"{what} {n + 1}"
-        named.append((name, _part_bytes(part)))
-    return named
-
-
 def aggregate(
     scores: Any,
     *,
@@ -454,7 +447,7 @@ def aggregate(
     lines, and :func:`merge` / :func:`report_partials` combine them in any order."""
     return bytes(
         _native.aggregate_bytes(
-            _named_parts(scores, "part"), seed, bootstrap, level, max_strips, group_by
+            _named_parts(scores), seed, bootstrap, level, max_strips, group_by
         )
     )
 

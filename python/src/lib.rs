@@ -328,33 +328,28 @@ fn input_files(paths: Vec<String>) -> PyResult<(Vec<FileAndId>, Vec<String>)> {
     Ok((files, warnings.iter().map(Warning::to_string).collect()))
 }
 
-/// Merges scored-article JSONL parts (`(name, bytes)` each, the output of any number of
-/// `score` calls or `claimtrack score` runs) into the report `claimtrack report
-/// --from-scores` writes with the same options: its bytes, and the report's warnings.
-#[pyfunction]
-#[pyo3(signature = (parts, format="md", seed=None, bootstrap=None, level=None, max_strips=200, period=None, group_by=None, highlight=Vec::new(), per_article=false, table=None))]
-#[allow(clippy::too_many_arguments)]
-fn report_bytes(
-    py: Python<'_>,
-    parts: Vec<(String, Vec<u8>)>,
-    format: &str,
+/// Framing settings from the optional bootstrap arguments, the formula's defaults elsewhere.
+fn framing_or_defaults(
     seed: Option<u64>,
     bootstrap: Option<usize>,
     level: Option<f64>,
-    max_strips: usize,
-    period: Option<String>,
-    group_by: Option<String>,
-    highlight: Vec<String>,
-    per_article: bool,
-    table: Option<String>,
-) -> PyResult<(Vec<u8>, Vec<String>)> {
-    let format: Format = format.parse().map_err(PyValueError::new_err)?;
+) -> PyResult<FramingParams> {
     let d = FramingParams::default();
-    let params = framing(
+    framing(
         seed.unwrap_or(d.seed),
         bootstrap.unwrap_or(d.bootstrap),
         level.unwrap_or(d.level),
-    )?;
+    )
+}
+
+/// The CSV table and report options of the report arguments, checked as the CLI checks them.
+fn report_options(
+    format: Format,
+    table: Option<String>,
+    period: Option<String>,
+    group_by: Option<String>,
+    highlight: Vec<String>,
+) -> PyResult<(CsvTable, ReportOptions)> {
     let table: CsvTable = match &table {
         Some(t) => {
             if format != Format::Csv {
@@ -382,13 +377,50 @@ fn report_bytes(
         highlight,
         per_outlet: false,
     };
+    Ok((table, options))
+}
+
+/// A report builder fed with scored-article JSONL parts (`(name, bytes)` each).
+fn builder_of_scores(
+    parts: &[(String, Vec<u8>)],
+    params: FramingParams,
+    max_strips: usize,
+    options: ReportOptions,
+) -> Result<ReportBuilder, String> {
+    let mut builder = ReportBuilder::new(params, Hedges::default(), max_strips)
+        .map_err(|e| error_text(&e))?
+        .with_options(options);
+    for (name, bytes) in parts {
+        add_scores(&mut builder, bytes.as_slice(), name, |_| {}).map_err(|e| error_text(&e))?;
+    }
+    Ok(builder)
+}
+
+/// Merges scored-article JSONL parts (`(name, bytes)` each, the output of any number of
+/// `score` calls or `claimtrack score` runs) into the report `claimtrack report
+/// --from-scores` writes with the same options: its bytes, and the report's warnings.
+#[pyfunction]
+#[pyo3(signature = (parts, format="md", seed=None, bootstrap=None, level=None, max_strips=200, period=None, group_by=None, highlight=Vec::new(), per_article=false, table=None))]
+#[allow(clippy::too_many_arguments)]
+fn report_bytes(
+    py: Python<'_>,
+    parts: Vec<(String, Vec<u8>)>,
+    format: &str,
+    seed: Option<u64>,
+    bootstrap: Option<usize>,
+    level: Option<f64>,
+    max_strips: usize,
+    period: Option<String>,
+    group_by: Option<String>,
+    highlight: Vec<String>,
+    per_article: bool,
+    table: Option<String>,
+) -> PyResult<(Vec<u8>, Vec<String>)> {
+    let format: Format = format.parse().map_err(PyValueError::new_err)?;
+    let params = framing_or_defaults(seed, bootstrap, level)?;
+    let (table, options) = report_options(format, table, period, group_by, highlight)?;
     let result: Result<(Vec<u8>, Vec<String>), String> = py.allow_threads(|| {
-        let mut builder = ReportBuilder::new(params, Hedges::default(), max_strips)
-            .map_err(|e| error_text(&e))?
-            .with_options(options);
-        for (name, bytes) in &parts {
-            add_scores(&mut builder, bytes.as_slice(), name, |_| {}).map_err(|e| error_text(&e))?;
-        }
+        let builder = builder_of_scores(&parts, params, max_strips, options)?;
         if builder.is_empty() {
             return Err("no scored articles in the parts".to_string());
         }
@@ -420,12 +452,7 @@ fn aggregate_bytes(
     max_strips: usize,
     group_by: Option<String>,
 ) -> PyResult<Vec<u8>> {
-    let d = FramingParams::default();
-    let params = framing(
-        seed.unwrap_or(d.seed),
-        bootstrap.unwrap_or(d.bootstrap),
-        level.unwrap_or(d.level),
-    )?;
+    let params = framing_or_defaults(seed, bootstrap, level)?;
     let options = ReportOptions {
         period: None,
         group_by,
@@ -433,12 +460,7 @@ fn aggregate_bytes(
         per_outlet: false,
     };
     let result: Result<Vec<u8>, String> = py.allow_threads(|| {
-        let mut builder = ReportBuilder::new(params, Hedges::default(), max_strips)
-            .map_err(|e| error_text(&e))?
-            .with_options(options);
-        for (name, bytes) in &parts {
-            add_scores(&mut builder, bytes.as_slice(), name, |_| {}).map_err(|e| error_text(&e))?;
-        }
+        let builder = builder_of_scores(&parts, params, max_strips, options)?;
         let (out, _) = partial::write_builder(builder, Vec::new()).map_err(|e| error_text(&e))?;
         Ok(out)
     });
@@ -488,33 +510,7 @@ fn report_partials_bytes(
     table: Option<String>,
 ) -> PyResult<(Vec<u8>, Vec<String>)> {
     let format: Format = format.parse().map_err(PyValueError::new_err)?;
-    let table: CsvTable = match &table {
-        Some(t) => {
-            if format != Format::Csv {
-                return Err(PyValueError::new_err(
-                    "table chooses the table of a CSV report; give format=\"csv\"",
-                ));
-            }
-            t.parse().map_err(PyValueError::new_err)?
-        }
-        None => CsvTable::default(),
-    };
-    let period: Option<Period> = match &period {
-        Some(p) => Some(p.parse().map_err(PyValueError::new_err)?),
-        None => None,
-    };
-    if highlight.len() > claimtrack::report::MAX_HIGHLIGHTS {
-        return Err(PyValueError::new_err(format!(
-            "at most {} outlets can be highlighted",
-            claimtrack::report::MAX_HIGHLIGHTS
-        )));
-    }
-    let options = ReportOptions {
-        period,
-        group_by,
-        highlight,
-        per_outlet: false,
-    };
+    let (table, options) = report_options(format, table, period, group_by, highlight)?;
     let result: Result<(Vec<u8>, Vec<String>), String> = py.allow_threads(|| {
         let built = partial::report(part_inputs(parts)?, options).map_err(|e| error_text(&e))?;
         if built.report.articles.is_empty() {
