@@ -6,11 +6,22 @@ settings and hedge list), with cross-fitted labels (10 outlet folds) and with go
 (--oracle), and prints article-level Spearman on the development and held-out outlets.
 Choices are made on the development outlets only; the held-out column is for the report.
 
-Usage: scripts/framing_ablation.py [--articles DIR ...] [--variants NAME,...] [--bin PATH]
+Usage: scripts/framing_ablation.py [--articles DIR ...] [--variants NAME;...] [--bin PATH]
+                                   [--project DIR]
+
+--project DIR runs the variants on another claim's project instead (its gold, articles,
+hedges and framing reference), e.g. projects/havana-syndrome. The third round's variants
+(both claims) start from the settings shipped before it; scripts/framing_prototypes.py
+reproduces the rows whose formula is not in the tool.
 """
 import argparse, json, os, subprocess, sys, tempfile
 
 V = "data/framing-variants"
+# The settings shipped before the third round (data/framing.json at that time).
+BEFORE = {"hedge_discount": 0.0, "full_evidence": 0.75, "claim_prior": 0.5,
+          "calibration": [[-1.0, -1.0], [-0.5, -0.72], [0.0, -0.17], [0.5, 0.06],
+                          [0.75, 0.38], [1.0, 0.88]]}
+FLAT = {"headline_weight": 1.0, "lede_weight": 1.0, "heading_weight": 1.0, "tail_weight": 1.0}
 VARIANTS = {
     # name: (framing settings, hedge list or None for the built-in one)
     "shipped": ({}, None),
@@ -33,16 +44,39 @@ VARIANTS = {
     "lambda 0 + primacy 0.25": ({"hedge_discount": 0.0, "primacy_share": 0.25}, None),
     "distancing lambda 0.25": ({"hedge_discount": 0.25}, f"{V}/hedges-distancing.txt"),
     "distancing shrinkage 2": ({"prior_mass": 2.0}, f"{V}/hedges-distancing.txt"),
+    # Third round, on both claims (run once plain and once with --project
+    # projects/havana-syndrome): from the settings shipped before it.
+    "before": (BEFORE, None),
+    "before + no primacy": ({**BEFORE, "primacy_share": 0.0}, None),
+    "before + primacy 0.25": ({**BEFORE, "primacy_share": 0.25}, None),
+    "before + flat prominence": ({**BEFORE, **FLAT}, None),
+    "before + flat prominence + no primacy": ({**BEFORE, **FLAT, "primacy_share": 0.0}, None),
+    **{f"before + primacy scale {x:g}": ({**BEFORE, "primacy_scale": x}, None) for x in (2.0, 3.0, 5.0)},
+    **{f"before + shrinkage {x:g}": ({**BEFORE, "prior_mass": x}, None) for x in (0.25, 1.0, 2.0)},
+    **{f"before + claim_prior {x:g}": ({**BEFORE, "claim_prior": x}, None) for x in (0.0, 0.25, 1.0)},
+    **{f"before + position scale {x:g}": ({**BEFORE, "primacy_share": 0.0, "position_scale": x}, None)
+       for x in (1.0, 2.0, 3.0, 4.0, 5.0, 8.0, 12.0)},
+    **{f"before + position scale {x:g} + claim_prior 0.25":
+       ({**BEFORE, "primacy_share": 0.0, "position_scale": x, "claim_prior": 0.25}, None) for x in (3.0, 5.0, 8.0)},
+    "before + position scale 5 + shrinkage 0.25": ({**BEFORE, "primacy_share": 0.0, "position_scale": 5.0, "prior_mass": 0.25}, None),
+    **{f"before + position scale 5 + full_evidence {x:g}":
+       ({**BEFORE, "primacy_share": 0.0, "position_scale": 5.0, "full_evidence": x}, None) for x in (0.5, 1.0)},
+    "before + primacy scale 5 + tail 1": ({**BEFORE, "primacy_scale": 5.0, "tail_weight": 1.0}, None),
+    "before + primacy scale 5 + headline 2, lede 1.5": ({**BEFORE, "primacy_scale": 5.0, "headline_weight": 2.0, "lede_weight": 1.5}, None),
 }
 
 
-def run(binary, articles, settings, hedges, oracle):
+def run(binary, articles, settings, hedges, oracle, project=None):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(settings, f)
         path = f.name
-    cmd = [binary, "evaluate", "--data", "data/gold", "--articles", *articles,
-           "--framing", "data/framing-reference.tsv", "--framing-params", path,
-           "--folds", "10", "--worst", "0", "--json"]
+    if project:
+        cmd = [binary, "--project", project, "evaluate", "--framing", "--framing-params", path,
+               "--folds", "10", "--worst", "0", "--json"]
+    else:
+        cmd = [binary, "evaluate", "--data", "data/gold", "--articles", *articles,
+               "--framing", "data/framing-reference.tsv", "--framing-params", path,
+               "--folds", "10", "--worst", "0", "--json"]
     if hedges:
         cmd += ["--hedges", hedges]
     if oracle:
@@ -62,6 +96,7 @@ def main():
     ap.add_argument("--settings", default=None, help="extra variant: JSON settings")
     ap.add_argument("--hedges", default=None, help="hedge list for the extra variant")
     ap.add_argument("--bin", default="target/release/claimtrack")
+    ap.add_argument("--project", default=None, help="another claim's project folder")
     a = ap.parse_args()
     variants = dict(VARIANTS)
     if a.settings or a.hedges:
@@ -70,8 +105,8 @@ def main():
         variants = {k: VARIANTS[k] for k in a.variants.split(";")}
     print(f"{'variant':<26} {'dev rho':>8} {'held-out':>9} {'dev MAE':>8} | {'oracle dev':>10} {'held-out':>9}")
     for name, (settings, hedges) in variants.items():
-        cf = run(a.bin, a.articles, settings, hedges, False)
-        orc = run(a.bin, a.articles, settings, hedges, True)
+        cf = run(a.bin, a.articles, settings, hedges, False, a.project)
+        orc = run(a.bin, a.articles, settings, hedges, True, a.project)
         print(f"{name:<26} {cf['development']['spearman']:>8.3f} {cf['held-out']['spearman']:>9.3f} "
               f"{cf['development']['mae']:>8.3f} | {orc['development']['spearman']:>10.3f} "
               f"{orc['held-out']['spearman']:>9.3f}", flush=True)

@@ -109,6 +109,12 @@ pub struct FramingParams {
     /// constant beyond the ends). Empty (the default) is the identity.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub calibration: Vec<[f64; 2]>,
+    /// Smooth position weighting: when positive, every sentence's prominence is
+    /// `1 / (1 + index / position_scale)` (the headline, index 0, weighs 1; the sentence at
+    /// index `position_scale` weighs one half), in place of the role weights above. 0 (the
+    /// default) is off: prominence comes from the role and the body position.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub position_scale: f64,
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -139,6 +145,7 @@ impl Default for FramingParams {
             hard_labels: false,
             claim_prior: 0.0,
             calibration: Vec::new(),
+            position_scale: 0.0,
         }
     }
 }
@@ -181,6 +188,9 @@ impl FramingParams {
                 .all(|w| w[0][0] < w[1][0] && w[0][1] <= w[1][1]);
         if !knots_ok || self.calibration.len() == 1 {
             return bad("calibration needs at least two knots [raw, calibrated] in [-1, 1], raw strictly increasing, calibrated not decreasing");
+        }
+        if !(self.position_scale >= 0.0 && self.position_scale.is_finite()) {
+            return bad("position_scale must be 0 (off) or positive");
         }
         if !(self.claim_prior >= 0.0 && self.claim_prior.is_finite()) {
             return bad("claim_prior must be 0 or positive");
@@ -293,8 +303,13 @@ pub struct ArticleFraming {
     pub first_stance: Option<Label>,
 }
 
-/// Prominence weight of a sentence at `index` of `n` with `role`.
+/// Prominence weight of a sentence at `index` of `n` with `role`: the role weights (body
+/// sentences falling linearly toward the tail), or, with [`FramingParams::position_scale`]
+/// on, the smooth weight `1 / (1 + index / position_scale)` whatever the role.
 pub fn prominence(role: Role, index: usize, n: usize, p: &FramingParams) -> f64 {
+    if p.position_scale > 0.0 {
+        return 1.0 / (1.0 + index as f64 / p.position_scale);
+    }
     match role {
         Role::Headline => p.headline_weight,
         Role::Lede => p.lede_weight,

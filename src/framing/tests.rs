@@ -530,6 +530,60 @@ fn claim_prior_silences_articles_that_never_state_the_claim() {
     assert!(a.score.abs() < b.score.abs() && a.score.signum() == b.score.signum());
 }
 
+#[test]
+fn position_scale_weighs_sentences_by_index_whatever_their_role() {
+    let smooth = FramingParams {
+        position_scale: 3.0,
+        primacy_share: 0.0,
+        ..FramingParams::default()
+    };
+    // 1 / (1 + index / 3): the headline 1, index 1 three quarters, index 3 one half.
+    assert!(close(prominence(Role::Headline, 0, 10, &smooth), 1.0));
+    assert!(close(prominence(Role::Lede, 1, 10, &smooth), 0.75));
+    assert!(close(prominence(Role::Body, 3, 10, &smooth), 0.5));
+    assert!(close(prominence(Role::Heading, 6, 10, &smooth), 1.0 / 3.0));
+    // Off (the default): the role weights.
+    let d = FramingParams::default();
+    assert_eq!(prominence(Role::Headline, 0, 10, &d), d.headline_weight);
+    assert_eq!(prominence(Role::Lede, 1, 10, &d), d.lede_weight);
+
+    // A lede denial and two later claims, by hand: balance only (no primacy).
+    let sents = [
+        ss(0, Role::Headline, "War enters third year", CONTEXT),
+        ss(1, Role::Lede, "The Kremlin denied the report.", DENIAL),
+        ss(
+            2,
+            Role::Body,
+            "Putin has sent signals via intermediaries.",
+            CLAIM,
+        ),
+        ss(3, Role::Body, "Putin would drop his NATO objection.", CLAIM),
+    ];
+    let f = frame_article("t", &sents, &smooth, &Hedges::default()).unwrap();
+    let (w1, w2, w3) = (0.75, 0.6, 0.5);
+    let expected = (-w1 + w2 + w3) / (w1 + w2 + w3) * 3.0 / 3.5;
+    assert!(close(f.score, expected), "{} vs {expected}", f.score);
+    // The same sentences with the denial last: earlier sentences weigh more.
+    let late = [
+        sents[0].clone(),
+        ss(1, Role::Lede, &sents[2].text, CLAIM),
+        ss(2, Role::Body, &sents[3].text, CLAIM),
+        ss(3, Role::Body, &sents[1].text, DENIAL),
+    ];
+    let g = frame_article("t", &late, &smooth, &Hedges::default()).unwrap();
+    assert!(g.score > f.score, "{} vs {}", g.score, f.score);
+
+    let bad = FramingParams {
+        position_scale: -1.0,
+        ..FramingParams::default()
+    };
+    assert!(bad.validate().is_err());
+    // Off is not written out, so settings files and reports without it are unchanged.
+    assert!(!serde_json::to_string(&d)
+        .unwrap()
+        .contains("position_scale"));
+}
+
 mod interval_property {
     use super::*;
     use proptest::prelude::*;
