@@ -451,10 +451,12 @@ fn shipped_settings_parse_validate_and_differ_from_the_formula_defaults_as_docum
     assert_eq!(s.hedge_discount, 0.0);
     assert_eq!(s.claim_prior, 0.5);
     assert_eq!(s.calibration.len(), 6);
+    // Smooth position weighting in place of the role weights and primacy.
+    assert_eq!((s.position_scale, s.primacy_share), (3.0, 0.0));
     let d = FramingParams::default();
     assert_eq!(
-        (s.headline_weight, s.primacy_share, s.prior_mass),
-        (d.headline_weight, d.primacy_share, d.prior_mass)
+        (s.headline_weight, s.prior_mass, s.primacy_scale),
+        (d.headline_weight, d.prior_mass, d.primacy_scale)
     );
 }
 
