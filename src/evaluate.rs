@@ -11,7 +11,7 @@
 //! is deterministic, so reports do not depend on the number of threads.
 
 use crate::gold::Example;
-use crate::label::Label;
+use crate::label::{Label, LabelNames};
 use crate::model::decode::{viterbi, WeightScore, WeightSelection};
 use crate::model::{
     argmax_label, fit_temperature, Calibration, ClassWeight, Decoder, DecoderParams, Model,
@@ -157,17 +157,24 @@ impl Metrics {
 
     /// A table like scikit-learn's `classification_report`, plus the confusion matrix.
     pub fn to_text(&self) -> String {
+        self.to_text_named(&LabelNames::default())
+    }
+
+    /// [`Metrics::to_text`] with the labels under `names` (the first column widens for
+    /// names longer than the default story's).
+    pub fn to_text_named(&self, names: &LabelNames) -> String {
+        let w = name_width(names, 18);
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{:>18} {:>9} {:>9} {:>9} {:>9}",
+            "{:>w$} {:>9} {:>9} {:>9} {:>9}",
             "", "precision", "recall", "f1-score", "support"
         );
         for m in &self.per_label {
             let _ = writeln!(
                 s,
-                "{:>18} {:>9.3} {:>9.3} {:>9.3} {:>9}",
-                m.label.as_str(),
+                "{:>w$} {:>9.3} {:>9.3} {:>9.3} {:>9}",
+                names.name(m.label),
                 m.precision,
                 m.recall,
                 m.f1,
@@ -177,32 +184,32 @@ impl Metrics {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "{:>18} {:>9} {:>9} {:>9.3} {:>9}",
+            "{:>w$} {:>9} {:>9} {:>9.3} {:>9}",
             "accuracy", "", "", self.accuracy, self.support
         );
         let _ = writeln!(
             s,
-            "{:>18} {:>9.3} {:>9.3} {:>9.3} {:>9}",
+            "{:>w$} {:>9.3} {:>9.3} {:>9.3} {:>9}",
             "macro avg", self.macro_precision, self.macro_recall, self.macro_f1, self.support
         );
         let _ = writeln!(
             s,
-            "{:>18} {:>9} {:>9} {:>9.3} {:>9}",
+            "{:>w$} {:>9} {:>9} {:>9.3} {:>9}",
             "weighted avg", "", "", self.weighted_f1, self.support
         );
         let _ = writeln!(s);
         let _ = writeln!(s, "confusion matrix (rows: gold, columns: predicted)");
         let _ = writeln!(
             s,
-            "{:>18} {:>9} {:>9} {:>9} {:>9}",
+            "{:>w$} {:>9} {:>9} {:>9} {:>9}",
             "", "claim", "denial", "skeptic", "context"
         );
         for l in Label::ALL {
             let row = &self.confusion[l.index()];
             let _ = writeln!(
                 s,
-                "{:>18} {:>9} {:>9} {:>9} {:>9}",
-                l.as_str(),
+                "{:>w$} {:>9} {:>9} {:>9} {:>9}",
+                names.name(l),
                 row[0],
                 row[1],
                 row[2],
@@ -568,8 +575,24 @@ pub fn per_group(examples: &[Example], report: &CvReport, key: GroupKey) -> Vec<
     out
 }
 
+/// The width of a column of label names: `min`, or the longest name when longer.
+fn name_width(names: &LabelNames, min: usize) -> usize {
+    names
+        .names()
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(min)
+}
+
 /// A table of [`GroupScore`]s.
 pub fn groups_to_text(key: GroupKey, groups: &[GroupScore]) -> String {
+    groups_to_text_named(key, groups, &LabelNames::default())
+}
+
+/// [`groups_to_text`] with the labels under `names`.
+pub fn groups_to_text_named(key: GroupKey, groups: &[GroupScore], names: &LabelNames) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -577,7 +600,7 @@ pub fn groups_to_text(key: GroupKey, groups: &[GroupScore]) -> String {
     );
     for g in groups {
         let err = match g.top_error {
-            Some((gold, pred, n)) => format!("{} -> {} x{n}", gold.as_str(), pred.as_str()),
+            Some((gold, pred, n)) => format!("{} -> {} x{n}", names.name(gold), names.name(pred)),
             None => "-".to_string(),
         };
         let _ = writeln!(
@@ -1173,6 +1196,12 @@ pub fn learning_curve_observed(
 impl LearningCurve {
     /// A table: fraction, mean training sentences and articles, macro-F1, per-label F1.
     pub fn to_text(&self) -> String {
+        self.to_text_named(&LabelNames::default())
+    }
+
+    /// [`LearningCurve::to_text`] with the labels under `names`.
+    pub fn to_text_named(&self, names: &LabelNames) -> String {
+        let w = name_width(names, 17);
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -1185,7 +1214,7 @@ impl LearningCurve {
             "fraction", "sentences", "articles", "macro-F1"
         );
         for l in Label::ALL {
-            let _ = write!(s, " {:>17}", l.as_str());
+            let _ = write!(s, " {:>w$}", names.name(l));
         }
         let _ = writeln!(s);
         for p in &self.points {
@@ -1195,7 +1224,7 @@ impl LearningCurve {
                 p.fraction, p.train_sentences, p.train_articles, p.model.macro_f1
             );
             for m in &p.model.per_label {
-                let _ = write!(s, " {:>17.3}", m.f1);
+                let _ = write!(s, " {:>w$.3}", m.f1);
             }
             let _ = writeln!(s);
         }
@@ -1376,6 +1405,11 @@ pub fn train_test(
 impl CvReport {
     /// A human-readable report: model and baseline tables, per-label F1 side by side.
     pub fn to_text(&self) -> String {
+        self.to_text_named(&LabelNames::default())
+    }
+
+    /// [`CvReport::to_text`] with the labels under `names`.
+    pub fn to_text_named(&self, names: &LabelNames) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -1423,7 +1457,7 @@ impl CvReport {
         }
         let _ = writeln!(s);
         let _ = writeln!(s, "model (per-sentence argmax)");
-        s.push_str(&self.model.to_text());
+        s.push_str(&self.model.to_text_named(names));
         if let (Some(decoded), Some(d)) = (&self.decoded, &self.decoder) {
             let _ = writeln!(s);
             let _ = writeln!(
@@ -1443,11 +1477,11 @@ impl CvReport {
                 .map(|(w, n)| format!("{w} in {n} fold(s)"))
                 .collect();
             let _ = writeln!(s, "  chosen: {}", chosen.join(", "));
-            s.push_str(&decoded.to_text());
+            s.push_str(&decoded.to_text_named(names));
         }
         let _ = writeln!(s);
         let _ = writeln!(s, "majority-class baseline (same folds)");
-        s.push_str(&self.baseline.to_text());
+        s.push_str(&self.baseline.to_text_named(names));
         let _ = writeln!(s);
         let _ = writeln!(
             s,
@@ -1552,15 +1586,24 @@ pub fn per_role(examples: &[Example], report: &CvReport) -> Vec<RoleScore> {
 /// label neither in the gold nor predicted), one block for the argmax labels and, when
 /// present, one for the decoded labels.
 pub fn roles_to_text(roles: &[RoleScore]) -> String {
+    roles_to_text_named(roles, &LabelNames::default())
+}
+
+/// [`roles_to_text`] with the labels under `names`.
+pub fn roles_to_text_named(roles: &[RoleScore], names: &LabelNames) -> String {
     let mut s = String::new();
-    role_block(&mut s, "model (per-sentence argmax)", roles, |r| {
+    role_block(&mut s, "model (per-sentence argmax)", roles, names, |r| {
         Some(&r.model)
     });
     if roles.iter().any(|r| r.decoded.is_some()) {
         let _ = writeln!(s);
-        role_block(&mut s, "model + label-sequence decoder", roles, |r| {
-            r.decoded.as_ref()
-        });
+        role_block(
+            &mut s,
+            "model + label-sequence decoder",
+            roles,
+            names,
+            |r| r.decoded.as_ref(),
+        );
     }
     s
 }
@@ -1570,8 +1613,10 @@ fn role_block(
     s: &mut String,
     title: &str,
     roles: &[RoleScore],
+    names: &LabelNames,
     pick: impl Fn(&RoleScore) -> Option<&Metrics>,
 ) {
+    let w = name_width(names, 17);
     let _ = writeln!(s, "per role, {title}: accuracy, macro-F1, F1 per label");
     let _ = write!(
         s,
@@ -1579,7 +1624,7 @@ fn role_block(
         "role", "sentences", "accuracy", "macro-F1"
     );
     for l in Label::ALL {
-        let _ = write!(s, " {:>17}", l.as_str());
+        let _ = write!(s, " {:>w$}", names.name(l));
     }
     let _ = writeln!(s);
     for r in roles {
@@ -1592,9 +1637,9 @@ fn role_block(
         for (k, lm) in m.per_label.iter().enumerate() {
             let predicted: usize = (0..4).map(|g| m.confusion[g][k]).sum();
             if lm.support == 0 && predicted == 0 {
-                let _ = write!(s, " {:>17}", "-");
+                let _ = write!(s, " {:>w$}", "-");
             } else {
-                let _ = write!(s, " {:>17.3}", lm.f1);
+                let _ = write!(s, " {:>w$.3}", lm.f1);
             }
         }
         let _ = writeln!(s);

@@ -1,7 +1,7 @@
 //! Gold (hand-labelled) data: reading `data/gold/*.jsonl`, joining stand-off labels to
 //! article texts, and turning both into training [`Example`]s.
 
-use crate::label::Label;
+use crate::label::{Label, LabelNames};
 use crate::sentence::Role;
 use serde::{Deserialize, Serialize};
 
@@ -148,6 +148,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// mismatch. Without `articles`, stand-off lines are counted in
 /// [`GoldSet::skipped_standoff`] and left out.
 pub fn load(path: &Path, articles: &[&Path]) -> Result<GoldSet, GoldError> {
+    load_named(path, articles, &LabelNames::default())
+}
+
+/// [`load`], where labels may also be written by the display names of `names` (a claim
+/// project's), besides the default story's names and the role names.
+pub fn load_named(
+    path: &Path,
+    articles: &[&Path],
+    names: &LabelNames,
+) -> Result<GoldSet, GoldError> {
     let files = gold_files(path)?;
     let mut set = GoldSet::default();
     let mut index: Option<ArticleIndex> = None;
@@ -169,7 +179,15 @@ pub fn load(path: &Path, articles: &[&Path]) -> Result<GoldSet, GoldError> {
             if raw.trim().is_empty() {
                 continue;
             }
-            let line: GoldLine = serde_json::from_str(raw).map_err(|e| GoldError::Bad {
+            let parsed = if names.has_default_labels() {
+                serde_json::from_str::<GoldLine>(raw)
+            } else {
+                serde_json::from_str::<serde_json::Value>(raw).and_then(|mut v| {
+                    names.canonical_json(&mut v);
+                    serde_json::from_value::<GoldLine>(v)
+                })
+            };
+            let line: GoldLine = parsed.map_err(|e| GoldError::Bad {
                 path: name.clone(),
                 line: lineno,
                 message: format!("not a gold line ({e}); expected {{\"article\",\"index\",\"text\" or \"hash\",\"label\"}}"),

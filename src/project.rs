@@ -4,7 +4,7 @@
 //! and checking that file, finding it by walking up from a folder, and the template that
 //! `claimtrack init` writes.
 
-use crate::label::Label;
+use crate::label::{Label, LabelNames, RoleNames};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -15,6 +15,10 @@ pub const CONFIG_FILE: &str = "claimtrack.toml";
 pub const MAX_CLAIM_CHARS: usize = 500;
 /// Longest role description accepted, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 300;
+/// Longest short wording of the claim (`claim_short`) accepted, in characters.
+pub const MAX_SHORT_CHARS: usize = 80;
+/// The short wording of a claim whose project gives none and names its labels its own way.
+pub const GENERIC_SHORT: &str = "the claim";
 /// Longest display name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 40;
 /// Most article folders a project may list.
@@ -152,6 +156,8 @@ struct RawPaths {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     claim: String,
+    #[serde(default)]
+    claim_short: Option<String>,
     labels: Labels,
     paths: RawPaths,
 }
@@ -165,6 +171,8 @@ pub struct Project {
     pub dir: PathBuf,
     /// The tracked claim, one sentence.
     pub claim: String,
+    /// The claim in a few words, as report text uses it (`claim_short`), if given.
+    pub claim_short: Option<String>,
     /// The roles' display names and descriptions.
     pub labels: Labels,
     /// The cue lexicon (`paths.cues`).
@@ -218,6 +226,9 @@ impl Project {
             message,
         };
         check_line(&raw.claim, MAX_CLAIM_CHARS).map_err(|m| invalid("claim", m))?;
+        if let Some(short) = &raw.claim_short {
+            check_line(short, MAX_SHORT_CHARS).map_err(|m| invalid("claim_short", m))?;
+        }
         let mut seen: Vec<&str> = Vec::new();
         for l in Label::ALL {
             let r = raw.labels.get(l);
@@ -290,6 +301,7 @@ impl Project {
             file: file.to_path_buf(),
             dir,
             claim: raw.claim.trim().to_string(),
+            claim_short: raw.claim_short.map(|c| c.trim().to_string()),
             labels: raw.labels,
             cues,
             hedges,
@@ -314,6 +326,23 @@ impl Project {
             return Project::load(&file);
         }
         Project::load(dir_or_file)
+    }
+
+    /// What outputs call the labels and the claim: the display names, the claim, and its
+    /// short wording (`claim_short`; without it, the default story's "the back channel" when
+    /// the names are the default story's, else "the claim").
+    pub fn label_names(&self) -> LabelNames {
+        let labels = RoleNames::from_array(self.labels.names());
+        let short = match &self.claim_short {
+            Some(s) => s.clone(),
+            None if self.labels.are_default() => crate::label::DEFAULT_SHORT.to_string(),
+            None => GENERIC_SHORT.to_string(),
+        };
+        LabelNames {
+            claim: self.claim.clone(),
+            short,
+            labels,
+        }
     }
 
     /// The article folders, checked: each must exist (the error names `paths.articles`).
@@ -428,6 +457,8 @@ pub fn template(claim: &str) -> String {
 
 # The claim, one sentence.
 claim = {claim}
+# The claim in a few words, as report text uses it ("... is framed as credible").
+claim_short = "the claim"
 
 # The four roles every claim has. `name` is how reports and outputs show the label
 # (a-z, 0-9 and _); `description` says what a sentence of that role does, in one line.
@@ -634,6 +665,34 @@ articles = ["articles", "more"]
         assert!(p.labels.get(Label::Context).name == "context");
         let e = init(d.path(), "Again.").unwrap_err().to_string();
         assert!(e.contains("already exists"), "{e}");
+    }
+
+    #[test]
+    fn label_names_take_the_short_wording_or_a_fallback() {
+        let d = project_dir();
+        let f = d.path().join(CONFIG_FILE);
+        let p = Project::parse(GOOD, &f).unwrap();
+        let n = p.label_names();
+        assert_eq!(n.name(Label::RussianClaim), "gru_claim");
+        assert_eq!(n.short, GENERIC_SHORT);
+        assert_eq!(n.claim, "Something happened.");
+        let with_short = GOOD.replace(
+            "claim = \"Something happened.\"",
+            "claim = \"Something happened.\"\nclaim_short = \"the happening\"",
+        );
+        assert_eq!(
+            Project::parse(&with_short, &f).unwrap().label_names().short,
+            "the happening"
+        );
+        let default_names = GOOD
+            .replace("gru_claim", "russian_claim")
+            .replace("official_denial", "us_denial");
+        let n = Project::parse(&default_names, &f).unwrap().label_names();
+        assert!(n.is_default(), "{n:?}");
+        let e = Project::parse(&with_short.replace("the happening", ""), &f)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`claim_short`: is empty"), "{e}");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! own either way.
 
 use crate::framing::{self, ArticleDigest, ArticleFraming, FramingError, FramingParams, Hedges};
-use crate::label::Label;
+use crate::label::{Label, LabelNames};
 use crate::sentence::Sentence;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -158,6 +158,24 @@ impl ScoredArticle {
         out.write_all(&line)
     }
 
+    /// [`ScoredArticle::write_json_line`] with the labels under `names` (sentence labels,
+    /// `argmax`, probability keys, the framing's first stance): the same bytes for the
+    /// default story's names.
+    pub fn write_json_line_named<W: Write>(
+        &self,
+        mut out: W,
+        names: &LabelNames,
+    ) -> std::io::Result<()> {
+        if names.has_default_labels() {
+            return self.write_json_line(out);
+        }
+        let mut v = serde_json::to_value(self)?;
+        names.rename_json(&mut v);
+        let mut line = serde_json::to_vec(&v)?;
+        line.push(b'\n');
+        out.write_all(&line)
+    }
+
     /// The article's metadata.
     pub fn meta(&self) -> ArticleMeta {
         ArticleMeta {
@@ -192,6 +210,16 @@ impl ScoredArticle {
 pub fn read_scores<R: BufRead>(
     reader: R,
     file: &str,
+) -> impl Iterator<Item = Result<ScoredArticle, ScoresError>> {
+    read_scores_named(reader, file, LabelNames::default())
+}
+
+/// [`read_scores`] of lines whose labels may also be written by the display names of `names`
+/// (score files written in a claim project), besides the default story's and the role names.
+pub fn read_scores_named<R: BufRead>(
+    reader: R,
+    file: &str,
+    names: LabelNames,
 ) -> impl Iterator<Item = Result<ScoredArticle, ScoresError>> {
     let file = file.to_string();
     let mut reader = reader;
@@ -241,7 +269,15 @@ pub fn read_scores<R: BufRead>(
         if text.trim().is_empty() {
             continue;
         }
-        return Some(serde_json::from_str(text).map_err(|e| ScoresError::Parse {
+        let parsed = if names.has_default_labels() {
+            serde_json::from_str(text)
+        } else {
+            serde_json::from_str::<serde_json::Value>(text).and_then(|mut v| {
+                names.canonical_json(&mut v);
+                serde_json::from_value(v)
+            })
+        };
+        return Some(parsed.map_err(|e| ScoresError::Parse {
             file: file.clone(),
             line,
             message: e.to_string(),

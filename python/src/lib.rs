@@ -188,14 +188,18 @@ fn pipeline(
         return Ok(p.clone());
     }
     let params = framing(seed, bootstrap, level)?;
+    let model = (*load_model(model)?).clone();
+    // The names the model records (a model trained in a claim project), else the default
+    // story's.
+    let names = model.names().cloned().unwrap_or_default();
     let settings = Settings {
         decode,
         framing: params,
         hedges: Hedges::default(),
         model_source: Some(model_name),
         threads: Some(threads),
+        names,
     };
-    let model = (*load_model(model)?).clone();
     let p = Arc::new(
         Pipeline::new(model, settings).map_err(|e| PyRuntimeError::new_err(error_text(&e)))?,
     );

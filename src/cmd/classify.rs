@@ -56,8 +56,10 @@ pub fn run(mut args: ClassifyArgs, project: Option<&Project>) -> Result<()> {
         args.model = super::common::project_model(project)?;
     }
     let model = load_model(args.model.as_deref())?;
+    let names = super::common::label_names(project, &model)?;
     let settings = Settings {
         decode: !args.no_decode,
+        names,
         ..Settings::default()
     };
     let pipeline = Pipeline::new(model, settings)?;

@@ -6,6 +6,8 @@ use claimtrack::article::{
     for_each_article, normalize_outlet, Article, IngestError, IngestOptions, Warning,
 };
 use claimtrack::atomic::InputGuard;
+use claimtrack::label::LabelNames;
+use claimtrack::model::Model;
 use claimtrack::project::Project;
 use std::path::{Path, PathBuf};
 
@@ -123,6 +125,19 @@ pub fn resolve_project(flag: Option<&Path>, announce: bool) -> Result<Option<Pro
         );
     }
     Ok(Some(project))
+}
+
+/// What the outputs call the labels and the claim: the model's names (they describe what it
+/// predicts), else the project's, else the default story's; a project and a model that give
+/// different names of their own are refused ([`LabelNames::choose`]).
+pub fn label_names(project: Option<&Project>, model: &Model) -> Result<LabelNames> {
+    let from_project = project.map(Project::label_names);
+    Ok(LabelNames::choose(from_project.as_ref(), model.names())?)
+}
+
+/// The project's label names, or the default story's without a project.
+pub fn project_names(project: Option<&Project>) -> LabelNames {
+    project.map(Project::label_names).unwrap_or_default()
 }
 
 /// The model file a project names, or `None` for the model built into the binary: when the

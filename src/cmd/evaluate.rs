@@ -4,9 +4,9 @@
 use super::train::{DataArgs, DecodeArgs, ModelArgs};
 use anyhow::{bail, Context, Result};
 use claimtrack::evaluate::{
-    cross_validate_observed, groups_to_text, learning_curve_observed,
-    nested_cross_validate_observed, per_group, per_role, roles_to_text, train_test, FoldScheme,
-    GroupKey, ParamGrid,
+    cross_validate_observed, groups_to_text_named, learning_curve_observed,
+    nested_cross_validate_observed, per_group, per_role, roles_to_text_named, train_test,
+    FoldScheme, GroupKey, ParamGrid,
 };
 use claimtrack::gold;
 use claimtrack::model::ClassWeight;
@@ -197,11 +197,14 @@ pub fn run(mut args: EvaluateArgs, project: Option<&Project>) -> Result<()> {
             .map(PathBuf::as_path),
     )?;
     let set = args.data.load()?;
+    let names = args.data.names.clone();
     let examples = set.examples;
     if let Some(path) = &args.dump_examples {
         let mut buf = Vec::new();
         for e in &examples {
-            serde_json::to_writer(&mut buf, e)?;
+            let mut v = serde_json::to_value(e)?;
+            names.rename_json(&mut v);
+            serde_json::to_writer(&mut buf, &v)?;
             buf.push(b'\n');
         }
         claimtrack::atomic::write_atomic(path, &buf)
@@ -246,6 +249,7 @@ pub fn run(mut args: EvaluateArgs, project: Option<&Project>) -> Result<()> {
                 calibrate: !args.decode.no_calibrate,
                 worst: args.worst,
                 json: args.json,
+                names: &names,
             },
         );
     }
@@ -263,10 +267,12 @@ pub fn run(mut args: EvaluateArgs, project: Option<&Project>) -> Result<()> {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         if args.json {
-            serde_json::to_writer_pretty(&mut out, &curve)?;
+            let mut v = serde_json::to_value(&curve)?;
+            names.rename_json(&mut v);
+            serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
         } else {
-            write!(out, "{}", curve.to_text())?;
+            write!(out, "{}", curve.to_text_named(&names))?;
         }
         out.flush()?;
         return Ok(());
@@ -279,7 +285,7 @@ pub fn run(mut args: EvaluateArgs, project: Option<&Project>) -> Result<()> {
         }
         let dirs = args.data.article_dirs();
         let dirs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
-        let test = gold::load(test_path, &dirs)
+        let test = gold::load_named(test_path, &dirs, &names)
             .with_context(|| format!("cannot load test data from {}", test_path.display()))?;
         let report = train_test(&examples, &test.examples, &params, &heads).with_context(|| {
             format!(
@@ -361,35 +367,39 @@ pub fn run(mut args: EvaluateArgs, project: Option<&Project>) -> Result<()> {
         ByArg::Role => None,
     };
     if args.json {
-        match args.by {
+        let mut v = match args.by {
             Some(ByArg::Role) => {
                 let roles = per_role(&scored, &report);
-                let v = serde_json::json!({ "report": report, "roles": roles });
-                serde_json::to_writer_pretty(&mut out, &v)?;
+                serde_json::json!({ "report": report, "roles": roles })
             }
             Some(by) => {
                 let key = group_key(by).unwrap_or(GroupKey::Outlet);
                 let groups = per_group(&scored, &report, key);
-                let v = serde_json::json!({ "report": report, "groups": groups });
-                serde_json::to_writer_pretty(&mut out, &v)?;
+                serde_json::json!({ "report": report, "groups": groups })
             }
-            None => serde_json::to_writer_pretty(&mut out, &report)?,
-        }
+            None => serde_json::to_value(&report)?,
+        };
+        names.rename_json(&mut v);
+        serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", report.to_text())?;
+        write!(out, "{}", report.to_text_named(&names))?;
         match args.by.map(|by| (by, group_key(by))) {
             Some((_, Some(key))) => {
                 writeln!(out)?;
                 write!(
                     out,
                     "{}",
-                    groups_to_text(key, &per_group(&scored, &report, key))
+                    groups_to_text_named(key, &per_group(&scored, &report, key), &names)
                 )?;
             }
             Some((_, None)) => {
                 writeln!(out)?;
-                write!(out, "{}", roles_to_text(&per_role(&scored, &report)))?;
+                write!(
+                    out,
+                    "{}",
+                    roles_to_text_named(&per_role(&scored, &report), &names)
+                )?;
             }
             None => {}
         }

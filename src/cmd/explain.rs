@@ -37,6 +37,7 @@ pub fn run(mut args: ExplainArgs, project: Option<&Project>) -> Result<()> {
         args.model = super::common::project_model(project)?;
     }
     let model = load_model(args.model.as_deref())?;
+    let names = super::common::label_names(project, &model)?;
     let mut sentences = Vec::new();
     for s in &args.sentences {
         if s == "-" {
@@ -55,7 +56,8 @@ pub fn run(mut args: ExplainArgs, project: Option<&Project>) -> Result<()> {
     for (n, s) in sentences.iter().enumerate() {
         let e = model.explain(s, args.k);
         if args.json {
-            let v = serde_json::json!({ "text": s, "explanation": e });
+            let mut v = serde_json::json!({ "text": s, "explanation": e });
+            names.rename_json(&mut v);
             serde_json::to_writer(&mut out, &v)?;
             writeln!(out)?;
             continue;
@@ -67,12 +69,12 @@ pub fn run(mut args: ExplainArgs, project: Option<&Project>) -> Result<()> {
         writeln!(
             out,
             "label:    {} (p = {:.3})",
-            e.label,
+            names.name(e.label),
             e.probs[e.label.index()]
         )?;
         let probs: Vec<String> = Label::ALL
             .iter()
-            .map(|l| format!("{l} {:.3}", e.probs[l.index()]))
+            .map(|l| format!("{} {:.3}", names.name(*l), e.probs[l.index()]))
             .collect();
         writeln!(out, "probs:    {}", probs.join(", "))?;
         if e.toward.is_empty() && e.against.is_empty() {
@@ -82,7 +84,7 @@ pub fn run(mut args: ExplainArgs, project: Option<&Project>) -> Result<()> {
             )?;
             continue;
         }
-        writeln!(out, "toward {}:", e.label)?;
+        writeln!(out, "toward {}:", names.name(e.label))?;
         if e.toward.is_empty() {
             writeln!(
                 out,
@@ -96,7 +98,7 @@ pub fn run(mut args: ExplainArgs, project: Option<&Project>) -> Result<()> {
                 t.contribution, t.term, t.value, t.weight
             )?;
         }
-        writeln!(out, "against {}:", e.label)?;
+        writeln!(out, "against {}:", names.name(e.label))?;
         if e.against.is_empty() {
             writeln!(out, "  (no term)")?;
         }

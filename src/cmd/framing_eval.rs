@@ -6,6 +6,7 @@ use claimtrack::evaluate::framing::{validate_framing, FramingEvalSettings};
 use claimtrack::framing::validate::{FramingReference, Validation};
 use claimtrack::framing::FramingParams;
 use claimtrack::gold::Example;
+use claimtrack::label::LabelNames;
 use claimtrack::model::ModelParams;
 use std::io::Write;
 use std::path::Path;
@@ -29,6 +30,8 @@ pub struct FramingEvalArgs<'a> {
     pub worst: usize,
     /// JSON output.
     pub json: bool,
+    /// What the output calls the labels.
+    pub names: &'a LabelNames,
 }
 
 /// Loads framing settings from a JSON file (fields not given keep the formula's defaults);
@@ -83,7 +86,12 @@ pub fn run(examples: &[Example], model: &ModelParams, a: FramingEvalArgs) -> Res
     bar.finish_and_clear();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if a.json {
+    if a.json && !a.names.has_default_labels() {
+        let mut value = serde_json::to_value(&v)?;
+        a.names.rename_json(&mut value);
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    } else if a.json {
         serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
     } else {
@@ -141,7 +149,7 @@ pub fn run(examples: &[Example], model: &ModelParams, a: FramingEvalArgs) -> Res
                     out,
                     "      #{} {} {:+.3}  {}",
                     e.index,
-                    e.label,
+                    a.names.name(e.label),
                     e.influence,
                     super::common::terminal_safe(&t)
                 )?;

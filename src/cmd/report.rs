@@ -6,8 +6,9 @@ use super::common::{input_guard, parse_outlet, refuse_input_outputs, warn, Input
 use super::score::{load_pipeline, score_inputs, FramingArgs};
 use anyhow::{bail, Context, Result};
 use claimtrack::atomic::{AtomicFile, InputGuard};
+use claimtrack::label::LabelNames;
 use claimtrack::partial::{self, PartInput};
-use claimtrack::pipeline::add_scores;
+use claimtrack::pipeline::add_scores_named;
 use claimtrack::project::Project;
 use claimtrack::report::{
     render_to, write_per_outlet, write_report, CsvTable, Format, Period, RenderOptions, Report,
@@ -116,7 +117,12 @@ pub struct ReportArgs {
     pub quiet: bool,
 }
 
-fn read_score_files(files: &[PathBuf], builder: &mut ReportBuilder, quiet: bool) -> Result<()> {
+fn read_score_files(
+    files: &[PathBuf],
+    builder: &mut ReportBuilder,
+    names: &LabelNames,
+    quiet: bool,
+) -> Result<()> {
     let bar = super::progress::counter(quiet, "scored articles read");
     for path in files {
         let name = path.display().to_string();
@@ -126,7 +132,7 @@ fn read_score_files(files: &[PathBuf], builder: &mut ReportBuilder, quiet: bool)
             let f = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
             Box::new(BufReader::new(f))
         };
-        add_scores(builder, reader, &name, |n| bar.inc(n as u64))?;
+        add_scores_named(builder, reader, &name, names, |n| bar.inc(n as u64))?;
     }
     bar.finish_and_clear();
     Ok(())
@@ -207,25 +213,40 @@ pub fn run(mut args: ReportArgs, project: Option<&Project>) -> Result<()> {
         for w in &built.warnings {
             warn(w);
         }
-        built.report
+        let mut report = built.report;
+        report.names = super::common::project_names(project);
+        report
     } else {
-        match build(&args, options)? {
+        match build(&args, options, project)? {
             Some(report) => report,
             None => return Ok(()),
         }
     };
+
     present(&args, &report, format, table, &guard)
 }
 
 /// Reads or scores the articles into a builder; writes the partial (`None`) or gives the report.
-fn build(args: &ReportArgs, options: ReportOptions) -> Result<Option<Report>> {
+fn build(
+    args: &ReportArgs,
+    options: ReportOptions,
+    project: Option<&Project>,
+) -> Result<Option<Report>> {
     let (params, hedges) = args.framing.load()?;
     let mut builder =
         ReportBuilder::new(params.clone(), hedges.clone(), args.max_strips)?.with_options(options);
-    if !args.from_scores.is_empty() {
-        read_score_files(&args.from_scores, &mut builder, args.quiet)?;
+    let names = if !args.from_scores.is_empty() {
+        let names = super::common::project_names(project);
+        read_score_files(&args.from_scores, &mut builder, &names, args.quiet)?;
+        names
     } else {
-        let pipeline = load_pipeline(args.model.as_deref(), !args.no_decode, params, hedges)?;
+        let pipeline = load_pipeline(
+            args.model.as_deref(),
+            !args.no_decode,
+            params,
+            hedges,
+            project,
+        )?;
         let input = InputArgs {
             inputs: args.inputs.clone(),
             outlet: args.outlet.clone(),
@@ -236,7 +257,8 @@ fn build(args: &ReportArgs, options: ReportOptions) -> Result<Option<Report>> {
             Ok(())
         })?;
         bar.finish_and_clear();
-    }
+        pipeline.names().clone()
+    };
     if builder.is_empty() {
         bail!("no articles found in the inputs; give article files or directories (or --from-scores FILE)");
     }
@@ -259,7 +281,9 @@ fn build(args: &ReportArgs, options: ReportOptions) -> Result<Option<Report>> {
         }
         return Ok(None);
     }
-    Ok(Some(builder.finish()))
+    let mut report = builder.finish();
+    report.names = names;
+    Ok(Some(report))
 }
 
 /// Warns about unmatched highlights and empty groups, then writes the report.

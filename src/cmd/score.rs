@@ -147,6 +147,7 @@ pub(crate) fn load_pipeline(
     decode: bool,
     framing: FramingParams,
     hedges: Hedges,
+    project: Option<&Project>,
 ) -> Result<Pipeline> {
     let (model, source) = match path {
         Some(p) => (
@@ -160,6 +161,7 @@ pub(crate) fn load_pipeline(
             "built-in default model".to_string(),
         ),
     };
+    let names = super::common::label_names(project, &model)?;
     let settings = Settings {
         decode,
         framing,
@@ -167,6 +169,7 @@ pub(crate) fn load_pipeline(
         model_source: Some(source),
         // The global pool that --threads set.
         threads: None,
+        names,
     };
     Ok(Pipeline::new(model, settings)?)
 }
@@ -206,13 +209,20 @@ pub fn run(mut args: ScoreArgs, project: Option<&Project>) -> Result<()> {
         refuse_input_outputs(&guard, [out.as_path()])?;
     }
     let (params, hedges) = args.framing.load()?;
-    let pipeline = load_pipeline(args.model.as_deref(), !args.no_decode, params, hedges)?;
+    let pipeline = load_pipeline(
+        args.model.as_deref(),
+        !args.no_decode,
+        params,
+        hedges,
+        project,
+    )?;
     let bar = super::progress::counter(args.quiet, "articles scored");
     let (mut articles, mut sentences) = (0usize, 0usize);
     let mut write_all = |out: &mut dyn Write, name: &str| -> Result<()> {
         score_inputs(&args.input, &pipeline, &bar, |batch| {
             for a in &batch {
-                a.write_json_line(&mut *out)
+                pipeline
+                    .write_scored_line(a, &mut *out)
                     .with_context(|| format!("cannot write {name}"))?;
                 articles += 1;
                 sentences += a.sentences.len();

@@ -7,6 +7,7 @@ use claimtrack::evaluate::{
 };
 use claimtrack::features::FeaturizerParams;
 use claimtrack::gold::{self, GoldSet};
+use claimtrack::label::LabelNames;
 use claimtrack::model::decode::DEFAULT_DECODER_WEIGHTS;
 use claimtrack::model::{ClassWeight, DataFile, DecoderParams, ModelParams, Solver};
 use claimtrack::project::Project;
@@ -32,6 +33,10 @@ pub struct DataArgs {
     /// skip stand-off labels whose articles are not given, instead of stopping.
     #[arg(long)]
     pub inline_only: bool,
+    /// The label names of the project (default: the default story's): the gold may write
+    /// labels by them, and a trained model records them.
+    #[arg(skip)]
+    pub names: LabelNames,
 }
 
 impl DataArgs {
@@ -42,6 +47,7 @@ impl DataArgs {
             return Ok(());
         };
         self.data.get_or_insert_with(|| p.gold.clone());
+        self.names = p.label_names();
         if self.articles.is_empty() && !self.inline_only {
             self.articles = p.article_folders()?;
         }
@@ -73,7 +79,7 @@ impl DataArgs {
     pub fn load(&self) -> Result<GoldSet> {
         let dirs = self.article_dirs();
         let refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
-        let set = gold::load(self.gold(), &refs)
+        let set = gold::load_named(self.gold(), &refs, &self.names)
             .with_context(|| format!("cannot load gold data from {}", self.gold().display()))?;
         if set.skipped_standoff > 0 {
             if !self.inline_only {
@@ -381,7 +387,8 @@ pub fn run(mut args: TrainArgs, project: Option<&Project>) -> Result<()> {
         .collect();
     let model = fit_with_heads(&set.examples, &params, &heads)
         .with_context(|| format!("training on {} failed", args.data.gold().display()))?
-        .with_data_files(files, set.articles.clone());
+        .with_data_files(files, set.articles.clone())
+        .with_names(&args.data.names);
     if let Some(d) = model.decoder() {
         let scores: Vec<String> = d
             .selection
@@ -418,7 +425,13 @@ pub fn run(mut args: TrainArgs, project: Option<&Project>) -> Result<()> {
         .with_context(|| format!("cannot write the model to {}", out.display()))?;
     let counts: Vec<String> = Label::ALL
         .iter()
-        .map(|l| format!("{} {}", l, t.label_counts.get(l).copied().unwrap_or(0)))
+        .map(|l| {
+            format!(
+                "{} {}",
+                args.data.names.name(*l),
+                t.label_counts.get(l).copied().unwrap_or(0)
+            )
+        })
         .collect();
     eprintln!(
         "trained on {} sentences from {} articles ({}); {} features; {}",

@@ -1,22 +1,26 @@
 //! The model file: a JSON document that carries everything needed to use a model.
 //!
-//! Layout (format version 4; version 3 files, written before probability calibration
+//! Layout (format version 5; version 4 files, written before models recorded label names,
+//! version 3 files, written before probability calibration
 //! existed, version 2 files, written before the label-sequence decoder, and version 1 files,
 //! written before the cue and neighbour feature groups, still load: they have no calibration
 //! or decoder, and version 1 settings simply lack those groups):
 //!
 //! ```text
-//! { "format_version": 4,
+//! { "format_version": 5,
 //!   "checksum": "sha256:<hex of the compact JSON of `content`>",
 //!   "content": { "labels", "active_labels", "featurizer", "vocabulary", "idf",
 //!                "weights" (one [4] row per vocabulary term), "intercepts", "training",
 //!                "decoder" (optional: weight, transitions, selection),
-//!                "calibration" (optional: temperature and how it was fitted) } }
+//!                "calibration" (optional: temperature and how it was fitted),
+//!                "names" (optional: the claim project's claim, its short wording and the
+//!                         four display names by role) } }
 //! ```
 //!
 //! A model is written in the oldest format that holds it, exactly as the builds of that
 //! format wrote it (so older claimtrack builds read it): version 2 without decoder or
-//! calibration, version 3 with a decoder only, version 4 with a calibration.
+//! calibration, version 3 with a decoder only, version 4 with a calibration, version 5 with
+//! label names (a model trained in a project whose names are not the default story's).
 //!
 //! Loading checks, in order: JSON syntax, the format version (a newer one asks the user to
 //! upgrade claimtrack), the field layout, the checksum, then the shapes. Writing is
@@ -29,7 +33,7 @@
 
 use super::{Calibration, Decoder, Model, ModelError, TrainingInfo, K, MAX_WEIGHT};
 use crate::features::{FeatureError, Featurizer, FeaturizerParams};
-use crate::label::Label;
+use crate::label::{Label, LabelNames};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -38,7 +42,10 @@ use std::path::Path;
 /// probability calibration. Other models are written in the oldest format that holds them
 /// (version 3 with a decoder, 2 without), byte for byte what earlier builds wrote, so older
 /// builds keep reading them.
-pub const FORMAT_VERSION: u64 = 4;
+pub const FORMAT_VERSION: u64 = 5;
+
+/// The first format version whose files may carry label names (`names`).
+const NAMES_VERSION: u64 = 5;
 
 /// The first format version whose files may carry a label-sequence decoder.
 const DECODER_VERSION: u64 = 3;
@@ -71,6 +78,10 @@ pub(super) struct Content {
     /// The probability calibration (absent: none; always absent before format version 4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) calibration: Option<Calibration>,
+    /// The claim project's label names and claim (absent: the default story's; always absent
+    /// before format version 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) names: Option<LabelNames>,
 }
 
 pub(super) fn checksum_of(content: &Content) -> Result<String, ModelError> {
@@ -95,12 +106,15 @@ impl Model {
             training: self.training.clone(),
             decoder: self.decoder.clone(),
             calibration: self.calibration.clone(),
+            names: self.names.clone(),
         };
         // Write only what loading accepts (a model trained with too small an alpha can hold
         // weights beyond the bound).
         check_content(&content, content.vocabulary.len())?;
         let file = ModelFile {
-            format_version: if content.calibration.is_some() {
+            format_version: if content.names.is_some() {
+                NAMES_VERSION
+            } else if content.calibration.is_some() {
                 CALIBRATION_VERSION
             } else if content.decoder.is_some() {
                 DECODER_VERSION
@@ -198,6 +212,7 @@ impl Model {
             training: c.training,
             decoder: c.decoder,
             calibration: c.calibration,
+            names: c.names,
         })
     }
 
@@ -319,6 +334,13 @@ pub(super) fn embedded_default_split() -> Option<(&'static str, &'static str, &'
 /// Refuses a decoder or a calibration in a file of a format version from before they existed
 /// (such a file was not written by claimtrack).
 fn check_decoder_version(file: &ModelFile) -> Result<(), ModelError> {
+    if file.format_version < NAMES_VERSION && file.content.names.is_some() {
+        return Err(ModelError::Parse(format!(
+            "format version {} has no `names`; label names need format version \
+             {NAMES_VERSION} or later",
+            file.format_version
+        )));
+    }
     if file.format_version < CALIBRATION_VERSION && file.content.calibration.is_some() {
         return Err(ModelError::Parse(format!(
             "format version {} has no `calibration`; a calibration needs format version \
@@ -358,6 +380,11 @@ fn check_content(c: &Content, n_terms: usize) -> Result<[bool; K], ModelError> {
             c.labels,
             Label::ALL
         )));
+    }
+    if let Some(names) = &c.names {
+        names
+            .check()
+            .map_err(|m| ModelError::Parse(format!("`names`: {m}")))?;
     }
     if n_terms == 0 {
         return Err(ModelError::EmptyVocabulary);

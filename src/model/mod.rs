@@ -22,7 +22,7 @@ pub use file::{embedded_checksum_verified, embedded_default_json, FORMAT_VERSION
 
 use crate::features::{FeatureError, Featurizer, FeaturizerParams, SparseVec};
 use crate::gold::Example;
-use crate::label::Label;
+use crate::label::{Label, LabelNames};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -304,6 +304,8 @@ pub struct Model {
     decoder: Option<Decoder>,
     /// The probability calibration, when the model was trained with one.
     calibration: Option<Calibration>,
+    /// The claim project's label names and claim, when they are not the default story's.
+    names: Option<LabelNames>,
 }
 
 impl ModelParams {
@@ -471,6 +473,7 @@ impl ModelParams {
             training,
             decoder: None,
             calibration: None,
+            names: None,
         })
     }
 }
@@ -663,6 +666,20 @@ impl Model {
     ) -> Model {
         self.training.data_files = files;
         self.training.articles_sha256 = articles_sha256;
+        self
+    }
+
+    /// The label names and claim the model was trained under (`None`: the default story's,
+    /// or a model file from before models recorded them).
+    pub fn names(&self) -> Option<&LabelNames> {
+        self.names.as_ref()
+    }
+
+    /// The model with the claim project's label names recorded (stored in the model file);
+    /// the default story's names ([`LabelNames::is_default`]) record nothing, so its model
+    /// file stays as it was.
+    pub fn with_names(mut self, names: &LabelNames) -> Model {
+        self.names = (!names.is_default()).then(|| names.clone());
         self
     }
 

@@ -280,6 +280,50 @@ fn save_load_round_trip_is_exact() {
     }
 }
 
+fn havana_like_names() -> crate::label::LabelNames {
+    crate::label::LabelNames {
+        claim: "Something happened.".into(),
+        short: "the happening".into(),
+        labels: crate::label::RoleNames::from_array(
+            ["happened", "official_denial", "doubt", "context"].map(String::from),
+        ),
+    }
+}
+
+#[test]
+fn label_names_are_recorded_in_version_5_and_default_names_record_nothing() {
+    let model = ModelParams::default().fit(&toy()).unwrap();
+    let plain = model.to_json_string().unwrap();
+    // The default story's names change nothing: same bytes, no `names`, older version.
+    let same = model
+        .clone()
+        .with_names(&crate::label::LabelNames::default());
+    assert_eq!(same.to_json_string().unwrap(), plain);
+    assert!(!plain.contains("\"names\""));
+    let named = model.with_names(&havana_like_names());
+    let json = named.to_json_string().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["format_version"], 5);
+    assert_eq!(v["content"]["names"]["labels"]["claim"], "happened");
+    let loaded = Model::from_json_str(&json).unwrap();
+    assert_eq!(loaded.names(), Some(&havana_like_names()));
+    assert_eq!(loaded.to_json_string().unwrap(), json);
+    // Names in an older version, or names that are not label names, are refused.
+    let old = json.replacen("\"format_version\": 5", "\"format_version\": 4", 1);
+    let e = Model::from_json_str(&old).unwrap_err().to_string();
+    assert!(e.contains("label names need format version 5"), "{e}");
+    let bad = edit_content(
+        &json,
+        |c| c.names.as_mut().unwrap().labels.claim = "<b>x</b>".into(),
+        true,
+    );
+    let e = Model::from_json_str(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("`names`") && e.contains("not a label name"),
+        "{e}"
+    );
+}
+
 fn edit_content(json: &str, edit: impl FnOnce(&mut Content), fix_checksum: bool) -> String {
     let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
     let mut content: Content = serde_json::from_value(v["content"].clone()).unwrap();

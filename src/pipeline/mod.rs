@@ -26,10 +26,10 @@ pub use stream::{ClassifyError, ClassifySummary, LineProblem, MAX_LINE};
 use crate::article::Article;
 use crate::clean::Cleaner;
 use crate::framing::{FramingError, FramingParams, Hedges};
-use crate::label::Label;
+use crate::label::{Label, LabelNames, RenamingWriter};
 use crate::model::{argmax_label, Model, ModelError};
 use crate::report::{ReportBuilder, ReportError};
-use crate::scored::{read_scores, ScoredArticle, ScoresError, PRECEDENCE};
+use crate::scored::{read_scores_named, ScoredArticle, ScoresError, PRECEDENCE};
 use crate::split::article_sentences;
 use rayon::prelude::*;
 use std::io::{BufRead, Read, Write};
@@ -68,6 +68,9 @@ pub struct Settings {
     /// per core; `Some(0)`: a pool of one per core). The results are the same whatever the
     /// number.
     pub threads: Option<usize>,
+    /// What the outputs call the labels (default: the default story's names); `classify`
+    /// lines and score lines ([`Pipeline::write_scored_line`]) use them.
+    pub names: LabelNames,
 }
 
 impl Default for Settings {
@@ -78,6 +81,7 @@ impl Default for Settings {
             hedges: Hedges::default(),
             model_source: None,
             threads: None,
+            names: LabelNames::default(),
         }
     }
 }
@@ -153,6 +157,7 @@ pub struct Pipeline {
     hedges: Hedges,
     cleaner: OnceLock<Cleaner>,
     pool: Option<rayon::ThreadPool>,
+    names: LabelNames,
 }
 
 impl Pipeline {
@@ -188,7 +193,24 @@ impl Pipeline {
             hedges: settings.hedges,
             cleaner: OnceLock::new(),
             pool,
+            names: settings.names,
         })
+    }
+
+    /// What the outputs call the labels.
+    pub fn names(&self) -> &LabelNames {
+        &self.names
+    }
+
+    /// Writes a scored article as one JSON line, newline included, with the labels under
+    /// [`Pipeline::names`] (the bytes of [`ScoredArticle::write_json_line`] for the default
+    /// story's names).
+    pub fn write_scored_line<W: Write>(
+        &self,
+        article: &ScoredArticle,
+        out: W,
+    ) -> std::io::Result<()> {
+        article.write_json_line_named(out, &self.names)
     }
 
     /// The model (without its decoder when the settings turned decoding off).
@@ -293,7 +315,19 @@ impl Pipeline {
         W: Write + Send,
     {
         let name = crate::escape::controls(name);
-        self.install(|| stream::classify_stream(&self.model, Box::new(input), &name, &mut out))
+        if self.names.has_default_labels() {
+            return self.install(|| {
+                stream::classify_stream(&self.model, Box::new(input), &name, &mut out)
+            });
+        }
+        let mut renamed = RenamingWriter::new(&self.names, &mut out);
+        let summary = self
+            .install(|| stream::classify_stream(&self.model, Box::new(input), &name, &mut renamed));
+        // What the finished batches wrote goes out, also when a later line was bad.
+        let finished = renamed.finish();
+        let summary = summary?;
+        finished.map_err(ClassifyError::Write)?;
+        Ok(summary)
     }
 
     /// Scores one article: cleans and splits it into sentences, labels every sentence
@@ -398,6 +432,18 @@ pub fn add_scores<R: BufRead>(
     builder: &mut ReportBuilder,
     reader: R,
     name: &str,
+    progress: impl FnMut(usize),
+) -> Result<usize, MergeError> {
+    add_scores_named(builder, reader, name, &LabelNames::default(), progress)
+}
+
+/// [`add_scores`] of score files whose labels may also be written by the display names of
+/// `names` (scores written in a claim project).
+pub fn add_scores_named<R: BufRead>(
+    builder: &mut ReportBuilder,
+    reader: R,
+    name: &str,
+    names: &LabelNames,
     mut progress: impl FnMut(usize),
 ) -> Result<usize, MergeError> {
     let mut batch: Vec<ScoredArticle> = Vec::with_capacity(SCORE_BATCH);
@@ -414,7 +460,7 @@ pub fn add_scores<R: BufRead>(
         batch.clear();
         Ok(())
     };
-    for item in read_scores(reader, name) {
+    for item in read_scores_named(reader, name, names.clone()) {
         batch.push(item?);
         if batch.len() >= SCORE_BATCH {
             add(&mut batch)?;

@@ -534,6 +534,7 @@ pub(crate) fn finish_assembly(a: Assembly) -> Report {
         groups,
         articles: rows,
         outlet_timelines,
+        names: crate::label::LabelNames::default(),
     }
 }
 

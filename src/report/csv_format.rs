@@ -58,6 +58,7 @@ fn finish(mut w: csv::Writer<&mut dyn io::Write>) -> Result<(), ReportError> {
 
 /// One row per outlet, in report order, written to `out`.
 pub fn render_outlets(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportError> {
+    let share = r.names.names().map(|n| format!("share_{n}"));
     let mut w = csv::Writer::from_writer(out);
     let err = csv_error;
     w.write_record([
@@ -69,10 +70,10 @@ pub fn render_outlets(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportE
         "articles",
         "articles_with_stance",
         "sentences",
-        "share_russian_claim",
-        "share_us_denial",
-        "share_expert_skepticism",
-        "share_context",
+        share[0].as_str(),
+        share[1].as_str(),
+        share[2].as_str(),
+        share[3].as_str(),
         "hedge_rate",
         "headline_framing",
         "claim_first_share",
@@ -135,6 +136,7 @@ pub fn render_outlets(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportE
 
 /// One row per article, in report order, written to `out`.
 pub fn render_articles(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportError> {
+    let count = r.names.names().map(|n| format!("n_{n}"));
     let mut w = csv::Writer::from_writer(out);
     let err = csv_error;
     w.write_record([
@@ -144,10 +146,10 @@ pub fn render_articles(r: &Report, out: &mut dyn io::Write) -> Result<(), Report
         "url",
         "title",
         "sentences",
-        "n_russian_claim",
-        "n_us_denial",
-        "n_expert_skepticism",
-        "n_context",
+        count[0].as_str(),
+        count[1].as_str(),
+        count[2].as_str(),
+        count[3].as_str(),
         "score",
         "interval_lo",
         "interval_hi",
@@ -185,7 +187,7 @@ pub fn render_articles(r: &Report, out: &mut dyn io::Write) -> Result<(), Report
             opt(f.hedge_rate),
             num(f.stance_mass),
             f.first_stance
-                .map(|l| l.as_str().to_string())
+                .map(|l| r.names.name(l).to_string())
                 .unwrap_or_default(),
             neutralise_cell(a.invalid_date.as_deref().unwrap_or("")),
             neutralise_cell(a.group.as_deref().unwrap_or("")),

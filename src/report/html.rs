@@ -19,7 +19,7 @@ use super::{
     Report, Timeline,
 };
 use crate::framing::{OutletReport, Verdict};
-use crate::label::Label;
+use crate::label::{Label, LabelNames};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt::{self, Write};
@@ -58,7 +58,16 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-fn label_name(l: Label) -> &'static str {
+/// A label's name in the page: a title for the default story's names, else the display name.
+fn label_name(names: &LabelNames, l: Label) -> String {
+    // Display names are checked to be a-z, 0-9 and _ (nothing to escape).
+    if !names.has_default_labels() {
+        return names.name(l).to_string();
+    }
+    default_title(l).to_string()
+}
+
+fn default_title(l: Label) -> &'static str {
     match l {
         Label::RussianClaim => "Russian claim",
         Label::UsDenial => "US denial",
@@ -385,13 +394,14 @@ fn how_to_read(s: &mut impl Write, r: &Report) -> fmt::Result {
         s,
         "<aside class=\"how-to-read\"><h3>How to read this</h3>\
          <p>Each row is an outlet. The dot is its score: the mean over its articles of how strongly each frames \
-         the back channel as credible (+1: the claim is prominent and stated as fact) or not (−1: denials and \
+         {} as credible (+1: the claim is prominent and stated as fact) or not (−1: denials and \
          doubt dominate or come first). The bar is a {level:.0}% interval: the range the score would plausibly \
          take with other articles and sentences.</p>\
          <p>Only when the whole bar is on one side of 0 does the outlet count as framing the claim as credible \
          or not credible; a bar across 0 is <em>unclear</em>. Short bars need many articles: check the sample \
          size (art., st.) before comparing outlets. An outlet that never mentions the claim has no score \
-         (n/a), which is not the same as 0.</p></aside>"
+         (n/a), which is not the same as 0.</p></aside>",
+        escape_html(&r.names.short)
     )
 }
 
@@ -402,7 +412,7 @@ fn share_rows(s: &mut impl Write, r: &Report) -> fmt::Result {
             s,
             "<span><i style=\"background:{}\"></i>{}</span>",
             LABEL_COLOURS[l.index()],
-            label_name(l)
+            label_name(&r.names, l)
         )?;
     }
     s.write_str("</p>\n<p class=\"axis-title\">Share of each outlet's sentences by label (mean probability), 0 to 100%; beside each outlet: its sentences.</p>\n")?;
@@ -412,7 +422,7 @@ fn share_rows(s: &mut impl Write, r: &Report) -> fmt::Result {
             .map(|l| {
                 format!(
                     "{} {:.1}%",
-                    label_name(*l),
+                    label_name(&r.names, *l),
                     100.0 * o.label_shares[l.index()]
                 )
             })
@@ -429,7 +439,7 @@ fn share_rows(s: &mut impl Write, r: &Report) -> fmt::Result {
             write!(
                 s,
                 "<i class=\"share {}\" style=\"width:{:.2}%;background:{}\"></i>",
-                l.as_str(),
+                r.names.name(l),
                 100.0 * o.label_shares[l.index()].clamp(0.0, 1.0),
                 LABEL_COLOURS[l.index()]
             )?;
@@ -955,7 +965,7 @@ fn evidence(s: &mut impl Write, r: &Report) -> fmt::Result {
                 "<li><span class=\"{class}\">{:+.3}</span> <i style=\"display:inline-block;width:.7rem;height:.7rem;background:{}\"></i> {} in {article} · sentence {} ({}{}): {}</li>",
                 e.shift,
                 LABEL_COLOURS[e.label.index()],
-                label_name(e.label),
+                label_name(&r.names, e.label),
                 e.index,
                 e.role.as_str(),
                 if e.hedge > 0.0 { format!(", hedge {:.2}", e.hedge) } else { String::new() },
@@ -972,9 +982,10 @@ fn evidence(s: &mut impl Write, r: &Report) -> fmt::Result {
 
 fn article_table(s: &mut impl Write, r: &Report) -> fmt::Result {
     let level = format!("{:.0}%", 100.0 * r.settings.framing.level);
+    let [claim, denial, skepticism, context] = super::markdown::column_titles(&r.names);
     writeln!(
         s,
-        "<div class=\"table-wrap\"><table class=\"articles\" data-sortable><thead><tr><th>Outlet</th><th>Date</th><th>Title</th><th class=\"num\">Score</th><th>{level} interval</th><th class=\"num\">Sentences</th><th class=\"num\">Claim</th><th class=\"num\">Denial</th><th class=\"num\">Skepticism</th><th class=\"num\">Context</th></tr></thead><tbody>"
+        "<div class=\"table-wrap\"><table class=\"articles\" data-sortable><thead><tr><th>Outlet</th><th>Date</th><th>Title</th><th class=\"num\">Score</th><th>{level} interval</th><th class=\"num\">Sentences</th><th class=\"num\">{claim}</th><th class=\"num\">{denial}</th><th class=\"num\">{skepticism}</th><th class=\"num\">{context}</th></tr></thead><tbody>"
     )?;
     for a in &r.articles {
         let c = a.label_counts;
@@ -1038,12 +1049,15 @@ fn strips(s: &mut impl Write, r: &Report) -> fmt::Result {
         for (i, c) in cells.iter().enumerate() {
             let tip = format!(
                 "#{} {} (p={:.2}): {}",
-                c.index, c.label, c.confidence, c.text
+                c.index,
+                r.names.name(c.label),
+                c.confidence,
+                c.text
             );
             writeln!(
                 s,
                 "<rect class=\"cell {}\" x=\"{:.0}\" y=\"0\" width=\"{}\" height=\"{ch}\" fill=\"{}\" fill-opacity=\"{:.2}\"><title>{}</title></rect>",
-                c.label.as_str(),
+                r.names.name(c.label),
                 i as f64 * cw,
                 cw - 1.0,
                 LABEL_COLOURS[c.label.index()],
@@ -1183,7 +1197,7 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
             s,
             "<span><i style=\"background:{}\"></i>{}</span>",
             LABEL_COLOURS[l.index()],
-            label_name(l)
+            label_name(&r.names, l)
         )?;
     }
     s.write_str("</p>\n")?;

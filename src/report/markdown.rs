@@ -7,7 +7,7 @@ use super::{
     interval_text, safe_link, score_text, signed, stance_sentences, ArticleSummary, PeriodRow,
     Report,
 };
-use crate::label::Label;
+use crate::label::{Label, LabelNames};
 use std::fmt::{self, Write};
 
 /// Escapes text for a Markdown table cell or list item: `|` and the characters that can start
@@ -110,6 +110,16 @@ fn period_table(s: &mut impl Write, level: &str, rows: &[PeriodRow]) -> fmt::Res
     s.write_char('\n')
 }
 
+/// The titles of the label-count columns: the roles' (`Claim`, `Denial`, `Skepticism`,
+/// `Context`) for the default story's names, else the display names.
+pub(crate) fn column_titles(names: &LabelNames) -> [String; 4] {
+    if names.has_default_labels() {
+        ["Claim", "Denial", "Skepticism", "Context"].map(str::to_string)
+    } else {
+        names.names().map(str::to_string)
+    }
+}
+
 /// Renders the report as Markdown.
 pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
     let level = pct(r.settings.framing.level);
@@ -117,12 +127,13 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
     writeln!(s, "**Summary.** {}\n", escape_markdown(&r.summary.text))?;
     writeln!(
         s,
-        "Score from -1 (the back channel is framed as not credible) to +1 (framed as credible); 0 is balanced. \
+        "Score from -1 ({} is framed as not credible) to +1 (framed as credible); 0 is balanced. \
          Intervals are {level} Bayesian-bootstrap intervals over articles and sentences. An outlet is *credible* \
          when its whole interval lies above 0, *not credible* when it lies below 0, and *unclear* when it holds 0; \
          `n/a` means the outlet carries no claim-related sentence (no score, not a 0). Sample sizes: articles \
          (with stance) and stance sentences (labelled claim, denial or skepticism). See docs/FRAMING.md for the \
-         formula and docs/REPORT.md for reading the report.\n"
+         formula and docs/REPORT.md for reading the report.\n",
+        r.names.short
     )?;
     let models = if r.models.is_empty() {
         "unknown".to_string()
@@ -278,7 +289,7 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
                 article_name(by_id.get(e.article.as_str()).copied(), &e.article),
                 e.index,
                 e.role.as_str(),
-                e.label,
+                r.names.name(e.label),
                 e.probs[e.label.index()],
                 if e.hedge > 0.0 {
                     format!(", hedge {:.2}", e.hedge)
@@ -291,7 +302,8 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
         s.write_char('\n')?;
     }
     writeln!(s, "## Articles\n")?;
-    writeln!(s, "| Outlet | Date | Article | Title | Link | Score | {level} interval | Sentences | Claim | Denial | Skepticism | Context |")?;
+    let [claim, denial, skepticism, context] = column_titles(&r.names);
+    writeln!(s, "| Outlet | Date | Article | Title | Link | Score | {level} interval | Sentences | {claim} | {denial} | {skepticism} | {context} |")?;
     writeln!(s, "|---|---|---|---|---|---:|---|---:|---:|---:|---:|---:|")?;
     for a in &r.articles {
         let c = a.label_counts;

@@ -27,7 +27,7 @@ pub use markdown::escape_markdown;
 pub use overview::{GroupRow, Groups, PeriodRow, Series, Standout, Summary, Timeline};
 
 use crate::framing::{ArticleFraming, FramingError, FramingParams, OutletReport, Verdict};
-use crate::label::Label;
+use crate::label::{Label, LabelNames};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -175,6 +175,10 @@ pub struct Report {
     /// Each outlet's own timeline, kept when the builder was asked for per-outlet reports.
     #[serde(skip)]
     pub outlet_timelines: BTreeMap<String, Timeline>,
+    /// What the rendered report calls the labels and the claim (default: the default
+    /// story's); set by the caller before rendering.
+    #[serde(skip)]
+    pub names: LabelNames,
 }
 
 impl Report {
@@ -213,6 +217,7 @@ impl Report {
             groups: None,
             articles,
             outlet_timelines: BTreeMap::new(),
+            names: self.names.clone(),
         }
     }
 
@@ -347,6 +352,12 @@ pub fn render_to(
     out: &mut dyn io::Write,
 ) -> Result<(), ReportError> {
     match format {
+        Format::Json if !report.names.has_default_labels() => {
+            let mut v = serde_json::to_value(report).map_err(io::Error::from)?;
+            report.names.rename_json(&mut v);
+            serde_json::to_writer_pretty(&mut *out, &v).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::from)?;
             out.write_all(b"\n")?;
