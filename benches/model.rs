@@ -1,10 +1,11 @@
 //! Benchmarks of the model stage: featurizing, classifying (one sentence, one article, a batch
 //! of 2,000 sentences on one thread and on the global pool), training on a synthetic corpus
 //! shaped like news sentences (a few thousand words of vocabulary, 20-30 words a sentence,
-//! `context` dominant), and loading the embedded default model. The side-by-side comparison
+//! `context` dominant), the inner cross-validation of `train` fitted from zero and warm-started,
+//! and loading the embedded default model. The side-by-side comparison
 //! with scikit-learn on real-shaped text is scripts/bench_vs_sklearn.sh (BENCHMARKS.md).
 
-use claimtrack::evaluate::{fit_with_heads, Heads};
+use claimtrack::evaluate::{fit_heads, fit_heads_from, fit_with_heads, Heads};
 use claimtrack::features::FeaturizerParams;
 use claimtrack::gold::Example;
 use claimtrack::model::{DecoderParams, Model, ModelParams};
@@ -152,6 +153,21 @@ fn bench(c: &mut Criterion) {
     };
     group.bench_function("fit_with_heads_2000", |b| {
         b.iter(|| fit_with_heads(black_box(&d), &ModelParams::default(), &heads).expect("trains"))
+    });
+    // That inner cross-validation alone (five folds of 80% of 5,000 sentences): every fold
+    // fitted from zero, and every fold started from the weights of the model fitted on all
+    // of them (what `train` does).
+    let d = corpus(5000);
+    let params = ModelParams::default();
+    let full = params.fit(&d).expect("trains");
+    let dp = DecoderParams::default();
+    group.bench_function("inner_cv_cold_5000", |b| {
+        b.iter(|| fit_heads(black_box(&d), &params, Some(&dp), true).expect("fits"))
+    });
+    group.bench_function("inner_cv_warm_5000", |b| {
+        b.iter(|| {
+            fit_heads_from(black_box(&d), &params, Some(&dp), true, Some(&full)).expect("fits")
+        })
     });
     group.finish();
 }

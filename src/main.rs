@@ -83,8 +83,31 @@ claimtrack man | gzip > /usr/local/share/man/man1/claimtrack.1.gz")]
 }
 
 fn main() -> ExitCode {
+    tune_allocator();
     ExitCode::from(run(std::env::args_os()))
 }
+
+/// Blocks of 256 KiB and more (the training matrix, the optimizer's vectors) are mapped from
+/// the system and given back when freed. By default glibc raises that threshold after the
+/// first large block is freed, so the next fits' blocks of megabytes come from the heap and
+/// fragment it: `train` at 100,000 sentences peaked at 211 MB resident instead of 138 MB.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // glibc's `int mallopt(int param, int value)` (malloc.h); M_MMAP_THRESHOLD is -3.
+    extern "C" {
+        fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
+    }
+    const M_MMAP_THRESHOLD: std::ffi::c_int = -3;
+    // SAFETY: mallopt only sets a parameter of the C allocator; it is called first thing in
+    // main, before any other thread exists. A refusal (return value 0) changes nothing.
+    unsafe {
+        mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+/// Other platforms' allocators keep their defaults.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
 
 /// Runs the command line `args` (the program name first) and gives the exit status (0, or 2
 /// on an error; `--help` and bad arguments exit the process as clap does). The Python

@@ -373,6 +373,21 @@ impl ModelParams {
     /// [`ModelParams::fit`] on examples given by reference (a subset of a larger set needs
     /// no copy): the same model, bit for bit, as `fit` on the same examples in the same order.
     pub fn fit_refs(&self, examples: &[&Example]) -> Result<Model, ModelError> {
+        self.fit_refs_from(examples, None)
+    }
+
+    /// [`ModelParams::fit_refs`] with the optimizer started from `start`'s weights instead of
+    /// zero (the sparse solver only; the linfa solver ignores it): each term of the new
+    /// vocabulary starts at `start`'s weights for the same term (zero for a term `start` does
+    /// not know), the intercepts at `start`'s (centred over the labels present), labels absent
+    /// from `examples` at zero. The optimum is the same; a model fitted on much the same
+    /// sentences (the inner cross-validation's folds are 80% of the final model's) gets there
+    /// in far fewer iterations. Deterministic for a given `start`.
+    pub fn fit_refs_from(
+        &self,
+        examples: &[&Example],
+        start: Option<&Model>,
+    ) -> Result<Model, ModelError> {
         self.validate()?;
         if examples.is_empty() {
             return Err(ModelError::NoExamples);
@@ -408,9 +423,14 @@ impl ModelParams {
         let active = problem.active();
         let (params, convergence) = match self.solver {
             Solver::Sparse => {
-                let sol =
-                    train::minimize(&problem, self.max_iterations, self.tolerance * weight_sum)
-                        .map_err(ModelError::Optimizer)?;
+                let x0 = start.map(|m| warm_start(m, &featurizer, active));
+                let sol = train::minimize(
+                    &problem,
+                    self.max_iterations,
+                    self.tolerance * weight_sum,
+                    x0,
+                )
+                .map_err(ModelError::Optimizer)?;
                 let gn = sol.gradient_norm / weight_sum;
                 let conv = Convergence {
                     converged: gn <= self.tolerance,
@@ -476,6 +496,46 @@ impl ModelParams {
             names: None,
         })
     }
+}
+
+/// The starting parameters (layout of `train`: a row of K weights per feature of
+/// `featurizer`, then the intercepts) taken from `model`: each term's weights matched by
+/// term (both vocabularies are sorted, so one merge pass), zero for an unknown term; the
+/// intercepts centred over the `active` labels; inactive labels' columns zero (their gradient
+/// is zero, so they would stay where they start).
+fn warm_start(model: &Model, featurizer: &Featurizer, active: [bool; K]) -> Vec<f64> {
+    let f = featurizer.n_features();
+    let mut x = vec![0.0; (f + 1) * K];
+    let old = model.featurizer().vocabulary();
+    let mut p = 0;
+    for (j, term) in featurizer.vocabulary().iter().enumerate() {
+        while p < old.len() && old[p].as_str() < term.as_str() {
+            p += 1;
+        }
+        if p < old.len() && old[p] == *term {
+            if let Some(w) = model.weights.get(p) {
+                x[j * K..j * K + K].copy_from_slice(w);
+            }
+        }
+    }
+    x[f * K..].copy_from_slice(&model.intercepts);
+    let n_active = active.iter().filter(|&&a| a).count().max(1) as f64;
+    let mean: f64 = (0..K)
+        .filter(|&k| active[k])
+        .map(|k| model.intercepts[k])
+        .sum::<f64>()
+        / n_active;
+    for (k, &on) in active.iter().enumerate() {
+        if on {
+            x[f * K + k] -= mean;
+        }
+    }
+    for (i, v) in x.iter_mut().enumerate() {
+        if !active[i % K] {
+            *v = 0.0;
+        }
+    }
+    x
 }
 
 /// Positions of the examples grouped by article (articles sorted by id), each group in
