@@ -1,6 +1,7 @@
 //! Integration tests of partial-aggregate files through the real binary: partials of any split
 //! of the seed articles (an article in two of them), merged, split by outlet and finished per
-//! group, give `claimtrack report`'s bytes in every format; grouping and highlights carry over;
+//! group, with the timeline's periods finished in shares, give `claimtrack report`'s bytes in
+//! every format; grouping and highlights carry over;
 //! a cut, foreign or conflicting partial is an error naming the file, with nothing written.
 
 mod common;
@@ -89,6 +90,34 @@ fn partials_of_the_seeds_give_the_reports_bytes_in_every_format() {
         );
         finished.push(done);
     }
+    // The timeline's periods in two shares, one read from the raw partials, one from the
+    // finished groups.
+    let mut periods = finished.clone();
+    for (i, from) in [vec![&pa, &pb], finished.iter().collect()]
+        .iter()
+        .enumerate()
+    {
+        let out = p(&format!("periods-{i}.ctp"));
+        let share = format!("{i}/2");
+        let mut args = vec!["merge", "-q", "--finish-periods", &share, "--out", &out];
+        args.extend(from.iter().map(|s| s.as_str()));
+        run(t, &args);
+        periods.push(out);
+    }
+    let err = fails(
+        t,
+        &[
+            "merge",
+            "-q",
+            &pa,
+            "--finish-periods",
+            "2/2",
+            "--out",
+            &p("x.ctp"),
+        ],
+    );
+    assert!(err.contains("--finish-periods 2/2"), "{err}");
+    assert!(!t.join("x.ctp").exists());
     let mut compared = 0;
     for format in FORMATS {
         let mut whole = vec!["report", "-q", "--format", format];
@@ -96,10 +125,11 @@ fn partials_of_the_seeds_give_the_reports_bytes_in_every_format() {
         let want = run(t, &whole);
         assert!(want.len() > 100, "{format}");
         let all = p("all.ctp");
-        let from: [Vec<&str>; 3] = [
+        let from: [Vec<&str>; 4] = [
             vec![&pa, &pb],
             vec![&all],
             finished.iter().map(String::as_str).collect(),
+            periods.iter().map(String::as_str).collect(),
         ];
         for parts in from {
             let mut args = vec!["report", "-q", "--format", format, "--from-partials"];
@@ -108,7 +138,7 @@ fn partials_of_the_seeds_give_the_reports_bytes_in_every_format() {
             compared += 1;
         }
     }
-    assert_eq!(compared, 12);
+    assert_eq!(compared, 16);
 }
 
 /// Three outlets with a country key over two folders, scored by the tiny model.

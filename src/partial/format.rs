@@ -1,4 +1,4 @@
-//! The partial-aggregate file format, version 1 (docs/PARTIALS.md): the signature and version,
+//! The partial-aggregate file format, version 2 (docs/PARTIALS.md; version 1 is still read): the signature and version,
 //! then checksummed records (kind byte, payload length, payload, CRC-32). This module owns the
 //! byte layout: record framing, the binary encoding of article rows, evidence candidates and
 //! sentence strips, and the reader and writer of whole records.
@@ -6,7 +6,9 @@
 use super::PartialError;
 use crate::framing::{ArticleFraming, Evidence, Interval, PackedUnits};
 use crate::label::Label;
-use crate::report::{ArticleSummary, StripCell};
+use crate::report::dates::Period;
+use crate::report::overview::FinishedPeriod;
+use crate::report::{ArticleSummary, PeriodRow, StripCell};
 use crate::sentence::Role;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -14,8 +16,10 @@ use std::sync::Arc;
 /// The first bytes of every partial-aggregate file (PNG-style: a non-ASCII byte, then line
 /// endings that a text-mode copy would change).
 pub(crate) const MAGIC: [u8; 8] = *b"\x89CTP\r\n\x1a\n";
-/// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The format version this build writes (it reads this one and [`OLDEST_VERSION`]).
+pub const VERSION: u32 = 2;
+/// The oldest format version this build reads (version 1: no finished periods).
+pub const OLDEST_VERSION: u32 = 1;
 /// Largest payload a record may declare (a corrupt length must not allocate gigabytes).
 const MAX_RECORD: u32 = 1 << 26;
 
@@ -31,6 +35,8 @@ pub(crate) mod kind {
     pub const EVIDENCE: u8 = b'E';
     /// The current outlet's finished report (JSON).
     pub const FINISHED: u8 = b'F';
+    /// A finished period of the whole timeline (version 2), before the outlets.
+    pub const PERIOD: u8 = b'P';
     /// One article's sentence strip.
     pub const STRIP: u8 = b'S';
     /// One warning.
@@ -341,6 +347,71 @@ pub(crate) fn decode_article(
     })
 }
 
+/// Encodes a finished period.
+pub(crate) fn encode_period(p: &FinishedPeriod) -> Vec<u8> {
+    let mut e = Enc::default();
+    e.u8(match p.period {
+        Period::Week => 0,
+        Period::Month => 1,
+    });
+    let r = &p.row;
+    e.str(&r.label);
+    e.str(&r.start);
+    e.varint(r.articles as u64);
+    e.varint(r.stance_articles as u64);
+    e.opt_f64(r.mean);
+    match r.interval {
+        None => e.u8(0),
+        Some(i) => {
+            e.u8(1);
+            e.f64(i.lo);
+            e.f64(i.hi);
+            e.f64(i.level);
+        }
+    }
+    e.0.extend_from_slice(&p.stance_ids);
+    e.0
+}
+
+/// Decodes a finished period.
+pub(crate) fn decode_period(b: &[u8]) -> Result<FinishedPeriod, Bad> {
+    let mut d = Dec::new(b);
+    let period = match d.u8()? {
+        0 => Period::Week,
+        1 => Period::Month,
+        _ => return Err("unknown period length"),
+    };
+    let label = d.str()?;
+    let start = d.str()?;
+    let articles = d.usize()?;
+    let stance_articles = d.usize()?;
+    let mean = d.opt_f64()?;
+    let interval = if d.flag()? {
+        Some(Interval {
+            lo: d.f64()?,
+            hi: d.f64()?,
+            level: d.f64()?,
+        })
+    } else {
+        None
+    };
+    let mut stance_ids = [0u8; 16];
+    stance_ids.copy_from_slice(d.take(16)?);
+    d.done()?;
+    Ok(FinishedPeriod {
+        period,
+        row: PeriodRow {
+            label,
+            start,
+            articles,
+            stance_articles,
+            mean,
+            interval,
+        },
+        stance_ids,
+    })
+}
+
 /// Encodes an evidence candidate.
 pub(crate) fn encode_evidence(x: &Evidence) -> Vec<u8> {
     let mut e = Enc::default();
@@ -441,9 +512,14 @@ pub(crate) struct RecordWriter<W: Write> {
 
 impl<W: Write> RecordWriter<W> {
     /// Starts a file: signature and version.
-    pub(crate) fn new(mut w: W) -> io::Result<RecordWriter<W>> {
+    pub(crate) fn new(w: W) -> io::Result<RecordWriter<W>> {
+        RecordWriter::with_version(w, VERSION)
+    }
+
+    /// Starts a file of another format version (tests write version 1 with it).
+    pub(crate) fn with_version(mut w: W, version: u32) -> io::Result<RecordWriter<W>> {
         w.write_all(&MAGIC)?;
-        w.write_all(&VERSION.to_le_bytes())?;
+        w.write_all(&version.to_le_bytes())?;
         Ok(RecordWriter { w, bytes: 12 })
     }
 
@@ -474,6 +550,8 @@ impl<W: Write> RecordWriter<W> {
 pub(crate) struct RecordReader {
     /// The file's name, for errors.
     pub(crate) name: String,
+    /// The file's format version.
+    pub(crate) version: u32,
     r: Box<dyn Read + Send>,
     /// Offset of the next record.
     offset: u64,
@@ -502,11 +580,12 @@ impl RecordReader {
             });
         }
         let found = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
-        if found != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&found) {
             return Err(PartialError::Version { file: name, found });
         }
         Ok(RecordReader {
             name,
+            version: found,
             r,
             offset: 12,
             peeked: None,

@@ -38,13 +38,15 @@
 
 mod format;
 
-pub use format::VERSION;
+pub use format::{OLDEST_VERSION, VERSION};
 
 use crate::framing::{
     aggregate_articles, Evidence, EvidencePool, FramingParams, OutletArticle, OutletReport,
     StanceUnit,
 };
-use crate::report::builder::{finish_assembly, ArticleKey, Assembly};
+use crate::report::builder::{check_periods, finish_assembly, ArticleKey, Assembly};
+use crate::report::dates::Period;
+use crate::report::overview::{FinishedPeriod, Overview};
 use crate::report::{Report, ReportBuilder, ReportOptions, StripCell};
 use format::{kind, ArticleRecord, Dec, Enc, RecordReader, RecordWriter};
 use rayon::prelude::*;
@@ -72,7 +74,7 @@ pub enum PartialError {
         file: String,
     },
     /// The file is of another format version.
-    #[error("{file}: partial-aggregate format version {found}; this claimtrack reads version {} only (rebuild the partial with this claimtrack)", VERSION)]
+    #[error("{file}: partial-aggregate format version {found}; this claimtrack reads versions {} to {} (rebuild the partial with this claimtrack)", OLDEST_VERSION, VERSION)]
     Version {
         /// The file.
         file: String,
@@ -135,6 +137,28 @@ pub enum PartialError {
         /// The key the partials hold (or `no --group-by`).
         built: String,
     },
+    /// Two partials hold different rows for one finished timeline period.
+    #[error("{file}: the finished timeline period {label} differs from the one of another partial; finish the periods once, from the same partials")]
+    PeriodConflict {
+        /// The file holding the second row.
+        file: String,
+        /// The period's label.
+        label: String,
+    },
+    /// A finished timeline period was computed over other articles than the partials hold.
+    #[error("the finished timeline period {label} was computed over other articles than the partials hold; finish the periods again from the partials of this report (or leave the periods' partials out)")]
+    PeriodMismatch {
+        /// The period's label.
+        label: String,
+    },
+    /// The timeline's periods were finished by another period length than the report's.
+    #[error("the timeline's periods were finished by the {finished}, but this report's timeline is by the {report}; give --period {finished}, or finish the periods by the {report}")]
+    PeriodLength {
+        /// The finished periods' length.
+        finished: Period,
+        /// The report's.
+        report: Period,
+    },
     /// No partial was given.
     #[error("no partial-aggregate file given")]
     NoInput,
@@ -196,6 +220,8 @@ pub struct PartialStats {
     pub strips: u64,
     /// Warnings carried.
     pub warnings: u64,
+    /// Finished periods of the timeline.
+    pub periods: u64,
     /// Bytes written.
     pub bytes: u64,
 }
@@ -205,6 +231,8 @@ pub struct PartInput {
     r: RecordReader,
     settings: PartialSettings,
     counts: PartialStats,
+    /// The finished timeline periods, in (period length, label) order.
+    periods: Vec<FinishedPeriod>,
     /// The outlet section whose header record was read: name, models, offset.
     pending: Option<(Arc<str>, Vec<Arc<str>>)>,
     last_outlet: Option<Arc<str>>,
@@ -235,9 +263,26 @@ impl PartInput {
             r,
             settings,
             counts: PartialStats::default(),
+            periods: Vec::new(),
             pending: None,
             last_outlet: None,
         };
+        while part.r.peek()? == Some(kind::PERIOD) {
+            let (payload, at) = part.r.expect(kind::PERIOD, "a finished period")?;
+            let p = format::decode_period(&payload).map_err(|w| part.r.corrupt(at, w))?;
+            if part.r.version < 2 {
+                return Err(part.r.corrupt(at, "a record out of place"));
+            }
+            if part
+                .periods
+                .last()
+                .is_some_and(|l| period_key(l) >= period_key(&p))
+            {
+                return Err(part.r.corrupt(at, "finished periods out of order"));
+            }
+            part.counts.periods += 1;
+            part.periods.push(p);
+        }
         part.advance()?;
         Ok(part)
     }
@@ -346,8 +391,10 @@ impl PartInput {
                     tail.warnings.insert(w);
                 }
                 kind::END => {
-                    let read = |d: &mut Dec| -> Result<[u64; 6], &'static str> {
-                        let mut c = [0u64; 6];
+                    // Version 1 has no finished periods and six counts.
+                    let n = if self.r.version < 2 { 6 } else { 7 };
+                    let read = |d: &mut Dec| -> Result<Vec<u64>, &'static str> {
+                        let mut c = vec![0u64; n];
                         for x in &mut c {
                             *x = d.varint()?;
                         }
@@ -363,11 +410,12 @@ impl PartInput {
                         c.evidence,
                         c.strips,
                         c.warnings,
+                        c.periods,
                     ];
-                    if said != held {
+                    if said[..] != held[..n] {
                         return Err(self.r.corrupt(
                             at,
-                            format!("the end record counts {said:?} records (outlets, finished, articles, evidence, strips, warnings); the file holds {held:?}"),
+                            format!("the end record counts {said:?} records (outlets, finished, articles, evidence, strips, warnings, periods); the file holds {:?}", &held[..n]),
                         ));
                     }
                     return self.r.expect_eof();
@@ -412,7 +460,7 @@ pub fn write_builder<W: Write>(
         strip_chars: a.strip_chars,
         group_by: a.options.group_by.clone(),
     };
-    let mut w = Writer::new(out, &settings)?;
+    let mut w = Writer::new(out, &settings, &[])?;
     let mut records: Vec<ArticleRecord> = a
         .rows
         .into_iter()
@@ -512,9 +560,37 @@ pub fn report(
         finished: HashMap::new(),
         strips: BTreeMap::new(),
         warnings: Vec::new(),
+        periods: HashMap::new(),
     };
+    let done = union_periods(&parts)?;
+    // Stance units are kept only where this report still bootstraps: unfinished outlets,
+    // groups, highlighted outlets' series, per-outlet timelines, and periods of the timeline
+    // not finished (by `assumed`, the period length asked for or the finished periods' one).
+    let everywhere =
+        !a.options.highlight.is_empty() || a.options.group_by.is_some() || a.options.per_outlet;
+    let assumed: Option<Period> = a.options.period.or_else(|| {
+        let lengths: BTreeSet<u8> = done.iter().map(|p| p.period as u8).collect();
+        (lengths.len() == 1).then(|| done[0].period)
+    });
+    let labels: HashSet<&str> = done
+        .iter()
+        .filter(|p| Some(p.period) == assumed)
+        .map(|p| p.row.label.as_str())
+        .collect();
+    // Whether units were left out because their period was finished by `assumed`.
+    let mut relied = false;
     let tail = drive(parts, &settings, &mut |s: Section| {
-        for r in s.articles {
+        for mut r in s.articles {
+            if s.finished.is_some() && !everywhere {
+                match units_needed(&r.row, assumed, &labels) {
+                    Need::Yes => {}
+                    Need::No => r.kept.units = Default::default(),
+                    Need::Finished => {
+                        r.kept.units = Default::default();
+                        relied = true;
+                    }
+                }
+            }
             a.rows.push(r.row);
             a.kept.push(r.kept);
         }
@@ -529,11 +605,49 @@ pub fn report(
         Ok(())
     })?;
     a.strips = tail.strips;
+    let (period, periods) = check_periods(&a.rows, &a.params, &a.options, &done)
+        .map_err(|label| PartialError::PeriodMismatch { label })?;
+    if relied && Some(period) != assumed {
+        return Err(PartialError::PeriodLength {
+            finished: assumed.unwrap_or(period),
+            report: period,
+        });
+    }
+    a.periods = periods;
     let warnings: Vec<String> = tail.warnings.into_iter().collect();
     Ok(PartialReport {
         report: finish_assembly(a),
         warnings,
     })
+}
+
+/// Whether the report from partials needs an article's stance units for its timeline.
+enum Need {
+    /// Yes: its period is not finished (or the period length is not known yet).
+    Yes,
+    /// No: it has no stance or no date.
+    No,
+    /// No, as long as the timeline is by the period length assumed: its period is finished.
+    Finished,
+}
+
+fn units_needed(
+    row: &crate::report::ArticleSummary,
+    assumed: Option<Period>,
+    labels: &HashSet<&str>,
+) -> Need {
+    if row.framing.interval.is_none() {
+        return Need::No;
+    }
+    let Some(d) = crate::report::overview::valid_date(row) else {
+        return Need::No;
+    };
+    match assumed {
+        None => Need::Yes,
+        Some(p) if !p.places(d.precision) => Need::No,
+        Some(p) if labels.contains(p.label(p.start(d.day)).as_str()) => Need::Finished,
+        Some(_) => Need::Yes,
+    }
 }
 
 /// Splits the articles of `parts` into `n` partials by outlet (outlet `o` goes to
@@ -545,9 +659,10 @@ pub fn split_by_outlet<W: Write>(
     bucket: impl Fn(&str) -> usize,
 ) -> Result<Vec<(W, PartialStats)>, PartialError> {
     let settings = check_settings(&parts)?.clone();
+    let periods = union_periods(&parts)?;
     let mut writers: Vec<Writer<W>> = outs
         .into_iter()
-        .map(|o| Writer::new(o, &settings))
+        .map(|o| Writer::new(o, &settings, &periods))
         .collect::<Result<_, _>>()?;
     let n = writers.len();
     let tail = drive(
@@ -571,6 +686,112 @@ pub fn outlet_bucket(outlet: &str, n: usize) -> usize {
     let mut x = [0u8; 8];
     x.copy_from_slice(&h[..8]);
     (u64::from_le_bytes(x) % n.max(1) as u64) as usize
+}
+
+/// The order of finished periods in a file: period length, then label.
+fn period_key(p: &FinishedPeriod) -> (u8, &str) {
+    (p.period as u8, &p.row.label)
+}
+
+/// The finished periods of all `parts`, each once, in file order; two different rows for one
+/// period are an error.
+fn union_periods(parts: &[PartInput]) -> Result<Vec<FinishedPeriod>, PartialError> {
+    let mut all: BTreeMap<(u8, String), FinishedPeriod> = BTreeMap::new();
+    for part in parts {
+        for p in &part.periods {
+            let key = (p.period as u8, p.row.label.clone());
+            match all.get(&key) {
+                Some(q) if q != p => {
+                    return Err(PartialError::PeriodConflict {
+                        file: part.name().to_string(),
+                        label: p.row.label.clone(),
+                    })
+                }
+                Some(_) => {}
+                None => {
+                    all.insert(key, p.clone());
+                }
+            }
+        }
+    }
+    Ok(all.into_values().collect())
+}
+
+/// The period length of the whole timeline of the articles in `parts`: `asked`, or the one
+/// chosen from the span of their dates, as [`report`] chooses it. Reads the partials through
+/// (a damaged one is an error here too), holding only the articles' ids and dates.
+pub fn timeline_period(
+    parts: Vec<PartInput>,
+    asked: Option<Period>,
+) -> Result<Period, PartialError> {
+    let settings = check_settings(&parts)?.clone();
+    let mut dates = Vec::new();
+    drive(parts, &settings, &mut |s: Section| {
+        if asked.is_none() {
+            dates.extend(
+                s.articles
+                    .iter()
+                    .filter_map(|a| crate::report::overview::valid_date(&a.row)),
+            );
+        }
+        Ok(())
+    })?;
+    Ok(asked.unwrap_or_else(|| Period::automatic(dates)))
+}
+
+/// Computes the rows of the whole timeline's periods (by `period`, as [`timeline_period`]
+/// gives it) whose label `select` accepts, from the articles of `parts`, and writes them as a
+/// partial that holds only those rows: given to [`report`] beside the partials of the same
+/// articles, they are taken as they are (after a check that they describe those articles)
+/// instead of being bootstrapped there. Split the periods over jobs with
+/// `select = |label| outlet_bucket(label, n) == i`; each job reads every partial but holds
+/// only its own periods' articles.
+pub fn finish_periods<W: Write>(
+    parts: Vec<PartInput>,
+    out: W,
+    period: Period,
+    select: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<(W, PartialStats), PartialError> {
+    let settings = check_settings(&parts)?.clone();
+    let mut periods = union_periods(&parts)?;
+    let (mut rows, mut kept) = (Vec::new(), Vec::new());
+    drive(parts, &settings, &mut |s: Section| {
+        for a in s.articles {
+            let placed = crate::report::overview::valid_date(&a.row)
+                .filter(|d| period.places(d.precision))
+                .is_some_and(|d| select(&period.label(period.start(d.day))));
+            if placed {
+                rows.push(a.row);
+                kept.push(a.kept);
+            }
+        }
+        Ok(())
+    })?;
+    let params = &settings.framing;
+    let units = |i: usize| {
+        let (r, k): (
+            &crate::report::ArticleSummary,
+            &crate::report::builder::Kept,
+        ) = (&rows[i], &kept[i]);
+        k.units.unpack(r.sentences, params)
+    };
+    let ov = Overview::new(&rows, &units, params);
+    let all: Vec<usize> = (0..rows.len()).collect();
+    for p in ov.finish_periods(&all, period, select) {
+        match periods.iter().find(|q| period_key(q) == period_key(&p)) {
+            Some(q) if *q != p => {
+                return Err(PartialError::PeriodConflict {
+                    file: "the partials given".to_string(),
+                    label: p.row.label,
+                })
+            }
+            Some(_) => {}
+            None => periods.push(p),
+        }
+    }
+    periods.sort_by(|a, b| period_key(a).cmp(&period_key(b)));
+    let w = Writer::new(out, &settings, &periods)?;
+    w.finish(&Tail::default())
 }
 
 fn tool() -> String {
@@ -598,7 +819,8 @@ fn merge_into<W: Write>(
 ) -> Result<(W, PartialStats), PartialError> {
     let settings = check_settings(&parts)?.clone();
     let params = settings.framing.clone();
-    let mut w = Writer::new(out, &settings)?;
+    let periods = union_periods(&parts)?;
+    let mut w = Writer::new(out, &settings, &periods)?;
     // Finishing runs outlets in parallel, a batch at a time.
     let mut batch: Vec<Section> = Vec::new();
     let mut batch_articles = 0usize;
@@ -663,7 +885,8 @@ fn drive(
     sink: &mut dyn FnMut(Section) -> Result<(), PartialError>,
 ) -> Result<Tail, PartialError> {
     let keep = settings.framing.evidence;
-    let mut seen: HashSet<Box<str>> = HashSet::new();
+    // Ids seen in earlier outlets, by a 128-bit hash (16 bytes an id, whatever its length).
+    let mut seen: HashSet<[u8; 16]> = HashSet::new();
     while let Some(next) = parts
         .iter()
         .filter_map(|p| p.pending.as_ref().map(|x| Arc::clone(&x.0)))
@@ -694,7 +917,7 @@ fn merge_sections(
     sections: Vec<(usize, Section)>,
     parts: &[PartInput],
     keep: usize,
-    seen: &mut HashSet<Box<str>>,
+    seen: &mut HashSet<[u8; 16]>,
 ) -> Result<Section, PartialError> {
     let name = Arc::clone(&sections[0].1.name);
     let file = |i: usize| parts[i].name().to_string();
@@ -742,7 +965,7 @@ fn merge_sections(
                 });
             }
         }
-        if !seen.insert(a.row.id.as_str().into()) {
+        if !seen.insert(id_key(&a.row.id)) {
             return Err(PartialError::DuplicateArticle {
                 file: file(i),
                 id: a.row.id,
@@ -777,6 +1000,15 @@ fn merge_sections(
     })
 }
 
+/// An id's key in the set of ids seen: the first half of its SHA-256 (a collision, which
+/// would report a duplicate id, takes about 2^64 ids).
+fn id_key(id: &str) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&Sha256::digest(id.as_bytes())[..16]);
+    key
+}
+
 /// Writes a partial record by record.
 struct Writer<W: Write> {
     w: RecordWriter<W>,
@@ -784,7 +1016,11 @@ struct Writer<W: Write> {
 }
 
 impl<W: Write> Writer<W> {
-    fn new(out: W, settings: &PartialSettings) -> Result<Writer<W>, PartialError> {
+    fn new(
+        out: W,
+        settings: &PartialSettings,
+        periods: &[FinishedPeriod],
+    ) -> Result<Writer<W>, PartialError> {
         let mut w = RecordWriter::new(out).map_err(PartialError::Write)?;
         let header = PartialSettings {
             tool: tool(),
@@ -792,9 +1028,16 @@ impl<W: Write> Writer<W> {
         };
         let json = serde_json::to_vec(&header).map_err(|e| PartialError::Write(e.into()))?;
         w.record(kind::HEADER, &json).map_err(PartialError::Write)?;
+        for p in periods {
+            w.record(kind::PERIOD, &format::encode_period(p))
+                .map_err(PartialError::Write)?;
+        }
         Ok(Writer {
             w,
-            stats: PartialStats::default(),
+            stats: PartialStats {
+                periods: periods.len() as u64,
+                ..PartialStats::default()
+            },
         })
     }
 
@@ -862,6 +1105,7 @@ impl<W: Write> Writer<W> {
             s.evidence,
             s.strips,
             s.warnings,
+            s.periods,
         ] {
             e.varint(x);
         }

@@ -227,7 +227,133 @@ proptest! {
         let got = report_of(inputs);
         prop_assert_eq!(&got.warnings, &warnings);
         prop_assert!(renderings(&got.report) == want, "finished per outlet group");
+
+        // The timeline's periods finished in shares (each share read from every partial,
+        // raw or finished), given beside the finished groups, one share twice.
+        let shares = 1 + order[4] % 3;
+        let from = |k: usize| -> Vec<PartInput> {
+            if k % 2 == 0 {
+                at.iter().map(|&i| input("p", &parts[i])).collect()
+            } else {
+                finished.iter().map(|b| input("f", b)).collect()
+            }
+        };
+        let period = timeline_period(from(order[5]), None).unwrap();
+        let periods: Vec<Vec<u8>> = (0..shares)
+            .map(|k| {
+                let select = move |label: &str| outlet_bucket(label, shares) == k;
+                finish_periods(from(k + order[5]), Vec::new(), period, &select).unwrap().0
+            })
+            .collect();
+        let mut inputs: Vec<PartInput> = finished.iter().map(|b| input("f", b)).collect();
+        inputs.extend(periods.iter().map(|b| input("t", b)));
+        inputs.push(input("t-again", &periods[order[3] % shares]));
+        let got = report_of(inputs);
+        prop_assert_eq!(&got.warnings, &warnings);
+        prop_assert!(renderings(&got.report) == want, "periods finished in shares");
+        // A merge carries the finished periods along.
+        let mut inputs: Vec<PartInput> = periods.iter().map(|b| input("t", b)).collect();
+        inputs.push(input("all", &all));
+        let carried = merge(inputs, Vec::new()).unwrap().0;
+        let got = report_of(vec![input("carried", &carried)]);
+        prop_assert!(renderings(&got.report) == want, "periods carried by a merge");
     }
+}
+
+/// Partials and reports without groups, highlights or per-outlet timelines: the report from
+/// finished outlets and finished periods then holds no stance units for them.
+fn plain_part(articles: &[&ScoredArticle]) -> Vec<u8> {
+    let mut b = ReportBuilder::new(params(), Hedges::default(), 2).unwrap();
+    for a in articles {
+        b.add(a).unwrap();
+    }
+    write_builder(b, Vec::new()).unwrap().0
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn finished_outlets_and_periods_give_the_single_builders_report_without_units(
+        spec in spec(),
+        asked in proptest::option::of(proptest::bool::ANY),
+        shares in 1..4usize,
+    ) {
+        let articles: Vec<ScoredArticle> = spec
+            .iter()
+            .enumerate()
+            .map(|(n, (o, d, g, s, _, _))| article(n, *o, *d, *g, s))
+            .collect();
+        let period = asked.map(|w| if w { Period::Week } else { Period::Month });
+        let options = ReportOptions { period, ..ReportOptions::default() };
+        let mut single = ReportBuilder::new(params(), Hedges::default(), 2)
+            .unwrap()
+            .with_options(options.clone());
+        single.add_batch(&articles).unwrap();
+        let want = renderings(&single.finish());
+        let mut split: Vec<Vec<&ScoredArticle>> = vec![Vec::new(); 4];
+        for (a, (_, _, _, _, p, copy)) in articles.iter().zip(&spec) {
+            split[*p].push(a);
+            if *copy {
+                split[(p + 1) % 4].push(a);
+            }
+        }
+        let parts: Vec<Vec<u8>> = split.iter().map(|s| plain_part(s)).collect();
+        let inputs = || parts.iter().map(|b| input("p", b)).collect::<Vec<_>>();
+        let groups = split_by_outlet(inputs(), vec![Vec::new(); 2], |o| o.len() % 2).unwrap();
+        let finished: Vec<Vec<u8>> = groups
+            .iter()
+            .map(|(b, _)| finish_outlets(vec![input("g", b)], Vec::new()).unwrap().0)
+            .collect();
+        let length = timeline_period(inputs(), period).unwrap();
+        let mut all: Vec<PartInput> = finished.iter().map(|b| input("f", b)).collect();
+        for k in 0..shares {
+            let select = move |label: &str| outlet_bucket(label, shares) == k;
+            let bytes = finish_periods(inputs(), Vec::new(), length, &select).unwrap().0;
+            all.push(input("t", &bytes));
+        }
+        let got = report(all, options).unwrap();
+        prop_assert!(renderings(&got.report) == want);
+    }
+}
+
+#[test]
+fn periods_finished_by_another_length_than_the_reports_are_an_error() {
+    let a = sample();
+    let refs: Vec<&ScoredArticle> = a.iter().collect();
+    let bytes = plain_part(&refs);
+    let automatic = timeline_period(vec![input("p", &bytes)], None).unwrap();
+    let other = match automatic {
+        Period::Week => Period::Month,
+        Period::Month => Period::Week,
+    };
+    let done = finish_outlets(vec![input("p", &bytes)], Vec::new())
+        .unwrap()
+        .0;
+    let periods = finish_periods(vec![input("p", &bytes)], Vec::new(), other, &|_| true)
+        .unwrap()
+        .0;
+    let inputs = || vec![input("done", &done), input("t", &periods)];
+    let err = report(inputs(), ReportOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, PartialError::PeriodLength { finished, report } if finished == other && report == automatic),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains(&format!("give --period {other}")),
+        "{err}"
+    );
+    // Asked for that length, the report takes them.
+    let asked = ReportOptions {
+        period: Some(other),
+        ..ReportOptions::default()
+    };
+    let mut single = ReportBuilder::new(params(), Hedges::default(), 2)
+        .unwrap()
+        .with_options(asked.clone());
+    single.add_batch(&a).unwrap();
+    let got = report(inputs(), asked).unwrap();
+    assert!(renderings(&got.report) == renderings(&single.finish()));
 }
 
 fn sample() -> Vec<ScoredArticle> {
@@ -278,13 +404,104 @@ fn every_flipped_byte_is_an_error() {
     assert!(err.contains("after the end record"), "{err}");
 }
 
+/// The partial's records written again as a version-1 file (six counts in the end record).
+fn as_version_1(bytes: &[u8]) -> Vec<u8> {
+    let mut r =
+        format::RecordReader::new("v2".into(), Box::new(Cursor::new(bytes.to_vec()))).unwrap();
+    let mut w = format::RecordWriter::with_version(Vec::new(), 1).unwrap();
+    loop {
+        let (k, payload, _) = r.next().unwrap();
+        if k == kind::END {
+            let mut d = Dec::new(&payload);
+            let mut e = Enc::default();
+            for _ in 0..6 {
+                e.varint(d.varint().unwrap());
+            }
+            assert_eq!(d.varint().unwrap(), 0, "no finished periods");
+            w.record(k, &e.0).unwrap();
+            return w.finish().unwrap();
+        }
+        w.record(k, &payload).unwrap();
+    }
+}
+
+#[test]
+fn version_1_files_are_still_read() {
+    let a = sample();
+    let refs: Vec<&ScoredArticle> = a.iter().collect();
+    let (one, two) = refs.split_at(4);
+    let (p1, p2) = (part(one, 3), part(two, 3));
+    let want = renderings(&report_of(vec![input("1", &p1), input("2", &p2)]).report);
+    let old = as_version_1(&p1);
+    assert_eq!(&old[8..12], &1u32.to_le_bytes());
+    let got = report_of(vec![input("old", &old), input("2", &p2)]);
+    assert!(renderings(&got.report) == want);
+    // Merged, it is written in the current version.
+    let merged = merge(vec![input("old", &old)], Vec::new()).unwrap().0;
+    assert_eq!(&merged[8..12], &VERSION.to_le_bytes());
+    assert_eq!(merged, merge(vec![input("1", &p1)], Vec::new()).unwrap().0);
+}
+
+#[test]
+fn finished_periods_of_other_articles_are_an_error_and_conflicting_ones_do_not_merge() {
+    let a = sample();
+    let refs: Vec<&ScoredArticle> = a.iter().collect();
+    let whole = part(&refs, 3);
+    let fewer = part(&refs[..7], 3);
+    let finish = |bytes: &[u8]| {
+        let period = timeline_period(vec![input("x", bytes)], None).unwrap();
+        finish_periods(vec![input("x", bytes)], Vec::new(), period, &|_| true)
+            .unwrap()
+            .0
+    };
+    let (good, stale) = (finish(&whole), finish(&fewer));
+    assert!(report(vec![input("all", &whole), input("t", &good)], options()).is_ok());
+    let err = report(
+        vec![input("all", &whole), input("stale", &stale)],
+        options(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, PartialError::PeriodMismatch { .. }), "{err}");
+    let err = merge(vec![input("t", &good), input("stale", &stale)], Vec::new()).unwrap_err();
+    assert!(matches!(err, PartialError::PeriodConflict { .. }), "{err}");
+    assert!(err.to_string().starts_with("stale: "), "{err}");
+    // Asked for another period length, the finished rows are not used (and not an error).
+    let monthly = ReportOptions {
+        period: Some(Period::Month),
+        ..options()
+    };
+    let other = match timeline_period(vec![input("x", &whole)], None).unwrap() {
+        Period::Week => monthly,
+        Period::Month => ReportOptions {
+            period: Some(Period::Week),
+            ..options()
+        },
+    };
+    let with = report(vec![input("all", &whole), input("t", &good)], other.clone()).unwrap();
+    let without = report(vec![input("all", &whole)], other).unwrap();
+    assert!(renderings(&with.report) == renderings(&without.report));
+    // A cut period partial is an error naming it.
+    for cut in 0..good.len() {
+        let got = PartInput::from_reader("cut.ctp", Cursor::new(good[..cut].to_vec()))
+            .and_then(|p| report(vec![input("all", &whole), p], options()));
+        let err = got.unwrap_err().to_string();
+        assert!(err.starts_with("cut.ctp: "), "cut {cut}: {err}");
+    }
+}
+
 #[test]
 fn another_version_or_format_is_refused() {
     let mut bytes = sample_part();
-    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
-    let err = read_all("v2.ctp", bytes).unwrap_err();
-    assert!(matches!(err, PartialError::Version { found: 2, .. }));
-    assert!(err.to_string().contains("version 2"), "{err}");
+    bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
+    let err = read_all("v3.ctp", bytes.clone()).unwrap_err();
+    assert!(matches!(err, PartialError::Version { found: 3, .. }));
+    assert!(err.to_string().contains("version 3"), "{err}");
+    bytes[8..12].copy_from_slice(&0u32.to_le_bytes());
+    let err = read_all("v0.ctp", bytes).unwrap_err();
+    assert!(
+        matches!(err, PartialError::Version { found: 0, .. }),
+        "{err}"
+    );
     let err = read_all("scores.jsonl", b"{\"id\": \"a\"}\n".to_vec()).unwrap_err();
     assert!(matches!(err, PartialError::NotPartial { .. }), "{err}");
 }

@@ -10,7 +10,8 @@
 //! gives, byte for byte.
 
 use super::dates::{parse_date, Period};
-use super::overview::{self, Overview};
+use super::overview::{self, FinishedPeriod, Overview};
+use super::PeriodRow;
 use super::{ArticleSummary, Report, ReportError, Settings, StripCell};
 use crate::framing::{
     aggregate_articles, Evidence, EvidencePool, FramingParams, Hedges, OutletArticle, OutletReport,
@@ -76,6 +77,9 @@ pub(crate) struct Assembly {
     pub(crate) finished: HashMap<String, OutletReport>,
     pub(crate) strips: BTreeMap<ArticleKey, Vec<StripCell>>,
     pub(crate) warnings: Vec<String>,
+    /// Rows of the whole timeline's periods computed already, by label (checked against the
+    /// rows with [`check_periods`]).
+    pub(crate) periods: HashMap<String, PeriodRow>,
 }
 
 /// One article digested (in parallel), ready to insert.
@@ -409,8 +413,25 @@ impl ReportBuilder {
             finished: HashMap::new(),
             strips: self.strips,
             warnings: self.warnings,
+            periods: HashMap::new(),
         }
     }
+}
+
+/// The period length of the timeline of `rows` as the report chooses it, and the rows of
+/// `done` that hold for that timeline (rows by another period length are left out), by label;
+/// `Err` gives the label of the first row that was computed over other articles than `rows`.
+pub(crate) fn check_periods(
+    rows: &[ArticleSummary],
+    params: &FramingParams,
+    options: &ReportOptions,
+    done: &[FinishedPeriod],
+) -> Result<(Period, HashMap<String, PeriodRow>), String> {
+    let none = |_: usize| Vec::new();
+    let ov = Overview::new(rows, &none, params);
+    let all: Vec<usize> = (0..rows.len()).collect();
+    let period = ov.period(&all, options.period);
+    Ok((period, ov.check_finished(&all, period, done)?))
 }
 
 /// Aggregates the outlets not aggregated yet (in parallel, each with its own seed), then
@@ -428,6 +449,7 @@ pub(crate) fn finish_assembly(a: Assembly) -> Report {
         mut finished,
         mut strips,
         options,
+        periods: done_periods,
         ..
     } = a;
     let mut outlets = {
@@ -484,7 +506,13 @@ pub(crate) fn finish_assembly(a: Assembly) -> Report {
         let all: Vec<usize> = (0..rows.len()).collect();
         let period = ov.period(&all, options.period);
         let highlight = resolve_highlights(&options.highlight, &outlets);
-        let timeline = ov.timeline(&all, period, options.period.is_none(), &highlight);
+        let timeline = ov.timeline(
+            &all,
+            period,
+            options.period.is_none(),
+            &highlight,
+            Some(&done_periods),
+        );
         let groups = options
             .group_by
             .as_deref()
@@ -498,7 +526,7 @@ pub(crate) fn finish_assembly(a: Assembly) -> Report {
             outlet_timelines = by_outlet
                 .into_par_iter()
                 .map(|(name, at)| {
-                    let t = ov.timeline(&at, period, options.period.is_none(), &[]);
+                    let t = ov.timeline(&at, period, options.period.is_none(), &[], None);
                     (name.to_string(), t)
                 })
                 .collect();

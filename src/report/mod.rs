@@ -15,7 +15,7 @@ mod files;
 mod html;
 mod links;
 mod markdown;
-mod overview;
+pub(crate) mod overview;
 
 pub use builder::{ReportBuilder, ReportOptions};
 pub use csv_format::neutralise_cell;

@@ -16,7 +16,8 @@ use crate::framing::{
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
 
 /// One outlet singled out by the summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,6 +153,19 @@ pub struct Groups {
     /// Outlets whose articles give different values; each counts under its most frequent one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mixed_outlets: Vec<String>,
+}
+
+/// A period of the whole timeline computed elsewhere (a partial's finished period), with what
+/// identifies the articles it was computed over: its row holds their count, the count of
+/// stance articles and their mean; `stance_ids` is a fingerprint of the stance articles' ids.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FinishedPeriod {
+    /// The timeline's period length.
+    pub(crate) period: Period,
+    /// The period's row, interval included.
+    pub(crate) row: PeriodRow,
+    /// SHA-256 (first 16 bytes) of the stance articles' ids, in id order.
+    pub(crate) stance_ids: [u8; 16],
 }
 
 /// The article's date, if valid (the builder has already set invalid ones aside).
@@ -321,26 +335,141 @@ impl<'a> Overview<'a> {
         }
     }
 
-    /// Mean article score over the stance articles among `at`, and its interval.
-    fn mean(&self, at: &[usize], kind: &str, name: &str) -> (usize, Option<f64>, Option<Interval>) {
+    /// The stance articles among `at`, in id order.
+    fn stance(&self, at: &[usize]) -> Vec<usize> {
         let mut stance: Vec<usize> = at
             .iter()
             .copied()
             .filter(|&i| self.rows[i].framing.interval.is_some())
             .collect();
-        if stance.is_empty() {
-            return (0, None, None);
-        }
         stance.sort_by(|&a, &b| self.rows[a].id.cmp(&self.rows[b].id));
-        let mean = stance
+        stance
+    }
+
+    /// Mean article score over `stance` (in id order; not empty).
+    fn point(&self, stance: &[usize]) -> f64 {
+        stance
             .iter()
             .map(|&i| self.rows[i].framing.score)
             .sum::<f64>()
-            / stance.len() as f64;
+            / stance.len() as f64
+    }
+
+    /// Fingerprint of the ids of `stance` (in id order).
+    fn stance_ids(&self, stance: &[usize]) -> [u8; 16] {
+        let mut h = Sha256::new();
+        for &i in stance {
+            let id = self.rows[i].id.as_bytes();
+            h.update((id.len() as u64).to_le_bytes());
+            h.update(id);
+        }
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&h.finalize()[..16]);
+        out
+    }
+
+    /// Mean article score over the stance articles among `at`, and its interval.
+    fn mean(&self, at: &[usize], kind: &str, name: &str) -> (usize, Option<f64>, Option<Interval>) {
+        let stance = self.stance(at);
+        if stance.is_empty() {
+            return (0, None, None);
+        }
+        let mean = self.point(&stance);
         let units: Vec<Vec<StanceUnit>> = stance.iter().map(|&i| (self.units)(i)).collect();
         let refs: Vec<&[StanceUnit]> = units.iter().map(Vec::as_slice).collect();
         let interval = bootstrap_mean(&refs, self.params, named_seed(self.params, kind, name));
         (stance.len(), Some(mean), interval)
+    }
+
+    /// The articles among `at` placed in each period, by the period's first day.
+    fn by_start(&self, at: &[usize], period: Period) -> BTreeMap<time::Date, Vec<usize>> {
+        let mut by_start: BTreeMap<time::Date, Vec<usize>> = BTreeMap::new();
+        for &i in at {
+            if let Some(d) = self.dates[i].filter(|d| period.places(d.precision)) {
+                by_start.entry(period.start(d.day)).or_default().push(i);
+            }
+        }
+        by_start
+    }
+
+    /// The rows of the whole timeline's periods that hold articles, as
+    /// [`Overview::timeline`] computes them for the articles `at` (which must hold every
+    /// article of those periods), for the periods whose label `select` accepts.
+    pub fn finish_periods(
+        &self,
+        at: &[usize],
+        period: Period,
+        select: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Vec<FinishedPeriod> {
+        let by_start = self.by_start(at, period);
+        let chosen: Vec<(&time::Date, &Vec<usize>)> = by_start
+            .iter()
+            .filter(|(s, _)| select(&period.label(**s)))
+            .collect();
+        chosen
+            .par_iter()
+            .map(|(s, members)| {
+                let row = self.period_row(**s, members, period, "");
+                FinishedPeriod {
+                    period,
+                    row,
+                    stance_ids: self.stance_ids(&self.stance(members)),
+                }
+            })
+            .collect()
+    }
+
+    /// The rows of `done` that describe the whole timeline of the articles `at` by `period`,
+    /// by label, each checked against the articles (their count, the stance articles' count,
+    /// ids and mean); rows by another period length are left out. `Err` gives the label of
+    /// the first row that describes other articles.
+    pub fn check_finished(
+        &self,
+        at: &[usize],
+        period: Period,
+        done: &[FinishedPeriod],
+    ) -> Result<HashMap<String, PeriodRow>, String> {
+        let by_label: HashMap<String, Vec<usize>> = self
+            .by_start(at, period)
+            .into_iter()
+            .map(|(s, m)| (period.label(s), m))
+            .collect();
+        let mut out = HashMap::new();
+        for f in done.iter().filter(|f| f.period == period) {
+            let members = by_label.get(&f.row.label).map_or(&[][..], Vec::as_slice);
+            let stance = self.stance(members);
+            let mean = (!stance.is_empty()).then(|| self.point(&stance));
+            let agrees = f.row.articles == members.len()
+                && f.row.stance_articles == stance.len()
+                && f.row.mean.map(f64::to_bits) == mean.map(f64::to_bits)
+                && f.stance_ids == self.stance_ids(&stance);
+            if !agrees {
+                return Err(f.row.label.clone());
+            }
+            out.insert(f.row.label.clone(), f.row.clone());
+        }
+        Ok(out)
+    }
+
+    /// One period's row: its articles `members`, the seed named by `scope` and its label.
+    fn period_row(
+        &self,
+        start: time::Date,
+        members: &[usize],
+        period: Period,
+        scope: &str,
+    ) -> PeriodRow {
+        let label = period.label(start);
+        let (stance, mean, interval) =
+            self.mean(members, "period", &format!("{scope}\u{1f}{label}"));
+        PeriodRow {
+            label,
+            start: iso(start),
+            articles: members.len(),
+            stance_articles: stance,
+            mean,
+            interval,
+        }
     }
 
     /// The period a timeline of the articles `at` uses: `asked`, or the automatic choice.
@@ -349,14 +478,17 @@ impl<'a> Overview<'a> {
     }
 
     /// Period rows of the articles `at` (all periods from the first to the last placed date
-    /// when `fill`, else only periods with articles). `scope` names the set for the seeds.
-    fn periods(&self, at: &[usize], period: Period, fill: bool, scope: &str) -> Vec<PeriodRow> {
-        let mut by_start: BTreeMap<time::Date, Vec<usize>> = BTreeMap::new();
-        for &i in at {
-            if let Some(d) = self.dates[i].filter(|d| period.places(d.precision)) {
-                by_start.entry(period.start(d.day)).or_default().push(i);
-            }
-        }
+    /// when `fill`, else only periods with articles). `scope` names the set for the seeds;
+    /// `done` gives rows computed already (checked with [`Overview::check_finished`]), by label.
+    fn periods(
+        &self,
+        at: &[usize],
+        period: Period,
+        fill: bool,
+        scope: &str,
+        done: Option<&HashMap<String, PeriodRow>>,
+    ) -> Vec<PeriodRow> {
+        let by_start = self.by_start(at, period);
         let (Some(&first), Some(&last)) = (by_start.keys().next(), by_start.keys().last()) else {
             return Vec::new();
         };
@@ -373,29 +505,24 @@ impl<'a> Overview<'a> {
         starts
             .par_iter()
             .map(|s| {
-                let label = period.label(*s);
-                let members = by_start.get(s).map(Vec::as_slice).unwrap_or(&[]);
-                let (stance, mean, interval) =
-                    self.mean(members, "period", &format!("{scope}\u{1f}{label}"));
-                PeriodRow {
-                    label,
-                    start: iso(*s),
-                    articles: members.len(),
-                    stance_articles: stance,
-                    mean,
-                    interval,
+                if let Some(row) = done.and_then(|d| d.get(&period.label(*s))) {
+                    return row.clone();
                 }
+                let members = by_start.get(s).map(Vec::as_slice).unwrap_or(&[]);
+                self.period_row(*s, members, period, scope)
             })
             .collect()
     }
 
-    /// The timeline of the articles `at`, with the series of the `highlight` outlets.
+    /// The timeline of the articles `at`, with the series of the `highlight` outlets; `done`
+    /// gives period rows computed already (for the whole timeline only), by label.
     pub fn timeline(
         &self,
         at: &[usize],
         period: Period,
         automatic: bool,
         highlight: &[String],
+        done: Option<&HashMap<String, PeriodRow>>,
     ) -> Timeline {
         let undated = at.iter().filter(|&&i| self.dates[i].is_none()).count();
         let coarse = at
@@ -412,14 +539,14 @@ impl<'a> Overview<'a> {
                     .collect();
                 Series {
                     outlet: name.clone(),
-                    periods: self.periods(&mine, period, false, name),
+                    periods: self.periods(&mine, period, false, name, None),
                 }
             })
             .collect();
         Timeline {
             period,
             automatic,
-            periods: self.periods(at, period, true, ""),
+            periods: self.periods(at, period, true, "", done),
             placed: at.len() - undated - coarse,
             undated,
             invalid_dates: at
@@ -510,7 +637,7 @@ pub(crate) fn timeline_without_intervals(
     let params = FramingParams::default();
     let o = Overview::new(rows, &none, &params);
     let at: Vec<usize> = (0..rows.len()).collect();
-    let mut t = o.timeline(&at, period, automatic, &[]);
+    let mut t = o.timeline(&at, period, automatic, &[], None);
     for p in &mut t.periods {
         p.interval = None;
     }
@@ -566,7 +693,7 @@ mod tests {
         let p = FramingParams::default();
         let o = Overview::new(&rows, &none, &p);
         let at: Vec<usize> = (0..rows.len()).collect();
-        let week = o.timeline(&at, Period::Week, false, &["B".to_string()]);
+        let week = o.timeline(&at, Period::Week, false, &["B".to_string()], None);
         // 2024-W04 .. 2024-W08, with three empty weeks between.
         let labels: Vec<&str> = week.periods.iter().map(|p| p.label.as_str()).collect();
         assert_eq!(
@@ -586,7 +713,7 @@ mod tests {
         assert_eq!((week.placed, week.undated, week.coarse), (3, 1, 1));
         assert_eq!(week.highlights.len(), 1);
         assert_eq!(week.highlights[0].periods.len(), 1, "only B's dated week");
-        let month = o.timeline(&at, Period::Month, false, &[]);
+        let month = o.timeline(&at, Period::Month, false, &[], None);
         let labels: Vec<&str> = month.periods.iter().map(|p| p.label.as_str()).collect();
         assert_eq!(labels, ["2024-01", "2024-02"]);
         assert_eq!((month.placed, month.undated, month.coarse), (4, 1, 0));
