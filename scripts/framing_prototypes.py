@@ -13,8 +13,14 @@ criterion used for every choice: the mean of the four development Spearman figur
 story and the Havana project, cross-fitted and gold labels). --held-out prints the other half
 instead, for the report of an adopted configuration.
 
+--fit-calibration fits the monotone calibration of data/framing.json for the shipped formula:
+the raw (uncalibrated) article scores of both claims' development outlets, with cross-fitted
+labels, against the people's mean scores; knots at fixed raw scores, values chosen by least
+squares under a non-decreasing constraint (scipy). It prints the knots and the mean absolute
+error before and after, on the development outlets (and, with --held-out, on the held-out ones).
+
 Usage: scripts/framing_prototypes.py [--variants NAME;...] [--held-out] [--bin PATH]
-                                     [--cache DIR]
+                                     [--cache DIR] [--fit-calibration]
 """
 import argparse, hashlib, json, math, os, subprocess, sys
 from collections import defaultdict
@@ -313,15 +319,68 @@ def expand():
     return rows
 
 
+CALIBRATION_KNOTS = [-1.0, -0.5, 0.0, 0.5, 0.75, 1.0]
+
+
+def fit_calibration(data, held_out):
+    """Monotone piecewise-linear map from raw article scores to the people's scale."""
+    import numpy as np
+    from scipy.optimize import lsq_linear
+
+    with open("data/framing.json") as f:
+        shipped = dict(DEFAULTS, **json.load(f))
+    raw_settings = dict(shipped, calibration=[])
+    points = {True: [], False: []}
+    for claim, (articles, ref) in data.items():
+        for art, sentences in articles.items():
+            outlet, reference = ref[art]
+            raw = score(stance_units(sentences, raw_settings, "cf"), raw_settings)
+            points[is_development(outlet)].append((raw, reference))
+    xs = np.array([x for x, _ in points[True]])
+    ys = np.array([y for _, y in points[True]])
+    k = CALIBRATION_KNOTS
+    # Hat basis: f(x) = sum_j y_j * hat_j(x); y_j = y_0 + sum_{i<=j} d_i with d_i >= 0.
+    hats = np.zeros((len(xs), len(k)))
+    for r, x in enumerate(xs):
+        x = min(max(x, k[0]), k[-1])
+        for j in range(len(k) - 1):
+            if k[j] <= x <= k[j + 1]:
+                t = (x - k[j]) / (k[j + 1] - k[j])
+                hats[r, j], hats[r, j + 1] = 1 - t, t
+                break
+    cum = np.tril(np.ones((len(k), len(k))))  # y = cum @ [y0, d1, ..., dn]
+    design = hats @ cum
+    lower = np.r_[-1.0, np.zeros(len(k) - 1)]
+    upper = np.r_[1.0, np.full(len(k) - 1, 2.0)]
+    sol = lsq_linear(design, ys, bounds=(lower, upper))
+    values = np.minimum(cum @ sol.x, 1.0)
+    knots = [[x, round(float(y), 2)] for x, y in zip(k, values)]
+    print("knots:", json.dumps(knots))
+
+    def mae(pts, knots):
+        return sum(abs(calibrate(x, knots) - y) for x, y in pts) / len(pts)
+
+    for dev in ([True, False] if held_out else [True]):
+        name = "development" if dev else "held-out"
+        print(f"{name}: {len(points[dev])} articles, mean absolute error "
+              f"{mae(points[dev], shipped['calibration']):.3f} (shipped knots) -> "
+              f"{mae(points[dev], knots):.3f} (fitted)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--variants", default=None, help="semicolon-separated row names (default: all)")
     ap.add_argument("--held-out", action="store_true", help="print the held-out outlets instead")
     ap.add_argument("--bin", default="target/release/claimtrack")
     ap.add_argument("--cache", default="target/framing-prototypes")
+    ap.add_argument("--fit-calibration", action="store_true",
+                    help="fit the calibration knots of the shipped formula (development outlets)")
     a = ap.parse_args()
     os.makedirs(a.cache, exist_ok=True)
     data = {c: load_claim(a.bin, c, a.cache) for c in CLAIMS}
+    if a.fit_calibration:
+        fit_calibration(data, a.held_out)
+        return
     rows = expand()
     if a.variants:
         wanted = a.variants.split(";")
