@@ -93,7 +93,7 @@ impl Default for ModelParams {
         // alpha and class weighting chosen by grouped cross-validation on the gold data
         // (docs/MODEL.md).
         ModelParams {
-            alpha: 0.3,
+            alpha: 0.1,
             max_iterations: 1000,
             // At least as strict as scikit-learn's default stop (max |gradient| of the mean
             // loss <= 1e-4), since the L2 norm bounds every component.

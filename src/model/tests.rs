@@ -1109,7 +1109,10 @@ proptest::proptest! {
 #[test]
 fn a_warm_started_fit_reaches_the_cold_fit_in_fewer_iterations() {
     let all = synthetic(400);
+    // alpha 0.3: on this small synthetic set a weaker penalty leaves the optimum so flat
+    // that both starts need the same number of iterations (the property is about the start).
     let params = ModelParams {
+        alpha: 0.3,
         tolerance: 1e-7,
         ..ModelParams::default()
     };
