@@ -121,6 +121,18 @@ impl Enc {
             }
         }
     }
+    /// A flag, then the interval's bounds and level when there is one.
+    fn opt_interval(&mut self, v: Option<Interval>) {
+        match v {
+            None => self.u8(0),
+            Some(i) => {
+                self.u8(1);
+                self.f64(i.lo);
+                self.f64(i.hi);
+                self.f64(i.level);
+            }
+        }
+    }
 }
 
 /// A record payload being read; every read is bounds-checked.
@@ -202,6 +214,18 @@ impl<'a> Dec<'a> {
             None
         })
     }
+    /// The inverse of the encoder's `opt_interval`.
+    fn opt_interval(&mut self) -> Result<Option<Interval>, Bad> {
+        Ok(if self.flag()? {
+            Some(Interval {
+                lo: self.f64()?,
+                hi: self.f64()?,
+                level: self.f64()?,
+            })
+        } else {
+            None
+        })
+    }
     fn label(&mut self) -> Result<Label, Bad> {
         Label::from_index(usize::from(self.u8()?)).ok_or("unknown label")
     }
@@ -239,15 +263,7 @@ pub(crate) fn encode_article(a: &ArticleRecord, model: u64) -> Vec<u8> {
     }
     let f = &r.framing;
     e.f64(f.score);
-    match f.interval {
-        None => e.u8(0),
-        Some(i) => {
-            e.u8(1);
-            e.f64(i.lo);
-            e.f64(i.hi);
-            e.f64(i.level);
-        }
-    }
+    e.opt_interval(f.interval);
     e.opt_f64(f.balance);
     e.opt_f64(f.primacy);
     e.opt_f64(f.headline);
@@ -289,15 +305,7 @@ pub(crate) fn decode_article(
         *c = d.usize()?;
     }
     let score = d.f64()?;
-    let interval = if d.flag()? {
-        Some(Interval {
-            lo: d.f64()?,
-            hi: d.f64()?,
-            level: d.f64()?,
-        })
-    } else {
-        None
-    };
+    let interval = d.opt_interval()?;
     let balance = d.opt_f64()?;
     let primacy = d.opt_f64()?;
     let headline = d.opt_f64()?;
@@ -360,15 +368,7 @@ pub(crate) fn encode_period(p: &FinishedPeriod) -> Vec<u8> {
     e.varint(r.articles as u64);
     e.varint(r.stance_articles as u64);
     e.opt_f64(r.mean);
-    match r.interval {
-        None => e.u8(0),
-        Some(i) => {
-            e.u8(1);
-            e.f64(i.lo);
-            e.f64(i.hi);
-            e.f64(i.level);
-        }
-    }
+    e.opt_interval(r.interval);
     e.0.extend_from_slice(&p.stance_ids);
     e.0
 }
@@ -386,15 +386,7 @@ pub(crate) fn decode_period(b: &[u8]) -> Result<FinishedPeriod, Bad> {
     let articles = d.usize()?;
     let stance_articles = d.usize()?;
     let mean = d.opt_f64()?;
-    let interval = if d.flag()? {
-        Some(Interval {
-            lo: d.f64()?,
-            hi: d.f64()?,
-            level: d.f64()?,
-        })
-    } else {
-        None
-    };
+    let interval = d.opt_interval()?;
     let mut stance_ids = [0u8; 16];
     stance_ids.copy_from_slice(d.take(16)?);
     d.done()?;
