@@ -280,9 +280,23 @@ pub fn read_scores_named<R: BufRead>(
         return Some(parsed.map_err(|e| ScoresError::Parse {
             file: file.clone(),
             line,
-            message: e.to_string(),
+            message: with_names_hint(e.to_string(), &names),
         }));
     })
+}
+
+/// A label the reader does not know is most often a claim project's display name read
+/// outside that project: say so, and what to do.
+fn with_names_hint(message: String, names: &LabelNames) -> String {
+    if !message.starts_with("unknown variant") {
+        return message;
+    }
+    let known = Label::ALL.map(|l| names.name(l).to_string()).join(", ");
+    format!(
+        "{message} (this run reads the labels {known} and the role names; score lines \
+         written in a claim project with its own label names are read with that project: \
+         `claimtrack --project DIR ...`)"
+    )
 }
 
 #[cfg(test)]
@@ -343,6 +357,40 @@ mod tests {
                 .collect::<Result<_, _>>()
                 .unwrap();
         assert_eq!(back, vec![a.clone(), a]);
+    }
+
+    #[test]
+    fn a_project_label_read_outside_its_project_says_to_pass_the_project() {
+        let names = LabelNames {
+            claim: String::new(),
+            short: "the claim".into(),
+            labels: crate::label::RoleNames::from_array(
+                [
+                    "gru_attack_claim",
+                    "official_denial",
+                    "scientific_doubt",
+                    "context",
+                ]
+                .map(String::from),
+            ),
+        };
+        let mut line = Vec::new();
+        sample().write_json_line_named(&mut line, &names).unwrap();
+        let err = read_scores(&line[..], "named.jsonl")
+            .next()
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("named.jsonl"), "{err}");
+        assert!(
+            err.contains("gru_attack_claim") && err.contains("--project"),
+            "{err}"
+        );
+        // Read within the project, the same line parses.
+        assert!(read_scores_named(&line[..], "named.jsonl", names)
+            .next()
+            .unwrap()
+            .is_ok());
     }
 
     #[test]
