@@ -11,8 +11,9 @@ Usage: scripts/framing_ablation.py [--articles DIR ...] [--variants NAME;...] [-
 
 --project DIR runs the variants on another claim's project instead (its gold, articles,
 hedges and framing reference), e.g. projects/havana-syndrome. The third round's variants
-(both claims) start from the settings shipped before it; scripts/framing_prototypes.py
-reproduces the rows whose formula is not in the tool.
+(both claims) start from the settings shipped before it, the fourth round's from the settings
+shipped after the third; scripts/framing_prototypes.py reproduces the rows whose formula is not
+in the tool.
 """
 import argparse, json, os, subprocess, sys, tempfile
 
@@ -21,6 +22,10 @@ V = "data/framing-variants"
 BEFORE = {"hedge_discount": 0.0, "full_evidence": 0.75, "claim_prior": 0.5,
           "calibration": [[-1.0, -1.0], [-0.5, -0.72], [0.0, -0.17], [0.5, 0.06],
                           [0.75, 0.38], [1.0, 0.88]]}
+# The settings shipped before the fourth round (smooth position weighting, refitted knots).
+ROUND3 = {**BEFORE, "primacy_share": 0.0, "position_scale": 3.0,
+          "calibration": [[-1.0, -1.0], [-0.5, -0.75], [0.0, -0.18], [0.5, 0.11],
+                          [0.75, 0.45], [1.0, 0.88]]}
 FLAT = {"headline_weight": 1.0, "lede_weight": 1.0, "heading_weight": 1.0, "tail_weight": 1.0}
 VARIANTS = {
     # name: (framing settings, hedge list or None for the built-in one)
@@ -63,6 +68,12 @@ VARIANTS = {
        ({**BEFORE, "primacy_share": 0.0, "position_scale": 5.0, "full_evidence": x}, None) for x in (0.5, 1.0)},
     "before + primacy scale 5 + tail 1": ({**BEFORE, "primacy_scale": 5.0, "tail_weight": 1.0}, None),
     "before + primacy scale 5 + headline 2, lede 1.5": ({**BEFORE, "primacy_scale": 5.0, "headline_weight": 2.0, "lede_weight": 1.5}, None),
+    # Fourth round, on both claims: from the settings shipped before it.
+    "round 3": (ROUND3, None),
+    **{f"round 3 + headline presence {x:g}": ({**ROUND3, "headline_presence": x}, None)
+       for x in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75)},
+    "round 3 + headline presence 0.5 + position scale 5":
+       ({**ROUND3, "headline_presence": 0.5, "position_scale": 5.0}, None),
 }
 
 

@@ -36,11 +36,17 @@ ROLE_INDEX = {"russian_claim": 0, "us_denial": 1, "expert_skepticism": 2, "conte
 DEFAULTS = dict(headline_weight=3.0, lede_weight=2.0, heading_weight=1.0, tail_weight=0.5,
                 hedge_discount=0.5, chance=0.25, full_evidence=0.5, primacy_scale=1.0,
                 primacy_share=0.5, prior_mass=0.5, claim_prior=0.0, calibration=[],
-                position_scale=0.0)
+                position_scale=0.0, headline_presence=0.0)
 # The settings shipped before the smooth position weighting (data/framing.json at that time).
 BEFORE = dict(DEFAULTS, hedge_discount=0.0, full_evidence=0.75, claim_prior=0.5,
               calibration=[[-1.0, -1.0], [-0.5, -0.72], [0.0, -0.17], [0.5, 0.06],
                            [0.75, 0.38], [1.0, 0.88]])
+# The settings shipped before the headline presence (the smooth position weighting, refitted
+# knots): the starting point of the fourth round's rows.
+ROUND3 = dict(hedge_discount=0.0, full_evidence=0.75, claim_prior=0.5, primacy_share=0.0,
+              position_scale=3.0,
+              calibration=[[-1.0, -1.0], [-0.5, -0.75], [0.0, -0.18], [0.5, 0.11],
+                           [0.75, 0.45], [1.0, 0.88]])
 
 
 def is_development(outlet):
@@ -185,12 +191,19 @@ def stance_units(sentences, p, key):
     return units
 
 
-def score(units, p, position=None, primacy=None, hedging=None, topic=0.0, frame=False):
+def score(units, p, position=None, primacy=None, hedging=None, topic=0.0, frame=False,
+          presence_evidence=None, headline_topic=0.0, headline_share=0.0, last_share=0.0,
+          context_mass=0.0, sentences=None):
     """The article score; the keyword arguments are the prototypes' departures from it:
     position(unit, stance mass before it) replaces prominence; primacy(stance mass before)
     replaces the exponential primacy weight; hedging(article doubt share) gives the hedge
     discount lambda of the article; topic counts non-claim stance mass in the claim-mass
-    factor with that weight; frame makes the primacy component the headline and lede."""
+    factor with that weight; frame makes the primacy component the headline and lede;
+    presence_evidence replaces chance as the headline evidence that counts fully in the
+    headline presence; headline_topic counts the headline's doubt in the claim mass with that
+    weight; headline_share and last_share mix the direction of the headline and of the last
+    stance unit into the raw score with those weights; context_mass adds that many neutral
+    pseudo-sentences per sentence of the article (sentences) to the shrinkage prior."""
     if not units:
         return 0.0
     total = sum(u["mass"] for u in units)
@@ -205,6 +218,8 @@ def score(units, p, position=None, primacy=None, hedging=None, topic=0.0, frame=
                                   / u["evidence"]))
         u["direction"] = direction
         claim_mass += g * (u["claim"] + topic * (1.0 - u["claim"]))
+        if u["index"] == 0:
+            claim_mass += g * headline_topic * (u["ed"] + u["ek"]) / u["evidence"]
         w = position(u, before) if position else u["prominence"]
         bn += w * g * direction
         bd += w * g
@@ -216,9 +231,18 @@ def score(units, p, position=None, primacy=None, hedging=None, topic=0.0, frame=
         pn = sum(u["mass"] * u["direction"] for u in top)
         pd = sum(u["mass"] for u in top)
     raw = (1 - p["primacy_share"]) * bn / bd + p["primacy_share"] * pn / pd
-    shrink = total / (total + p["prior_mass"])
+    head = next((u for u in units if u["index"] == 0), None)
+    if headline_share and head:
+        raw = (1 - headline_share) * raw + headline_share * head["direction"]
+    if last_share:
+        raw = (1 - last_share) * raw + last_share * units[-1]["direction"]
+    prior = p["prior_mass"] + (context_mass * len(sentences) if context_mass else 0.0)
+    shrink = total / (total + prior)
     if p["claim_prior"] > 0:
         shrink *= claim_mass / (claim_mass + p["claim_prior"])
+    if p["headline_presence"] > 0:
+        carried = min(1.0, head["evidence"] / (presence_evidence or p["chance"])) if head else 0.0
+        shrink *= 1 - p["headline_presence"] + p["headline_presence"] * carried
     return calibrate(raw * shrink, p["calibration"])
 
 
@@ -316,6 +340,29 @@ def expand():
     add("primacy scale 5 + tail 1", {"primacy_scale": 5.0, "tail_weight": 1.0})
     add("primacy scale 5 + headline 2, lede 1.5",
         {"primacy_scale": 5.0, "headline_weight": 2.0, "lede_weight": 1.5})
+    # Fourth round: from the settings shipped with the smooth position weighting (ROUND3).
+    add("round 3 shipped", ROUND3)
+    for eta in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75):
+        add(f"headline presence {eta:g}", dict(ROUND3, headline_presence=eta))
+    for e in (0.15, 0.35, 0.5, 0.75):
+        add(f"headline presence 0.5, full from evidence {e:g}",
+            dict(ROUND3, headline_presence=0.5), {"presence_evidence": e})
+    for mu in (0.5, 1.0):
+        add(f"headline presence 0.5 + headline doubt in claim mass {mu:g}",
+            dict(ROUND3, headline_presence=0.5), {"headline_topic": mu})
+        add(f"headline doubt in claim mass {mu:g}", ROUND3, {"headline_topic": mu})
+    for h in (0.15, 0.3, 0.5):
+        add(f"headline direction share {h:g}", ROUND3, {"headline_share": h})
+    for h in (0.1, 0.2):
+        add(f"last stance share {h:g}", ROUND3, {"last_share": h})
+    for r in (0.02, 0.05, 0.1):
+        add(f"context sentences in the prior, {r:g} each", ROUND3, {"context_mass": r})
+    add("headline presence 0.5 + position_scale 5", dict(ROUND3, headline_presence=0.5,
+                                                          position_scale=5.0))
+    add("headline presence 0.5 + shrinkage 0.25", dict(ROUND3, headline_presence=0.5,
+                                                       prior_mass=0.25))
+    add("headline presence 0.5 + claim_prior 0.25", dict(ROUND3, headline_presence=0.5,
+                                                          claim_prior=0.25))
     return rows
 
 
@@ -399,7 +446,8 @@ def main():
                     outlet, reference = ref[art]
                     if is_development(outlet) == a.held_out:
                         continue
-                    xs.append(score(stance_units(sentences, p, key), p, **kw))
+                    xs.append(score(stance_units(sentences, p, key), p, sentences=sentences,
+                                    **kw))
                     ys.append(reference)
                 figures.append(spearman(xs, ys))
         print(f"{name:<52} {figures[0]:>10.3f} {figures[1]:>7.3f} {figures[2]:>10.3f} "

@@ -115,6 +115,14 @@ pub struct FramingParams {
     /// default) is off: prominence comes from the role and the body position.
     #[serde(skip_serializing_if = "is_zero")]
     pub position_scale: f64,
+    /// Headline presence: when positive (eta), the score is multiplied by
+    /// `1 - eta + eta * h`, where `h = min(1, E0 / chance)` is how fully the article's first
+    /// sentence (its headline) carries a stance, from its stance evidence above chance `E0`
+    /// (its gate times `full_evidence`). An article whose headline is about something else
+    /// frames the claim with `1 - eta` of the strength of one that puts it, or its denial, in
+    /// the headline. 0 (the default) is off.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub headline_presence: f64,
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -146,6 +154,7 @@ impl Default for FramingParams {
             claim_prior: 0.0,
             calibration: Vec::new(),
             position_scale: 0.0,
+            headline_presence: 0.0,
         }
     }
 }
@@ -191,6 +200,13 @@ impl FramingParams {
         }
         if !(self.position_scale >= 0.0 && self.position_scale.is_finite()) {
             return bad("position_scale must be 0 (off) or positive");
+        }
+        if !(0.0..=1.0).contains(&self.headline_presence) {
+            return bad("headline_presence must be in [0, 1]");
+        }
+        if self.headline_presence > 0.0 && !(self.chance > 0.0 && self.full_evidence >= self.chance)
+        {
+            return bad("headline_presence needs chance > 0 and full_evidence >= chance (the headline's evidence is read from its gate)");
         }
         if !(self.claim_prior >= 0.0 && self.claim_prior.is_finite()) {
             return bad("claim_prior must be 0 or positive");
@@ -406,7 +422,8 @@ pub struct Components {
     pub balance: f64,
     /// Primacy.
     pub primacy: f64,
-    /// Shrinkage factor `G / (G + prior)`, times `C / (C + claim_prior)` when that is on.
+    /// Shrinkage factor `G / (G + prior)`, times `C / (C + claim_prior)` and the headline
+    /// presence factor `1 - eta + eta * h` when those are on.
     pub shrink: f64,
 }
 
@@ -423,9 +440,12 @@ pub fn components(
         return None;
     }
     let (mut bn, mut bd, mut pn, mut pd, mut before) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    let mut claim_mass = 0.0;
+    let (mut claim_mass, mut head) = (0.0, 0.0);
     for (u, &gi) in units.iter().zip(g) {
         claim_mass += gi * u.claim;
+        if u.index == 0 {
+            head = gi;
+        }
         bn += u.prominence * gi * u.direction;
         bd += u.prominence * gi;
         let e = (-before / p.primacy_scale).exp();
@@ -440,12 +460,27 @@ pub fn components(
     if p.claim_prior > 0.0 {
         shrink *= claim_mass / (claim_mass + p.claim_prior);
     }
+    if p.headline_presence > 0.0 {
+        shrink *= 1.0 - p.headline_presence + p.headline_presence * headline_carries(head, p);
+    }
     Some(Components {
         score: p.calibrate(raw * shrink),
         balance,
         primacy,
         shrink,
     })
+}
+
+/// How fully a headline with stance mass `g` carries a stance, in [0, 1]: its stance evidence
+/// above chance (`g * full_evidence`, exact while `full_evidence >= chance`) over `chance`, so
+/// a headline whose stance labels hold twice the chance level between them carries it fully.
+/// 0 when the headline has no stance mass (or is not a stance unit at all).
+pub fn headline_carries(g: f64, p: &FramingParams) -> f64 {
+    if g > 0.0 {
+        (g * p.full_evidence / p.chance).min(1.0)
+    } else {
+        0.0
+    }
 }
 
 /// The point score of an article's units (0 when there are none).

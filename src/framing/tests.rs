@@ -586,6 +586,91 @@ fn position_scale_weighs_sentences_by_index_whatever_their_role() {
         .contains("position_scale"));
 }
 
+#[test]
+fn headline_presence_scales_articles_by_how_fully_the_headline_carries_a_stance() {
+    let p = FramingParams {
+        position_scale: 3.0,
+        primacy_share: 0.0,
+        headline_presence: 0.5,
+        ..FramingParams::default()
+    };
+    let off = FramingParams {
+        headline_presence: 0.0,
+        ..p.clone()
+    };
+    let score = |sents: &[ScoredSentence], p: &FramingParams| {
+        frame_article("t", sents, p, &Hedges::default())
+            .unwrap()
+            .score
+    };
+    // Claim headline and claim lede: the headline carries a full stance (evidence 0.65 over
+    // chance 0.25 saturates), factor 1: balance 1 times 2 / 2.5, as without the setting.
+    let claim_headline = [
+        ss(0, Role::Headline, "Putin open to talks with the US", CLAIM),
+        ss(
+            1,
+            Role::Lede,
+            "Putin has sent signals via intermediaries.",
+            CLAIM,
+        ),
+    ];
+    assert!(close(score(&claim_headline, &p), 0.8));
+    assert!(close(score(&claim_headline, &off), 0.8));
+    // The same two claims under a headline about something else: factor 1 - 0.5 = 0.5.
+    let other_headline = [
+        ss(0, Role::Headline, "War enters third year", CONTEXT),
+        ss(1, Role::Lede, &claim_headline[0].text, CLAIM),
+        ss(2, Role::Body, &claim_headline[1].text, CLAIM),
+    ];
+    assert!(close(score(&other_headline, &off), 0.8));
+    assert!(close(score(&other_headline, &p), 0.4));
+    // A weak claim headline, P(claim) 0.35: evidence 0.1, gate 0.1 / 0.5 = 0.2, carried
+    // 0.1 / 0.25 = 0.4, factor 0.5 + 0.5 * 0.4 = 0.7; stance mass 1.2, balance 1.
+    let weak = [
+        ss(0, Role::Headline, "Talks?", [0.35, 0.25, 0.2, 0.2]),
+        claim_headline[1].clone(),
+    ];
+    assert!(close(headline_carries(0.2, &p), 0.4));
+    assert!(
+        close(score(&weak, &p), 1.2 / 1.7 * 0.7),
+        "{}",
+        score(&weak, &p)
+    );
+    // A denial in the headline frames the claim as fully as a claim there: -0.8.
+    let denial_headline = [
+        ss(0, Role::Headline, "Officials deny any back channel", DENIAL),
+        ss(
+            1,
+            Role::Lede,
+            "The White House said there were no talks.",
+            DENIAL,
+        ),
+    ];
+    assert!(close(score(&denial_headline, &p), -0.8));
+    // Leaving the headline out also takes its presence away: 0.8 - 0.5 * (1 / 1.5).
+    let units = stance_units("t", &claim_headline, &p, &Hedges::default()).unwrap();
+    let inf = influences(&units, &p);
+    assert!(close(inf[0], 0.8 - 0.5 / 1.5), "{inf:?}");
+
+    for bad in [
+        FramingParams {
+            headline_presence: 1.5,
+            ..p.clone()
+        },
+        FramingParams {
+            full_evidence: 0.2,
+            ..p.clone()
+        },
+    ] {
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("headline_presence"), "{e}");
+    }
+    // Off (the default) is not written out, so settings and reports without it are unchanged.
+    assert!(!serde_json::to_string(&FramingParams::default())
+        .unwrap()
+        .contains("headline_presence"));
+}
+
 mod interval_property {
     use super::*;
     use proptest::prelude::*;
