@@ -453,8 +453,6 @@ fn shipped_settings_parse_validate_and_differ_from_the_formula_defaults_as_docum
     assert_eq!(s.calibration.len(), 6);
     // Smooth position weighting in place of the role weights and primacy.
     assert_eq!((s.position_scale, s.primacy_share), (3.0, 0.0));
-    // Half the score rests on the headline carrying a stance.
-    assert_eq!(s.headline_presence, 0.5);
     let d = FramingParams::default();
     assert_eq!(
         (s.headline_weight, s.prior_mass, s.primacy_scale),
