@@ -20,6 +20,7 @@ use crate::framing::{
 use crate::scored::ScoredArticle;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -386,6 +387,7 @@ impl ReportBuilder {
 
     /// The builder's state, for [`finish_assembly`] or a partial-aggregate file.
     pub(crate) fn into_assembly(self) -> Assembly {
+        let (rows, kept) = pack_in_report_order(self.rows, self.kept);
         Assembly {
             hedges_source: self.hedges.source().to_string(),
             hedges_fingerprint: self.hedges.fingerprint().to_string(),
@@ -393,8 +395,8 @@ impl ReportBuilder {
             max_strips: self.max_strips,
             strip_chars: self.strip_chars,
             options: self.options,
-            rows: self.rows.into_iter().collect(),
-            kept: self.kept,
+            rows,
+            kept,
             pools: self
                 .pools
                 .into_iter()
@@ -406,6 +408,56 @@ impl ReportBuilder {
             periods: HashMap::new(),
         }
     }
+}
+
+/// Report order of articles: outlet, date (missing first), id.
+fn report_order(a: &ArticleSummary, b: &ArticleSummary) -> Ordering {
+    (&*a.outlet, a.date.as_deref().unwrap_or(""), a.id.as_str()).cmp(&(
+        &*b.outlet,
+        b.date.as_deref().unwrap_or(""),
+        b.id.as_str(),
+    ))
+}
+
+/// Puts `v[order[k]]` at `k` for every `k`, in place (`order` is a permutation).
+fn permute<T>(v: &mut [T], order: &[usize]) {
+    let mut done = vec![false; v.len()];
+    for i in 0..v.len() {
+        let mut j = i;
+        while !done[j] {
+            done[j] = true;
+            let src = order[j];
+            if src == i {
+                break;
+            }
+            v.swap(j, src);
+            j = src;
+        }
+    }
+}
+
+/// The rows packed in report order, with `kept` in the same order. The rows are sorted last
+/// to first and packed from the back, the vector shrinking as it goes, so the rows are never
+/// held twice.
+fn pack_in_report_order(
+    mut rows: Vec<ArticleSummary>,
+    mut kept: Vec<Kept>,
+) -> (ArticleRows, Vec<Kept>) {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    // Keys are unique (one row per id), so an unstable sort gives the one order.
+    order.sort_unstable_by(|&a, &b| report_order(&rows[b], &rows[a]));
+    permute(&mut rows, &order);
+    permute(&mut kept, &order);
+    drop(order);
+    kept.reverse();
+    let mut packed = ArticleRows::new();
+    while let Some(row) = rows.pop() {
+        packed.push(&row);
+        if rows.capacity() > 4096 && rows.len() < rows.capacity() / 2 {
+            rows.shrink_to_fit();
+        }
+    }
+    (packed, kept)
 }
 
 /// The period length of the timeline of `rows` as the report chooses it, and the rows of
@@ -596,4 +648,25 @@ fn resolve_highlights(names: &[String], outlets: &[OutletReport]) -> Vec<String>
         }
     }
     out
+}
+
+#[cfg(test)]
+mod permute_tests {
+    use super::permute;
+
+    #[test]
+    fn permute_puts_each_element_where_the_order_says() {
+        let v: Vec<u32> = (0..9).map(|x| x * 10).collect();
+        for order in [
+            vec![0, 1, 2, 3, 4, 5, 6, 7, 8],
+            vec![8, 7, 6, 5, 4, 3, 2, 1, 0],
+            vec![3, 0, 1, 2, 8, 4, 5, 7, 6],
+            vec![1, 2, 0, 4, 5, 3, 7, 8, 6],
+        ] {
+            let mut w = v.clone();
+            permute(&mut w, &order);
+            let want: Vec<u32> = order.iter().map(|&i| v[i]).collect();
+            assert_eq!(w, want, "{order:?}");
+        }
+    }
 }
