@@ -105,7 +105,7 @@ fi
 
 # claimtrack's defaults, mapped to scikit-learn's parameters (alpha = 1/C).
 # claimtrack's default alpha (ModelParams::default(), chosen in docs/MODEL.md).
-ALPHA=0.3
+ALPHA=0.1
 C=$("$PY" -c "print(1/$ALPHA)")
 results="$OUT/results.json"
 [ -s "$results" ] || echo '{}' > "$results"

@@ -42,6 +42,7 @@ __all__ = [
     "model_info",
     "aggregate",
     "merge",
+    "finish_periods",
     "report_partials",
 ]
 
@@ -472,6 +473,23 @@ def merge(parts: Any, *, finish_outlets: bool = False) -> bytes:
     (``merge --finish-outlets``): call it once per outlet group (e.g. Spark
     ``groupBy(outlet).applyInArrow``), then :func:`report_partials` only stitches."""
     return bytes(_native.merge_bytes(_partial_bytes(parts), finish_outlets))
+
+
+def finish_periods(
+    parts: Any, *, share: Tuple[int, int] = (0, 1), period: Optional[str] = None
+) -> bytes:
+    """The timeline's rows (intervals included) of one share of the periods of partial
+    aggregates (bytes or paths of partial files), as ``claimtrack merge --finish-periods I/N``
+    writes them: a partial holding only those rows. ``share=(i, n)`` picks the i-th of n shares
+    (a stable hash of the period's label; ``(0, 1)``: every period); each job reads every
+    partial and keeps only its periods' articles. ``period`` is ``"week"`` or ``"month"``
+    (default: chosen from the span of the dates, as the report chooses it). Give the results
+    to :func:`report_partials` beside the articles' partials: the report takes the rows as
+    they are instead of bootstrapping them."""
+    i, n = share
+    if n < 1 or not 0 <= i < n:
+        raise ValueError(f"share must be (i, n) with 0 <= i < n (got {share!r})")
+    return bytes(_native.finish_periods_bytes(_partial_bytes(parts), i, n, period))
 
 
 def report_partials(

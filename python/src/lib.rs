@@ -498,6 +498,53 @@ fn merge_bytes(py: Python<'_>, parts: Vec<(String, Vec<u8>)>, finish: bool) -> P
     result.map_err(PyValueError::new_err)
 }
 
+/// The timeline rows (intervals included) of the `index`-th of `shares` shares of the periods
+/// (a stable hash of the period's label) of partial aggregates (`(name, bytes)` each), as
+/// `claimtrack merge --finish-periods INDEX/SHARES` writes them: a partial holding only those
+/// rows. `period` (`week` or `month`) defaults to the one the report chooses from the dates.
+#[pyfunction]
+#[pyo3(signature = (parts, index=0, shares=1, period=None))]
+fn finish_periods_bytes(
+    py: Python<'_>,
+    parts: Vec<(String, Vec<u8>)>,
+    index: usize,
+    shares: usize,
+    period: Option<String>,
+) -> PyResult<Vec<u8>> {
+    if index >= shares {
+        return Err(PyValueError::new_err(format!(
+            "share {index} of {shares}: expected 0 <= index < shares (0 of 1: every period)"
+        )));
+    }
+    let asked: Option<Period> = match &period {
+        Some(p) => Some(p.parse().map_err(PyValueError::new_err)?),
+        None => None,
+    };
+    // Two passes over the same bytes (the first fixes the period), shared, not copied.
+    let shared: Vec<(String, Arc<[u8]>)> = parts
+        .into_iter()
+        .map(|(name, bytes)| (name, Arc::from(bytes)))
+        .collect();
+    let inputs = |shared: &[(String, Arc<[u8]>)]| -> Result<Vec<PartInput>, String> {
+        shared
+            .iter()
+            .map(|(name, bytes)| {
+                PartInput::from_reader(name.clone(), std::io::Cursor::new(Arc::clone(bytes)))
+                    .map_err(|e| error_text(&e))
+            })
+            .collect()
+    };
+    let result: Result<Vec<u8>, String> = py.allow_threads(|| {
+        let period =
+            partial::timeline_period(inputs(&shared)?, asked).map_err(|e| error_text(&e))?;
+        let select = move |label: &str| partial::outlet_bucket(label, shares) == index;
+        partial::finish_periods(inputs(&shared)?, Vec::new(), period, &select)
+            .map(|(out, _)| out)
+            .map_err(|e| error_text(&e))
+    });
+    result.map_err(PyValueError::new_err)
+}
+
 /// The report of partial aggregates (`(name, bytes)` each), as `claimtrack report
 /// --from-partials` renders it: its bytes and warnings.
 #[pyfunction]
@@ -569,6 +616,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(report_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(aggregate_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(merge_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(finish_periods_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(report_partials_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(model_info, m)?)?;

@@ -210,3 +210,28 @@ def test_partials_merge_and_finish_per_outlet_group_match_cli(cli, seeds, tmp_pa
         assert claimtrack.report_partials([tmp_path / "p0.ctp"] + parts[1:], format=fmt) == want
     with pytest.raises(ValueError, match="partial 1"):
         claimtrack.merge([b"not a partial"])
+
+
+def test_finish_periods_in_shares_match_cli(cli, seeds, tmp_path):
+    lines = claimtrack.score_files(claimtrack.read_files(claimtrack.input_files(seeds)), raw=True)
+    done = claimtrack.merge([claimtrack.aggregate(lines)], finish_outlets=True)
+    (tmp_path / "done.ctp").write_bytes(done)
+    shares = [claimtrack.finish_periods(done, share=(i, 3)) for i in range(3)]
+    for i, got in enumerate(shares):
+        code, _, err = cli("merge", "-q", "done.ctp", "--finish-periods", f"{i}/3",
+                           "--out", f"periods-{i}.ctp")
+        assert code == 0, err
+        assert (tmp_path / f"periods-{i}.ctp").read_bytes() == got, i
+    by_week = claimtrack.finish_periods(tmp_path / "done.ctp", period="week")
+    code, _, err = cli("merge", "-q", "done.ctp", "--finish-periods", "0/1", "--period", "week",
+                       "--out", "weeks.ctp")
+    assert code == 0, err
+    assert (tmp_path / "weeks.ctp").read_bytes() == by_week
+    for fmt in FORMATS:
+        code, want, err = cli("report", "-q", "--format", fmt, seeds)
+        assert code == 0, err
+        assert claimtrack.report_partials([done] + shares, format=fmt) == want, fmt
+    with pytest.raises(ValueError, match="share"):
+        claimtrack.finish_periods(done, share=(3, 3))
+    with pytest.raises(ValueError):
+        claimtrack.finish_periods(done, period="fortnight")

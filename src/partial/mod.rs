@@ -47,7 +47,7 @@ use crate::framing::{
 use crate::report::builder::{check_periods, finish_assembly, ArticleKey, Assembly};
 use crate::report::dates::Period;
 use crate::report::overview::{FinishedPeriod, Overview};
-use crate::report::{Report, ReportBuilder, ReportOptions, StripCell};
+use crate::report::{ArticleRows, Report, ReportBuilder, ReportOptions, StripCell};
 use format::{kind, ArticleRecord, Dec, Enc, RecordReader, RecordWriter};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -463,7 +463,7 @@ pub fn write_builder<W: Write>(
     let mut w = Writer::new(out, &settings, &[])?;
     let mut records: Vec<ArticleRecord> = a
         .rows
-        .into_iter()
+        .iter()
         .zip(a.kept)
         .map(|(row, kept)| ArticleRecord { row, kept })
         .collect();
@@ -554,7 +554,7 @@ pub fn report(
         max_strips: settings.max_strips,
         strip_chars: settings.strip_chars,
         options,
-        rows: Vec::new(),
+        rows: ArticleRows::new(),
         kept: Vec::new(),
         pools: HashMap::new(),
         finished: HashMap::new(),
@@ -580,7 +580,14 @@ pub fn report(
     // Whether units were left out because their period was finished by `assumed`.
     let mut relied = false;
     let tail = drive(parts, &settings, &mut |s: Section| {
-        for mut r in s.articles {
+        // Outlets come in name order; within one, report order is by date, then id: the
+        // rows are kept in report order as they arrive (and packed, one at a time).
+        let mut articles = s.articles;
+        articles.sort_unstable_by(|x, y| {
+            (x.row.date.as_deref().unwrap_or(""), &x.row.id)
+                .cmp(&(y.row.date.as_deref().unwrap_or(""), &y.row.id))
+        });
+        for mut r in articles {
             if s.finished.is_some() && !everywhere {
                 match units_needed(&r.row, assumed, &labels) {
                     Need::Yes => {}
@@ -591,7 +598,7 @@ pub fn report(
                     }
                 }
             }
-            a.rows.push(r.row);
+            a.rows.push(&r.row);
             a.kept.push(r.kept);
         }
         match s.finished {
@@ -754,14 +761,14 @@ pub fn finish_periods<W: Write>(
 ) -> Result<(W, PartialStats), PartialError> {
     let settings = check_settings(&parts)?.clone();
     let mut periods = union_periods(&parts)?;
-    let (mut rows, mut kept) = (Vec::new(), Vec::new());
+    let (mut rows, mut kept) = (ArticleRows::new(), Vec::new());
     drive(parts, &settings, &mut |s: Section| {
         for a in s.articles {
             let placed = crate::report::overview::valid_date(&a.row)
                 .filter(|d| period.places(d.precision))
                 .is_some_and(|d| select(&period.label(period.start(d.day))));
             if placed {
-                rows.push(a.row);
+                rows.push(&a.row);
                 kept.push(a.kept);
             }
         }
@@ -769,11 +776,8 @@ pub fn finish_periods<W: Write>(
     })?;
     let params = &settings.framing;
     let units = |i: usize| {
-        let (r, k): (
-            &crate::report::ArticleSummary,
-            &crate::report::builder::Kept,
-        ) = (&rows[i], &kept[i]);
-        k.units.unpack(r.sentences, params)
+        let k: &crate::report::builder::Kept = &kept[i];
+        k.units.unpack(rows.head(i).sentences, params)
     };
     let ov = Overview::new(&rows, &units, params);
     let all: Vec<usize> = (0..rows.len()).collect();

@@ -367,6 +367,42 @@ fn sample_part() -> Vec<u8> {
     part(&a.iter().collect::<Vec<_>>(), 3)
 }
 
+#[test]
+fn rows_from_partials_arrive_packed_in_report_order() {
+    // Ids in one order, dates in another (`article` cycles the dates by `date`), in two
+    // parts: the rows the report holds are the single builder's, outlet by outlet, then by
+    // date (undated and invalid first), then by id.
+    let articles: Vec<ScoredArticle> = (0..18)
+        .map(|n| article(n, n % 2, 17 - n, n, &[n % 5, 3, 0]))
+        .collect();
+    let (a, b): (Vec<&ScoredArticle>, Vec<&ScoredArticle>) = articles
+        .iter()
+        .partition(|a| a.id.ends_with(['1', '3', '5', '7']));
+    let got = report_of(vec![input("a", &part(&a, 4)), input("b", &part(&b, 4))]).report;
+    let mut single = builder(4);
+    single.add_batch(&articles).unwrap();
+    let want = single.finish();
+    let rows: Vec<crate::report::ArticleSummary> = got.articles.iter().collect();
+    assert_eq!(rows, want.articles.iter().collect::<Vec<_>>());
+    assert_eq!(rows.len(), 18);
+    let keys: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.outlet.to_string(),
+                r.date.clone().unwrap_or_default(),
+                r.id.clone(),
+            )
+        })
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+    // Ids and dates disagree somewhere, so the order is not merely the id order.
+    assert!(rows
+        .windows(2)
+        .any(|w| w[0].outlet == w[1].outlet && w[0].id > w[1].id));
+    assert_eq!(got.articles.strips(), 4);
+}
+
 fn read_all(name: &str, bytes: Vec<u8>) -> Result<PartialReport, PartialError> {
     let p = PartInput::from_reader(name, Cursor::new(bytes))?;
     report(vec![p], options())

@@ -12,7 +12,7 @@
 use super::dates::{parse_date, Period};
 use super::overview::{self, FinishedPeriod, Overview};
 use super::PeriodRow;
-use super::{ArticleSummary, Report, ReportError, Settings, StripCell};
+use super::{ArticleRows, ArticleSummary, Report, ReportError, Settings, StripCell};
 use crate::framing::{
     aggregate_articles, Evidence, EvidencePool, FramingParams, Hedges, OutletArticle, OutletReport,
     PackedUnits, StanceUnit, Verdict,
@@ -34,15 +34,6 @@ pub(crate) fn key(outlet: &str, date: Option<&str>, id: &str) -> ArticleKey {
         date.unwrap_or("").to_string(),
         id.to_string(),
     )
-}
-
-/// Report order of articles: outlet, date (missing first), id.
-fn report_order(a: &ArticleSummary, b: &ArticleSummary) -> Ordering {
-    (&*a.outlet, a.date.as_deref().unwrap_or(""), a.id.as_str()).cmp(&(
-        &*b.outlet,
-        b.date.as_deref().unwrap_or(""),
-        b.id.as_str(),
-    ))
 }
 
 /// What the builder keeps of an article beside its report row, for the outlet aggregation and
@@ -69,7 +60,7 @@ pub(crate) struct Assembly {
     pub(crate) max_strips: usize,
     pub(crate) strip_chars: usize,
     pub(crate) options: ReportOptions,
-    pub(crate) rows: Vec<ArticleSummary>,
+    pub(crate) rows: ArticleRows,
     pub(crate) kept: Vec<Kept>,
     /// Evidence candidates per outlet (outlets not in `finished`).
     pub(crate) pools: HashMap<Arc<str>, Vec<Evidence>>,
@@ -396,6 +387,7 @@ impl ReportBuilder {
 
     /// The builder's state, for [`finish_assembly`] or a partial-aggregate file.
     pub(crate) fn into_assembly(self) -> Assembly {
+        let (rows, kept) = pack_in_report_order(self.rows, self.kept);
         Assembly {
             hedges_source: self.hedges.source().to_string(),
             hedges_fingerprint: self.hedges.fingerprint().to_string(),
@@ -403,8 +395,8 @@ impl ReportBuilder {
             max_strips: self.max_strips,
             strip_chars: self.strip_chars,
             options: self.options,
-            rows: self.rows,
-            kept: self.kept,
+            rows,
+            kept,
             pools: self
                 .pools
                 .into_iter()
@@ -418,11 +410,61 @@ impl ReportBuilder {
     }
 }
 
+/// Report order of articles: outlet, date (missing first), id.
+fn report_order(a: &ArticleSummary, b: &ArticleSummary) -> Ordering {
+    (&*a.outlet, a.date.as_deref().unwrap_or(""), a.id.as_str()).cmp(&(
+        &*b.outlet,
+        b.date.as_deref().unwrap_or(""),
+        b.id.as_str(),
+    ))
+}
+
+/// Puts `v[order[k]]` at `k` for every `k`, in place (`order` is a permutation).
+fn permute<T>(v: &mut [T], order: &[usize]) {
+    let mut done = vec![false; v.len()];
+    for i in 0..v.len() {
+        let mut j = i;
+        while !done[j] {
+            done[j] = true;
+            let src = order[j];
+            if src == i {
+                break;
+            }
+            v.swap(j, src);
+            j = src;
+        }
+    }
+}
+
+/// The rows packed in report order, with `kept` in the same order. The rows are sorted last
+/// to first and packed from the back, the vector shrinking as it goes, so the rows are never
+/// held twice.
+fn pack_in_report_order(
+    mut rows: Vec<ArticleSummary>,
+    mut kept: Vec<Kept>,
+) -> (ArticleRows, Vec<Kept>) {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    // Keys are unique (one row per id), so an unstable sort gives the one order.
+    order.sort_unstable_by(|&a, &b| report_order(&rows[b], &rows[a]));
+    permute(&mut rows, &order);
+    permute(&mut kept, &order);
+    drop(order);
+    kept.reverse();
+    let mut packed = ArticleRows::new();
+    while let Some(row) = rows.pop() {
+        packed.push(&row);
+        if rows.capacity() > 4096 && rows.len() < rows.capacity() / 2 {
+            rows.shrink_to_fit();
+        }
+    }
+    (packed, kept)
+}
+
 /// The period length of the timeline of `rows` as the report chooses it, and the rows of
 /// `done` that hold for that timeline (rows by another period length are left out), by label;
 /// `Err` gives the label of the first row that was computed over other articles than `rows`.
 pub(crate) fn check_periods(
-    rows: &[ArticleSummary],
+    rows: &ArticleRows,
     params: &FramingParams,
     options: &ReportOptions,
     done: &[FinishedPeriod],
@@ -454,8 +496,8 @@ pub(crate) fn finish_assembly(a: Assembly) -> Report {
     } = a;
     let mut outlets = {
         let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, r) in rows.iter().enumerate() {
-            groups.entry(&*r.outlet).or_default().push(i);
+        for i in 0..rows.len() {
+            groups.entry(rows.head(i).outlet).or_default().push(i);
         }
         type Job<'a> = (&'a str, Vec<usize>, Vec<Evidence>, Option<OutletReport>);
         let jobs: Vec<Job> = groups
@@ -471,20 +513,23 @@ pub(crate) fn finish_assembly(a: Assembly) -> Report {
                 if let Some(report) = done {
                     return report;
                 }
+                let mine: Vec<ArticleSummary> = at.iter().filter_map(|&i| rows.get(i)).collect();
                 let units: Vec<Vec<StanceUnit>> = at
                     .iter()
-                    .map(|&i| kept[i].units.unpack(rows[i].sentences, params))
+                    .zip(&mine)
+                    .map(|(&i, r)| kept[i].units.unpack(r.sentences, params))
                     .collect();
                 let articles: Vec<OutletArticle> = at
                     .iter()
+                    .zip(&mine)
                     .zip(&units)
-                    .map(|(&i, units)| OutletArticle {
-                        id: &rows[i].id,
-                        sentences: rows[i].sentences,
-                        label_counts: rows[i].label_counts,
+                    .map(|((&i, r), units)| OutletArticle {
+                        id: &r.id,
+                        sentences: r.sentences,
+                        label_counts: r.label_counts,
                         prob_sums: kept[i].prob_sums,
                         units,
-                        framing: &rows[i].framing,
+                        framing: &r.framing,
                     })
                     .collect();
                 aggregate_articles(name, &articles, candidates, params)
@@ -501,7 +546,7 @@ pub(crate) fn finish_assembly(a: Assembly) -> Report {
     // computed over sets sorted by id, so the order does not show.
     let (summary, timeline, groups, outlet_timelines) = {
         let (rows, kept, params) = (&rows, &kept, &params);
-        let units = move |i: usize| kept[i].units.unpack(rows[i].sentences, params);
+        let units = move |i: usize| kept[i].units.unpack(rows.head(i).sentences, params);
         let ov = Overview::new(rows, &units, params);
         let all: Vec<usize> = (0..rows.len()).collect();
         let period = ov.period(&all, options.period);
@@ -520,8 +565,8 @@ pub(crate) fn finish_assembly(a: Assembly) -> Report {
         let mut outlet_timelines = BTreeMap::new();
         if options.per_outlet {
             let mut by_outlet: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-            for (i, r) in rows.iter().enumerate() {
-                by_outlet.entry(&*r.outlet).or_default().push(i);
+            for i in 0..rows.len() {
+                by_outlet.entry(rows.head(i).outlet).or_default().push(i);
             }
             outlet_timelines = by_outlet
                 .into_par_iter()
@@ -540,13 +585,28 @@ pub(crate) fn finish_assembly(a: Assembly) -> Report {
     };
     drop(kept);
     if !strips.is_empty() {
-        for r in &mut rows {
-            r.strip = strips.remove(&key(&r.outlet, r.date.as_deref(), &r.id));
+        for i in 0..rows.len() {
+            let h = rows.head(i);
+            let strip = strips.remove(&key(h.outlet, h.date, h.id));
+            if strip.is_some() {
+                rows.set_strip(i, strip);
+            }
         }
     }
-    // Keys are unique (one row per id), so an unstable sort gives the one order.
-    rows.sort_unstable_by(report_order);
-    let models: BTreeSet<&str> = rows.iter().filter_map(|r| r.model.as_deref()).collect();
+    // Rows from partials arrive in report order already; others are put in it (keys are
+    // unique, one row per id, so an unstable sort gives the one order).
+    let order_key = |i: usize| {
+        let h = rows.head(i);
+        (h.outlet, h.date.unwrap_or(""), h.id)
+    };
+    if !(1..rows.len()).all(|i| order_key(i - 1) < order_key(i)) {
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_unstable_by(|&a, &b| order_key(a).cmp(&order_key(b)));
+        rows = rows.reordered(&order);
+    }
+    let models: BTreeSet<&str> = (0..rows.len())
+        .filter_map(|i| rows.head(i).model.map(|m| &**m))
+        .collect();
     Report {
         tool: format!("claimtrack {}", env!("CARGO_PKG_VERSION")),
         models: models.into_iter().map(String::from).collect(),
@@ -588,4 +648,25 @@ fn resolve_highlights(names: &[String], outlets: &[OutletReport]) -> Vec<String>
         }
     }
     out
+}
+
+#[cfg(test)]
+mod permute_tests {
+    use super::permute;
+
+    #[test]
+    fn permute_puts_each_element_where_the_order_says() {
+        let v: Vec<u32> = (0..9).map(|x| x * 10).collect();
+        for order in [
+            vec![0, 1, 2, 3, 4, 5, 6, 7, 8],
+            vec![8, 7, 6, 5, 4, 3, 2, 1, 0],
+            vec![3, 0, 1, 2, 8, 4, 5, 7, 6],
+            vec![1, 2, 0, 4, 5, 3, 7, 8, 6],
+        ] {
+            let mut w = v.clone();
+            permute(&mut w, &order);
+            let want: Vec<u32> = order.iter().map(|&i| v[i]).collect();
+            assert_eq!(w, want, "{order:?}");
+        }
+    }
 }

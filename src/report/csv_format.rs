@@ -88,15 +88,13 @@ pub fn render_outlets(r: &Report, out: &mut dyn io::Write) -> Result<(), ReportE
         "top_evidence_url",
     ])
     .map_err(err)?;
-    let by_id = r.articles_by_id();
+    let by_id = r.cited_articles();
     for (i, o) in r.outlets.iter().enumerate() {
         let [lo, hi] = bounds(o.interval);
         let top = o.evidence.first();
         let art = top.and_then(|e| by_id.get(e.article.as_str()));
         let text = |f: &dyn Fn(&super::ArticleSummary) -> Option<&str>| {
-            art.and_then(|a| f(a))
-                .map(neutralise_cell)
-                .unwrap_or_default()
+            art.and_then(f).map(neutralise_cell).unwrap_or_default()
         };
         let mut row = vec![
             (i + 1).to_string(),

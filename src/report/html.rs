@@ -921,7 +921,7 @@ fn title_html(a: &ArticleSummary) -> String {
 }
 
 fn evidence(s: &mut impl Write, r: &Report) -> fmt::Result {
-    let by_id = r.articles_by_id();
+    let by_id = r.cited_articles();
     let open = r.outlets.len() <= 10;
     let folded = r.outlets.len() > 25;
     if folded {
@@ -1002,8 +1002,8 @@ fn article_table(s: &mut impl Write, r: &Report) -> fmt::Result {
             escape_html(&format!("{} {}", a.outlet, a.title.as_deref().unwrap_or(&a.id))),
             escape_html(&a.outlet),
             escape_html(&date_key),
-            date_html(a),
-            title_html(a),
+            date_html(&a),
+            title_html(&a),
             num_cell(score, score.map_or_else(|| "n/a".to_string(), signed)),
             interval_text(a.framing.interval),
             num_cell(Some(a.sentences as f64), a.sentences.to_string()),
@@ -1017,7 +1017,10 @@ fn article_table(s: &mut impl Write, r: &Report) -> fmt::Result {
 }
 
 fn strips(s: &mut impl Write, r: &Report) -> fmt::Result {
-    let with: Vec<&ArticleSummary> = r.articles.iter().filter(|a| a.strip.is_some()).collect();
+    let with: Vec<ArticleSummary> = (0..r.articles.len())
+        .filter(|&i| r.articles.has_strip(i))
+        .filter_map(|i| r.articles.get(i))
+        .collect();
     if with.len() < r.articles.len() {
         writeln!(
             s,
@@ -1032,8 +1035,8 @@ fn strips(s: &mut impl Write, r: &Report) -> fmt::Result {
             s,
             "<div class=\"strip\"><div class=\"title\">{} · {} · {} ({}, score {} {})</div><div class=\"scroll\">",
             escape_html(&a.outlet),
-            date_html(a),
-            title_html(a),
+            date_html(&a),
+            title_html(&a),
             plural(a.sentences, "sentence", "sentences"),
             a.framing
                 .interval
@@ -1185,7 +1188,7 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
         plural(r.articles.len(), "article", "articles")
     )?;
     article_table(s, r)?;
-    let strips_n = r.articles.iter().filter(|a| a.strip.is_some()).count();
+    let strips_n = r.articles.strips();
     writeln!(
         s,
         "</details>\n</section>\n<section id=\"strips\">\n<h2>Sentence strips</h2>\n<details class=\"section\"><summary>One strip per article ({}): a cell per sentence, in order</summary>\n<p class=\"meta\">Coloured by label (paler = less confident); hover a cell for its text.</p>",

@@ -269,7 +269,7 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
         "The sentences that moved each outlet's score most: the shift is how far the outlet score \
          would move without the sentence (positive: toward credible).\n"
     )?;
-    let by_id = r.articles_by_id();
+    let by_id = r.cited_articles();
     for o in &r.outlets {
         writeln!(
             s,
@@ -286,7 +286,7 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
                 s,
                 "- **{}** {} sentence {} ({}, {} p={:.2}{}): {}",
                 format_args!("{:+.3}", e.shift),
-                article_name(by_id.get(e.article.as_str()).copied(), &e.article),
+                article_name(by_id.get(e.article.as_str()), &e.article),
                 e.index,
                 e.role.as_str(),
                 r.names.name(e.label),
@@ -311,7 +311,7 @@ pub fn render(r: &Report, s: &mut impl Write) -> fmt::Result {
             s,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             escape_markdown(&a.outlet),
-            date_text(a),
+            date_text(&a),
             escape_markdown(&a.id),
             escape_markdown(a.title.as_deref().unwrap_or("")),
             link(a.url.as_deref()),

@@ -16,6 +16,7 @@ mod html;
 mod links;
 mod markdown;
 pub(crate) mod overview;
+mod rows;
 
 pub use builder::{ReportBuilder, ReportOptions};
 pub use csv_format::neutralise_cell;
@@ -25,11 +26,12 @@ pub use html::{escape_html, MAX_HIGHLIGHTS};
 pub use links::safe_link;
 pub use markdown::escape_markdown;
 pub use overview::{GroupRow, Groups, PeriodRow, Series, Standout, Summary, Timeline};
+pub use rows::{ArticleRows, Iter as ArticleRowsIter};
 
 use crate::framing::{ArticleFraming, FramingError, FramingParams, OutletReport, Verdict};
 use crate::label::{Label, LabelNames};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::io;
 use std::str::FromStr;
@@ -170,8 +172,8 @@ pub struct Report {
     /// Outlets grouped by a metadata key (`--group-by`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Groups>,
-    /// Articles, by outlet, date and id.
-    pub articles: Vec<ArticleSummary>,
+    /// Articles, by outlet, date and id (kept packed; iterate to read them).
+    pub articles: ArticleRows,
     /// Each outlet's own timeline, kept when the builder was asked for per-outlet reports.
     #[serde(skip)]
     pub outlet_timelines: BTreeMap<String, Timeline>,
@@ -193,11 +195,9 @@ impl Report {
             .filter(|o| o.outlet == outlet)
             .cloned()
             .collect();
-        let articles: Vec<ArticleSummary> = self
-            .articles
-            .iter()
-            .filter(|a| &*a.outlet == outlet)
-            .cloned()
+        let articles: ArticleRows = (0..self.articles.len())
+            .filter(|&i| self.articles.head(i).outlet == outlet)
+            .filter_map(|i| self.articles.get(i))
             .collect();
         let timeline = match self.outlet_timelines.get(outlet) {
             Some(t) => t.clone(),
@@ -221,10 +221,15 @@ impl Report {
         }
     }
 
-    /// The report's article rows by id, for naming articles (title, date, link) wherever
-    /// evidence cites them.
-    pub fn articles_by_id(&self) -> HashMap<&str, &ArticleSummary> {
-        self.articles.iter().map(|a| (a.id.as_str(), a)).collect()
+    /// The report's rows of the articles that the outlets' evidence cites, by id, for naming
+    /// them (title, date, link) wherever evidence cites them.
+    pub fn cited_articles(&self) -> HashMap<String, ArticleSummary> {
+        let cited: HashSet<&str> = self
+            .outlets
+            .iter()
+            .flat_map(|o| o.evidence.iter().map(|e| e.article.as_str()))
+            .collect();
+        self.articles.select_by_id(&|id| cited.contains(id))
     }
 }
 

@@ -10,7 +10,7 @@
 //! order or split.
 
 use super::dates::{iso, parse_date, show, Period, Precision, ReportDate};
-use super::{signed, ArticleSummary};
+use super::{signed, ArticleRows, ArticleSummary};
 use crate::framing::{
     bootstrap_mean, named_seed, FramingParams, Interval, OutletReport, StanceUnit, Verdict,
 };
@@ -170,7 +170,12 @@ pub(crate) struct FinishedPeriod {
 
 /// The article's date, if valid (the builder has already set invalid ones aside).
 pub(crate) fn valid_date(row: &ArticleSummary) -> Option<ReportDate> {
-    row.date.as_deref().and_then(|d| parse_date(d).ok())
+    valid_date_of(row.date.as_deref())
+}
+
+/// A row's date field, parsed, if valid.
+pub(crate) fn valid_date_of(date: Option<&str>) -> Option<ReportDate> {
+    date.and_then(|d| parse_date(d).ok())
 }
 
 fn standout(o: &OutletReport) -> Standout {
@@ -196,7 +201,7 @@ fn standout_text(s: &Standout) -> String {
 }
 
 /// The summary of a set of outlets and their articles.
-pub(crate) fn summary(outlets: &[OutletReport], rows: &[ArticleSummary]) -> Summary {
+pub(crate) fn summary(outlets: &[OutletReport], rows: &ArticleRows) -> Summary {
     let count = |v: Verdict| outlets.iter().filter(|o| o.verdict == v).count();
     let pick = |v: Verdict, key: &dyn Fn(&OutletReport) -> f64| {
         outlets
@@ -209,14 +214,18 @@ pub(crate) fn summary(outlets: &[OutletReport], rows: &[ArticleSummary]) -> Summ
             })
             .map(standout)
     };
-    let dates: Vec<ReportDate> = rows.iter().filter_map(valid_date).collect();
+    let dates: Vec<ReportDate> = (0..rows.len())
+        .filter_map(|i| valid_date_of(rows.head(i).date))
+        .collect();
     let first = dates.iter().min_by_key(|d| d.day).copied().map(show);
     let last = dates
         .iter()
         .max_by_key(|d| (d.day, d.precision == Precision::Day))
         .copied()
         .map(show);
-    let invalid = rows.iter().filter(|r| r.invalid_date.is_some()).count();
+    let invalid = (0..rows.len())
+        .filter(|&i| rows.head(i).invalid_date.is_some())
+        .count();
     let mut s = Summary {
         outlets: outlets.len(),
         articles: rows.len(),
@@ -311,7 +320,7 @@ fn summary_text(s: &Summary) -> String {
 /// stance units on demand (they are kept packed).
 pub(crate) struct Overview<'a> {
     /// The report rows.
-    pub rows: &'a [ArticleSummary],
+    pub rows: &'a ArticleRows,
     /// Each row's valid date.
     pub dates: Vec<Option<ReportDate>>,
     /// Each row's stance units (by row index).
@@ -323,13 +332,15 @@ pub(crate) struct Overview<'a> {
 impl<'a> Overview<'a> {
     /// An overview of `rows`.
     pub fn new(
-        rows: &'a [ArticleSummary],
+        rows: &'a ArticleRows,
         units: &'a (dyn Fn(usize) -> Vec<StanceUnit> + Sync),
         params: &'a FramingParams,
     ) -> Overview<'a> {
         Overview {
             rows,
-            dates: rows.iter().map(valid_date).collect(),
+            dates: (0..rows.len())
+                .map(|i| valid_date_of(rows.head(i).date))
+                .collect(),
             units,
             params,
         }
@@ -340,26 +351,22 @@ impl<'a> Overview<'a> {
         let mut stance: Vec<usize> = at
             .iter()
             .copied()
-            .filter(|&i| self.rows[i].framing.interval.is_some())
+            .filter(|&i| self.rows.head(i).stance())
             .collect();
-        stance.sort_by(|&a, &b| self.rows[a].id.cmp(&self.rows[b].id));
+        stance.sort_by(|&a, &b| self.rows.head(a).id.cmp(self.rows.head(b).id));
         stance
     }
 
     /// Mean article score over `stance` (in id order; not empty).
     fn point(&self, stance: &[usize]) -> f64 {
-        stance
-            .iter()
-            .map(|&i| self.rows[i].framing.score)
-            .sum::<f64>()
-            / stance.len() as f64
+        stance.iter().map(|&i| self.rows.head(i).score).sum::<f64>() / stance.len() as f64
     }
 
     /// Fingerprint of the ids of `stance` (in id order).
     fn stance_ids(&self, stance: &[usize]) -> [u8; 16] {
         let mut h = Sha256::new();
         for &i in stance {
-            let id = self.rows[i].id.as_bytes();
+            let id = self.rows.head(i).id.as_bytes();
             h.update((id.len() as u64).to_le_bytes());
             h.update(id);
         }
@@ -535,7 +542,7 @@ impl<'a> Overview<'a> {
                 let mine: Vec<usize> = at
                     .iter()
                     .copied()
-                    .filter(|&i| &*self.rows[i].outlet == name.as_str())
+                    .filter(|&i| self.rows.head(i).outlet == name.as_str())
                     .collect();
                 Series {
                     outlet: name.clone(),
@@ -551,7 +558,7 @@ impl<'a> Overview<'a> {
             undated,
             invalid_dates: at
                 .iter()
-                .filter(|&&i| self.rows[i].invalid_date.is_some())
+                .filter(|&&i| self.rows.head(i).invalid_date.is_some())
                 .count(),
             coarse,
             highlights,
@@ -564,13 +571,14 @@ impl<'a> Overview<'a> {
         // a missing value after every given one).
         let mut votes: BTreeMap<&str, BTreeMap<Option<&str>, usize>> = BTreeMap::new();
         let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, r) in self.rows.iter().enumerate() {
+        for i in 0..self.rows.len() {
+            let r = self.rows.head(i);
             *votes
-                .entry(&r.outlet)
+                .entry(r.outlet)
                 .or_default()
-                .entry(r.group.as_deref())
+                .entry(r.group)
                 .or_default() += 1;
-            members.entry(&r.outlet).or_default().push(i);
+            members.entry(r.outlet).or_default().push(i);
         }
         let order = |v: &Option<&str>| (v.is_none(), v.map(str::to_string));
         let mut mixed = Vec::new();
@@ -629,7 +637,7 @@ impl<'a> Overview<'a> {
 /// A timeline from the rows alone, without intervals (for a report whose stance units are no
 /// longer at hand): counts and means per period.
 pub(crate) fn timeline_without_intervals(
-    rows: &[ArticleSummary],
+    rows: &ArticleRows,
     period: Period,
     automatic: bool,
 ) -> Timeline {
@@ -682,13 +690,13 @@ mod tests {
 
     #[test]
     fn periods_cover_the_span_and_count_undated_and_coarse_articles() {
-        let rows = vec![
+        let rows = ArticleRows::from(vec![
             row("a", "A", Some("2024-01-25"), Some(0.5)),
             row("b", "A", Some("2024-01-26"), Some(0.1)),
             row("c", "B", Some("2024-02-20"), None),
             row("d", "B", None, Some(-0.3)),
             row("e", "B", Some("2024-02"), Some(-0.2)),
-        ];
+        ]);
         let none = |_: usize| Vec::new();
         let p = FramingParams::default();
         let o = Overview::new(&rows, &none, &p);
@@ -749,11 +757,11 @@ mod tests {
             outlet("Down", -0.4, Some((-0.6, -0.1)), 1),
             outlet("None", 0.0, None, 1),
         ];
-        let rows = vec![
+        let rows = ArticleRows::from(vec![
             row("a", "Up", Some("2024-01-25"), Some(0.5)),
             row("b", "Up", Some("2023-12"), Some(0.5)),
             row("c", "Up", None, Some(0.5)),
-        ];
+        ]);
         let s = summary(&outlets, &rows);
         assert_eq!(
             (s.credible, s.not_credible, s.unclear, s.no_claim),
