@@ -15,7 +15,7 @@ Inputs (all from the same examples file, e.g. the development outlets' `dev.json
     claimtrack evaluate --data dev.jsonl --dump-features dev.svm
     claimtrack train --data dev.jsonl --no-decode --no-calibrate --out dev-model.json
     OMP_NUM_THREADS=1 python3 scripts/probe_features.py dev.jsonl dev.svm dev-model.json \
-        base roles role-cue cue-pairs doubt-weight=2 class-weight-power=1.5 chars stacked
+        base roles role-cue cue-pairs doubt-weight=2 class-weight-power=1.5 chars=0.5 stacked
 
 Variants (each on top of the shipped features, alpha 0.1, balanced class weights):
 
@@ -27,10 +27,10 @@ Variants (each on top of the shipped features, alpha 0.1, balanced class weights
   cue in the same sentence as an overture cue, ...);
 - doubt-weight=K: the `cue:doubt` term's TF-IDF value multiplied by K;
 - class-weight-power=P: balanced class weights raised to the power P;
-- chars: character 3- to 5-grams within words (scikit-learn's `TfidfVectorizer(analyzer=
+- chars=W: character 3- to 5-grams within words (scikit-learn's `TfidfVectorizer(analyzer=
   "char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)` over the examples' text), a
-  block of unit norm beside the unit-norm row of the shipped features, the two renormalized
-  together (equal footing);
+  block of norm W (default 1) beside the unit-norm row of the shipped features, the two
+  renormalized together;
 - stacked: a second logistic model on the log-probabilities of the sentence and of its
   previous and next sentences (out-of-fold inside each training part, 5 folds by article),
   reported as its per-sentence argmax.
@@ -263,7 +263,8 @@ def main():
             chars = TfidfVectorizer(
                 analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2
             ).fit_transform([e["text"] for e in examples])
-            x = normalize(sp.hstack([with_terms(), chars]).tocsr())
+            weight = float(value) if value else 1.0
+            x = normalize(sp.hstack([with_terms(), weight * chars]).tocsr())
             evaluate(variant, examples, y, x)
         elif name == "stacked":
             evaluate(variant, examples, y, with_terms(), stacked=True)
