@@ -67,6 +67,7 @@ pub mod annotate;
 pub mod article;
 pub mod atomic;
 pub mod clean;
+pub(crate) mod codec;
 pub mod escape;
 pub mod evaluate;
 pub mod features;

@@ -9,6 +9,7 @@
 //! the last bit.
 
 use super::{prominence, FramingParams, StanceUnit};
+use crate::codec::{put_varint, Reader};
 use crate::label::Label;
 use crate::sentence::Role;
 
@@ -71,30 +72,23 @@ impl PackedUnits {
     /// [`PackedUnits::pack`].
     pub fn unpack(&self, sentences: usize, p: &FramingParams) -> Vec<StanceUnit> {
         let mut units = Vec::new();
-        let mut r = Reader {
-            bytes: &self.0,
-            at: 0,
-        };
-        while r.at < r.bytes.len() {
-            let head = r.byte();
+        let mut r = Reader::new(&self.0, 0);
+        while !r.at_end() {
+            let head = r.u8();
             let role = ROLES[usize::from(head & 3)];
             let stance = Label::ALL[usize::from(head >> 2 & 3)];
             let word = r.varint();
             let index = (word >> 1) as usize;
-            let claim = r.float();
+            let claim = r.f64();
             let direction = match head >> DIR_SHIFT {
                 1 => 1.0,
                 2 => -1.0,
-                _ => r.float(),
+                _ => r.f64(),
             };
-            let mass = if head & MASS_ONE != 0 { 1.0 } else { r.float() };
-            let hedge = if head & HEDGE_ZERO != 0 {
-                0.0
-            } else {
-                r.float()
-            };
+            let mass = if head & MASS_ONE != 0 { 1.0 } else { r.f64() };
+            let hedge = if head & HEDGE_ZERO != 0 { 0.0 } else { r.f64() };
             let prominence = if word & 1 != 0 {
-                r.float()
+                r.f64()
             } else {
                 prominence(role, index, sentences, p)
             };
@@ -158,48 +152,6 @@ impl PackedUnits {
             }
         }
         Some(PackedUnits(bytes.into()))
-    }
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// A cursor over bytes written by [`PackedUnits::pack`] (which alone creates them, so they are
-/// always well formed).
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn byte(&mut self) -> u8 {
-        let b = self.bytes[self.at];
-        self.at += 1;
-        b
-    }
-
-    fn varint(&mut self) -> u64 {
-        let (mut v, mut shift) = (0u64, 0);
-        loop {
-            let b = self.byte();
-            v |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return v;
-            }
-            shift += 7;
-        }
-    }
-
-    fn float(&mut self) -> f64 {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&self.bytes[self.at..self.at + 8]);
-        self.at += 8;
-        f64::from_le_bytes(b)
     }
 }
 

@@ -44,7 +44,7 @@ use crate::framing::{
     aggregate_articles, Evidence, EvidencePool, FramingParams, OutletArticle, OutletReport,
     StanceUnit,
 };
-use crate::report::builder::{check_periods, finish_assembly, ArticleKey, Assembly};
+use crate::report::builder::{check_periods, finish_assembly, report_order, ArticleKey, Assembly};
 use crate::report::dates::Period;
 use crate::report::overview::{FinishedPeriod, Overview};
 use crate::report::{ArticleRows, Report, ReportBuilder, ReportOptions, StripCell};
@@ -583,10 +583,7 @@ pub fn report(
         // Outlets come in name order; within one, report order is by date, then id: the
         // rows are kept in report order as they arrive (and packed, one at a time).
         let mut articles = s.articles;
-        articles.sort_unstable_by(|x, y| {
-            (x.row.date.as_deref().unwrap_or(""), &x.row.id)
-                .cmp(&(y.row.date.as_deref().unwrap_or(""), &y.row.id))
-        });
+        articles.sort_unstable_by(|x, y| report_order(&x.row, &y.row));
         for mut r in articles {
             if s.finished.is_some() && !everywhere {
                 match units_needed(&r.row, assumed, &labels) {

@@ -411,7 +411,7 @@ impl ReportBuilder {
 }
 
 /// Report order of articles: outlet, date (missing first), id.
-fn report_order(a: &ArticleSummary, b: &ArticleSummary) -> Ordering {
+pub(crate) fn report_order(a: &ArticleSummary, b: &ArticleSummary) -> Ordering {
     (&*a.outlet, a.date.as_deref().unwrap_or(""), a.id.as_str()).cmp(&(
         &*b.outlet,
         b.date.as_deref().unwrap_or(""),

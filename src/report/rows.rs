@@ -9,6 +9,7 @@
 //! strips (a few hundred at most) are kept beside the records.
 
 use super::{ArticleSummary, StripCell};
+use crate::codec::{put_f64, put_str, put_varint, Reader};
 use crate::framing::{ArticleFraming, Interval};
 use crate::label::Label;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -68,62 +69,9 @@ impl Head<'_> {
     }
 }
 
-struct Cur<'a> {
-    b: &'a [u8],
-    at: usize,
-}
-
-// Records are written by `push` only, so reading one cannot fail: a short read is a bug.
-impl<'a> Cur<'a> {
-    fn u8(&mut self) -> u8 {
-        let x = self.b[self.at];
-        self.at += 1;
-        x
-    }
-    fn varint(&mut self) -> u64 {
-        let mut x = 0u64;
-        let mut shift = 0;
-        loop {
-            let b = self.u8();
-            x |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return x;
-            }
-            shift += 7;
-        }
-    }
-    fn f64(&mut self) -> f64 {
-        let mut x = [0u8; 8];
-        x.copy_from_slice(&self.b[self.at..self.at + 8]);
-        self.at += 8;
-        f64::from_bits(u64::from_le_bytes(x))
-    }
-    fn str(&mut self) -> &'a str {
-        let n = self.varint() as usize;
-        let s = &self.b[self.at..self.at + n];
-        self.at += n;
-        std::str::from_utf8(s).expect("rows hold UTF-8 written from strings")
-    }
-    fn opt_str(&mut self, flags: u8, bit: u8) -> Option<&'a str> {
-        (flags & bit != 0).then(|| self.str())
-    }
-}
-
-fn put_varint(b: &mut Vec<u8>, mut x: u64) {
-    while x >= 0x80 {
-        b.push((x as u8) | 0x80);
-        x >>= 7;
-    }
-    b.push(x as u8);
-}
-
-fn put_str(b: &mut Vec<u8>, s: &str) {
-    put_varint(b, s.len() as u64);
-    b.extend_from_slice(s.as_bytes());
-}
-
-fn put_f64(b: &mut Vec<u8>, x: f64) {
-    b.extend_from_slice(&x.to_bits().to_le_bytes());
+/// A string field present when `bit` is set in the record's `flags`.
+fn opt_str<'a>(r: &mut Reader<'a>, flags: u8, bit: u8) -> Option<&'a str> {
+    (flags & bit != 0).then(|| r.str())
 }
 
 impl ArticleRows {
@@ -234,19 +182,16 @@ impl ArticleRows {
         &self.bytes[start..end]
     }
 
-    fn head_at(&self, i: usize) -> (Head<'_>, Cur<'_>) {
-        let mut c = Cur {
-            b: self.record(i),
-            at: 0,
-        };
+    fn head_at(&self, i: usize) -> (Head<'_>, Reader<'_>) {
+        let mut c = Reader::new(self.record(i), 0);
         let flags = c.u8();
         let score = c.f64();
         let outlet_ix = c.varint() as usize;
         let outlet = &self.names[outlet_ix];
         let id = c.str();
-        let date = c.opt_str(flags, DATE);
-        let invalid_date = c.opt_str(flags, INVALID_DATE);
-        let group = c.opt_str(flags, GROUP);
+        let date = opt_str(&mut c, flags, DATE);
+        let invalid_date = opt_str(&mut c, flags, INVALID_DATE);
+        let group = opt_str(&mut c, flags, GROUP);
         let model = (flags & MODEL != 0).then(|| &self.names[c.varint() as usize]);
         let sentences = c.varint() as usize;
         let head = Head {
@@ -289,8 +234,8 @@ impl ArticleRows {
         let (balance, primacy, headline, hedge_rate) = (opt(0), opt(1), opt(2), opt(3));
         let stance_mass = c.f64();
         let first_stance = (h.flags & FIRST_STANCE != 0).then(|| Label::ALL[c.u8() as usize]);
-        let url = c.opt_str(h.flags, URL).map(String::from);
-        let title = c.opt_str(h.flags, TITLE).map(String::from);
+        let url = opt_str(&mut c, h.flags, URL).map(String::from);
+        let title = opt_str(&mut c, h.flags, TITLE).map(String::from);
         Some(ArticleSummary {
             id: h.id.to_string(),
             outlet: Arc::clone(&self.names[h.outlet_ix]),
