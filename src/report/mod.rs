@@ -13,6 +13,7 @@ mod csv_format;
 pub mod dates;
 mod files;
 mod html;
+mod json;
 mod links;
 mod markdown;
 pub(crate) mod overview;
@@ -357,16 +358,7 @@ pub fn render_to(
     out: &mut dyn io::Write,
 ) -> Result<(), ReportError> {
     match format {
-        Format::Json if !report.names.has_default_labels() => {
-            let mut v = serde_json::to_value(report).map_err(io::Error::from)?;
-            report.names.rename_json(&mut v);
-            serde_json::to_writer_pretty(&mut *out, &v).map_err(io::Error::from)?;
-            out.write_all(b"\n")?;
-        }
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::from)?;
-            out.write_all(b"\n")?;
-        }
+        Format::Json => json::render(report, out)?,
         Format::Md => FmtSink::run(out, |s| markdown::render(report, s))?,
         Format::Csv => {
             let table = if opts.per_article {

@@ -663,3 +663,47 @@ fn a_report_file_is_written_whole_and_names_the_path_on_failure() {
         .to_string();
     assert!(err.contains("no-such-folder/r.json"), "{err}");
 }
+
+#[test]
+fn json_with_display_names_is_streamed_as_the_renamed_value_tree() {
+    let mut arts = corpus();
+    for (i, country) in [(0, "US"), (2, "UK")] {
+        arts[i].meta.insert("country".into(), country.into());
+    }
+    let mut b = ReportBuilder::new(FramingParams::default(), Hedges::default(), 4)
+        .unwrap()
+        .with_options(ReportOptions {
+            period: None,
+            group_by: Some("country".into()),
+            highlight: vec!["Claim Daily".into()],
+            per_outlet: false,
+        });
+    for a in &arts {
+        b.add(a).unwrap();
+    }
+    let mut r = b.finish();
+    assert!(r.groups.is_some() && r.articles.len() > 2);
+    let default_json = render(&r, Format::Json, RenderOptions::default()).unwrap();
+    r.names = LabelNames {
+        claim: "The minister took the bribe.".into(),
+        short: "the bribe".into(),
+        labels: crate::label::RoleNames::from_array(
+            ["bribe_claim", "minister_denial", "doubt", "background"].map(String::from),
+        ),
+    };
+    let streamed = render(&r, Format::Json, RenderOptions::default()).unwrap();
+    // The whole report as one value, renamed: what the streamed form must equal byte for byte.
+    let mut tree = serde_json::to_value(&r).unwrap();
+    r.names.rename_json(&mut tree);
+    let whole = serde_json::to_string_pretty(&tree).unwrap() + "\n";
+    assert_eq!(streamed, whole);
+    assert_ne!(streamed, default_json);
+    assert!(streamed.contains("\"bribe_claim\"") && streamed.contains("\"background\""));
+    for l in Label::ALL {
+        assert!(
+            !streamed.contains(&format!("\"{}\"", l.as_str())),
+            "{} left unrenamed",
+            l.as_str()
+        );
+    }
+}
