@@ -22,8 +22,9 @@
 #
 # Needs: cargo, python3 (a venv with scikit-learn==$SKLEARN is made in .venv-bench/ on first
 # use; pip must reach PyPI or a local wheel directory given in PIP_FIND_LINKS), GNU time at
-# /usr/bin/time (peak RSS). The shared material beside the repo (../shared/corpus, or
-# $CLAIMTRACK_CORPUS) gives the full gold (seeds + corpus, about 1,840 sentences); without it
+# /usr/bin/time (peak RSS). The shared material beside the repo (../shared/corpus and
+# ../shared/corpus2, or the folders of $CLAIMTRACK_CORPUS separated by `:`) gives the full
+# gold (seeds + both corpora, 3,316 sentences); without it
 # the corpus is built from data/gold/seeds.jsonl alone (154 sentences: smaller vocabulary,
 # numbers not comparable with BENCHMARKS.md).
 #
@@ -67,10 +68,13 @@ cargo build --release --quiet
 cp "${CARGO_TARGET_DIR:-target}/release/claimtrack" "$OUT/claimtrack"
 BIN="$OUT/claimtrack"
 
-corpus=${CLAIMTRACK_CORPUS:-../shared/corpus}
+# The article folders of the stand-off gold: CLAIMTRACK_CORPUS (folders separated by `:`).
+corpus=${CLAIMTRACK_CORPUS:-../shared/corpus:../shared/corpus2}
+IFS=: read -r -a corpus_dirs <<< "$corpus"
 art=()
-if [ -d "$corpus" ]; then
-  art=(--articles "$corpus")
+for d in "${corpus_dirs[@]}"; do [ -d "$d" ] && art+=("$d"); done
+if [ ${#art[@]} -gt 0 ]; then
+  art=(--articles "${art[@]}")
 else
   echo "note: $corpus not found: building the corpus from data/gold/seeds.jsonl only." >&2
   echo "      For the full gold put the shared material beside the repo (../shared/corpus) or" >&2
