@@ -29,6 +29,25 @@ Subcommands:
       line as classify does, written to /dev/null. The time of transform + predict_proba alone
       is recorded too. Prints the per-pair ratios and their medians (JSON).
 
+  train-paired TRAIN.jsonl --claimtrack BIN --mode one-fit|same-work --C C [--runs N]
+      Paired, interleaved CPU-time comparison of training, like for like (BENCHMARKS.md), N
+      times in turn, the order alternating; one core each. claimtrack: the whole process
+      (user + system CPU of the child and its peak RSS, from GNU time at /usr/bin/time).
+      scikit-learn: time.process_time() around its work, the file already read.
+        one-fit    ONE FIT against one fit: `BIN --threads 1 train --no-decode --no-calibrate`
+                   against TfidfVectorizer.fit_transform + LogisticRegression.fit on all the
+                   sentences.
+        same-work  THE SAME WORK: the whole `BIN --threads 1 train` (the final fit plus the
+                   inner cross-validation of 5 folds of whole articles, each warm-started
+                   from the final model, giving out-of-fold probabilities for the calibration
+                   and the decoder weight) against scikit-learn doing that work: the fit on
+                   all the sentences, then for each of 5 GroupKFold folds by article a
+                   vectorizer refitted on the fold's training part, a LogisticRegression with
+                   warm_start=True whose coef_/intercept_ are set from the full fit (matched
+                   by term, zero for a new term), fit, and predict_proba on the held-out part.
+      Prints the CPU times, iterations, per-pair ratios (claimtrack / scikit-learn) and their
+      median (JSON).
+
   cycle SENTENCES.jsonl N OUT.jsonl OUT.txt
       Repeats the lines of `claimtrack sentences` output in order up to N lines: OUT.jsonl
       gets the lines as they are, OUT.txt their texts, one per line.
@@ -308,6 +327,83 @@ def sklearn_train(args):
                       "iterations": int(max(clf.n_iter_)), "heldout_accuracy": acc}))
 
 
+def sklearn_train_work(texts, labels, articles, c, tol, max_iter, mode):
+    """scikit-learn's side of `train-paired`: CPU seconds and the iterations of each fit."""
+    import numpy as np
+    from sklearn.model_selection import GroupKFold
+
+    start = time.process_time()
+    vec, clf = pipeline_parts(c, "balanced", tol, max_iter)
+    clf.fit(vec.fit_transform(texts), labels)
+    iters = [int(max(clf.n_iter_))]
+    if mode == "same-work":
+        vocab = vec.vocabulary_
+        oof = np.zeros((len(texts), len(clf.classes_)))
+        for tr, te in GroupKFold(n_splits=5).split(texts, labels, groups=articles):
+            fvec, fclf = pipeline_parts(c, "balanced", tol, max_iter)
+            xf = fvec.fit_transform([texts[i] for i in tr])
+            # Warm start from the full fit, each term's weights matched by term.
+            terms = fvec.get_feature_names_out()
+            cols = np.array([vocab.get(t, -1) for t in terms])
+            coef = np.zeros((clf.coef_.shape[0], len(terms)))
+            known = cols >= 0
+            coef[:, known] = clf.coef_[:, cols[known]]
+            fclf.set_params(warm_start=True)
+            fclf.coef_, fclf.intercept_ = coef, clf.intercept_.copy()
+            fclf.fit(xf, [labels[i] for i in tr])
+            iters.append(int(max(fclf.n_iter_)))
+            oof[te] = fclf.predict_proba(fvec.transform([texts[i] for i in te]))
+        assert np.allclose(oof.sum(axis=1), 1.0)
+    return time.process_time() - start, iters
+
+
+def train_paired(args):
+    import os
+    import statistics
+    import subprocess
+    import tempfile
+
+    train = read_jsonl(args.train)
+    texts = [r["text"] for r in train]
+    labels = [r["label"] for r in train]
+    articles = [r["article"] for r in train]
+    extra = ["--no-decode", "--no-calibrate"] if args.mode == "one-fit" else []
+    tmp = tempfile.mkdtemp(prefix="ct-train-")
+    model, timing = os.path.join(tmp, "model.json"), os.path.join(tmp, "time")
+    cmd = ["/usr/bin/time", "-f", "%U %S %M", "-o", timing, args.claimtrack, "--threads", "1",
+           "train", "--data", args.train, "--out", model, *extra]
+
+    def claimtrack_cpu():
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(timing) as f:
+            u, s, kb = f.read().split()[-3:]
+        with open(model, encoding="utf-8") as f:
+            conv = json.load(f)["content"]["training"]["convergence"]
+        return float(u) + float(s), int(kb), conv["iterations"], conv["reason"]
+
+    ct, sk, rss, ct_iters, sk_iters = [], [], [], [], []
+    for i in range(args.runs):
+        if i % 2 == 0:
+            c = claimtrack_cpu()
+            s = sklearn_train_work(texts, labels, articles, args.C, args.tol, args.max_iter, args.mode)
+        else:
+            s = sklearn_train_work(texts, labels, articles, args.C, args.tol, args.max_iter, args.mode)
+            c = claimtrack_cpu()
+        ct.append(c[0])
+        rss.append(c[1])
+        ct_iters.append(f"{c[2]} ({c[3].split('; ')[-1]})")
+        sk.append(s[0])
+        sk_iters.append(s[1])
+    ratio = [a / b for a, b in zip(ct, sk)]
+    print(json.dumps({
+        "mode": args.mode, "sentences": len(train), "runs": args.runs,
+        "claimtrack_cpu_seconds": ct, "sklearn_cpu_seconds": sk,
+        "ratio": ratio, "ratio_median": statistics.median(ratio),
+        "claimtrack_peak_rss_kb": rss, "claimtrack_final_fit_iterations": ct_iters,
+        "sklearn_iterations_full_then_folds": sk_iters,
+    }))
+
+
 def ct_objective(x, y, sw, w, b, alpha):
     """claimtrack's objective: sum_i sw_i * logloss_i + alpha/2 |W|^2 (intercepts free)."""
     import numpy as np
@@ -478,6 +574,15 @@ def main():
     t.add_argument("--tol", type=float, default=1e-4)
     t.add_argument("--max-iter", type=int, default=1000)
     t.set_defaults(func=sklearn_train)
+    tp = sub.add_parser("train-paired")
+    tp.add_argument("train")
+    tp.add_argument("--claimtrack", required=True)
+    tp.add_argument("--mode", choices=["one-fit", "same-work"], required=True)
+    tp.add_argument("--C", type=float, required=True)
+    tp.add_argument("--tol", type=float, default=1e-4)
+    tp.add_argument("--max-iter", type=int, default=1000)
+    tp.add_argument("--runs", type=int, default=3)
+    tp.set_defaults(func=train_paired)
     s = sub.add_parser("same-optimum")
     s.add_argument("matrix")
     s.add_argument("model")

@@ -2,7 +2,19 @@
 # claimtrack vs scikit-learn, side by side on the same files, in one run (ratios, not absolute
 # times, are what to compare: shared machines are noisy). See BENCHMARKS.md for results.
 #
-#   scripts/bench_vs_sklearn.sh [all|real|classify|train|stream|plot]   (default: all)
+#   scripts/bench_vs_sklearn.sh [all|real|classify|train|one-fit|same-work|stream|plot]   (default: all)
+#
+# `one-fit` and `same-work` compare training like for like at BENCH_TRAIN sentences (default
+# 100,000, generated from the gold), paired interleaved CPU times, BENCH_TRAIN_RUNS pairs
+# (default 3), one core each (`bench_vs_sklearn.py train-paired`):
+#   one-fit    ONE FIT against one fit: `claimtrack --threads 1 train --no-decode
+#              --no-calibrate` against scikit-learn's fit_transform + fit.
+#   same-work  THE SAME WORK: the whole `claimtrack --threads 1 train` (final fit plus the
+#              inner cross-validation of 5 folds of whole articles, warm-started from the
+#              final model) against scikit-learn's fit on all the sentences plus 5 GroupKFold
+#              folds by article, each with its vectorizer refitted, warm-started from the full
+#              fit (warm_start=True, coef_ set by term), giving out-of-fold probabilities.
+# Neither is part of `all` (each takes minutes at 100,000 sentences).
 #
 # `real` is the headline comparison: real corpus sentences (`claimtrack sentences` over the
 # seeds and the corpora, cycled to BENCH_REAL_LINES lines), as plain text and as JSONL, both
@@ -10,8 +22,9 @@
 #
 # Needs: cargo, python3 (a venv with scikit-learn==$SKLEARN is made in .venv-bench/ on first
 # use; pip must reach PyPI or a local wheel directory given in PIP_FIND_LINKS), GNU time at
-# /usr/bin/time (peak RSS). The shared material beside the repo (../shared/corpus, or
-# $CLAIMTRACK_CORPUS) gives the full gold (seeds + corpus, about 1,840 sentences); without it
+# /usr/bin/time (peak RSS). The shared material beside the repo (../shared/corpus and
+# ../shared/corpus2, or the folders of $CLAIMTRACK_CORPUS separated by `:`) gives the full
+# gold (seeds + both corpora, 3,316 sentences); without it
 # the corpus is built from data/gold/seeds.jsonl alone (154 sentences: smaller vocabulary,
 # numbers not comparable with BENCHMARKS.md).
 #
@@ -34,6 +47,8 @@ REPEAT=${BENCH_REPEAT:-3}
 BOOT=${BENCH_BOOTSTRAP:-100}
 REAL_LINES=${BENCH_REAL_LINES:-300000}
 RUNS=${BENCH_RUNS:-5}
+TRAIN_N=${BENCH_TRAIN:-100000}
+TRAIN_RUNS=${BENCH_TRAIN_RUNS:-3}
 what=${1:-all}
 mkdir -p "$OUT"
 
@@ -53,10 +68,13 @@ cargo build --release --quiet
 cp "${CARGO_TARGET_DIR:-target}/release/claimtrack" "$OUT/claimtrack"
 BIN="$OUT/claimtrack"
 
-corpus=${CLAIMTRACK_CORPUS:-../shared/corpus}
+# The article folders of the stand-off gold: CLAIMTRACK_CORPUS (folders separated by `:`).
+corpus=${CLAIMTRACK_CORPUS:-../shared/corpus:../shared/corpus2}
+IFS=: read -r -a corpus_dirs <<< "$corpus"
 art=()
-if [ -d "$corpus" ]; then
-  art=(--articles "$corpus")
+for d in "${corpus_dirs[@]}"; do [ -d "$d" ] && art+=("$d"); done
+if [ ${#art[@]} -gt 0 ]; then
+  art=(--articles "${art[@]}")
 else
   echo "note: $corpus not found: building the corpus from data/gold/seeds.jsonl only." >&2
   echo "      For the full gold put the shared material beside the repo (../shared/corpus) or" >&2
@@ -222,6 +240,22 @@ print(json.dumps({'examples':20000,'claimtrack_seconds_1t':$st,'claimtrack_secon
   echo "$row" >&2
   put train "$row"
   put machine_train "$(machine_json "$l0")"
+fi
+
+if [ "$what" = one-fit ] || [ "$what" = same-work ]; then
+  echo "== $what: train on $TRAIN_N sentences, paired CPU time, $TRAIN_RUNS pairs, one core each" >&2
+  l0=$(load)
+  tdir="$OUT/train_$TRAIN_N"
+  if [ ! -s "$tdir/train.jsonl" ]; then
+    "$PY" "$HELPER" gen "$gold" "$tdir" --sizes 1 --train "$TRAIN_N" --test 100 --gb 0
+  fi
+  cat "$tdir/train.jsonl" "$BIN" > /dev/null # into the page cache (see classify)
+  row=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+    "$PY" "$HELPER" train-paired "$tdir/train.jsonl" --claimtrack "$BIN" --mode "$what" \
+    --C "$C" --runs "$TRAIN_RUNS")
+  echo "$row" >&2
+  put "train_$what" "$row"
+  put "machine_train_$what" "$(machine_json "$l0")"
 fi
 
 if [ "$what" = all ] || [ "$what" = stream ]; then

@@ -562,18 +562,53 @@ const FEATURIZE_BATCH: usize = 256;
 
 /// The feature rows of `examples`, featurized article by article (see [`article_groups`])
 /// so each sentence sees its neighbours, stored by feature: row `j` lists the examples
-/// holding feature `j`, in the examples' order, with their values. A first pass counts each
-/// feature's examples, so the matrix is allocated once at its size and no row is held twice
-/// (beyond one batch of articles).
+/// holding feature `j`, in the examples' order, with their values. The matrix is allocated
+/// once at its size and no row is held twice (beyond one batch of articles): each feature's
+/// number of examples is its document frequency, read back from the idf the featurizer was
+/// fitted with on these examples (see [`counts_from_idf`]); should a feature's rows not
+/// match that count exactly, a counting pass over the examples gives the counts and the
+/// matrix is filled again. The result is the same either way.
 fn featurize_by_feature(
     featurizer: &Featurizer,
     examples: &[&Example],
     groups: &[Vec<usize>],
 ) -> Csr {
+    if let Some(counts) = counts_from_idf(featurizer, examples.len()) {
+        if let Some(xt) = fill_by_feature(featurizer, examples, groups, &counts) {
+            return xt;
+        }
+    }
+    let counts = count_by_feature(featurizer, examples, groups);
+    fill_by_feature(featurizer, examples, groups, &counts)
+        .expect("the same featurizer gives the same rows in both passes")
+}
+
+/// Each feature's document frequency over `n_texts` sentences, inverted from its smoothed
+/// idf `ln((1 + n) / (1 + df)) + 1` (rounded to the nearest integer: the rounding error of
+/// the idf is far below one sentence); `None` if some idf does not give a count in `0..=n`.
+/// Only a first guess: [`fill_by_feature`] checks every count.
+fn counts_from_idf(featurizer: &Featurizer, n_texts: usize) -> Option<Vec<usize>> {
+    let n = n_texts as f64;
+    featurizer
+        .idf()
+        .iter()
+        .map(|&idf| {
+            let df = ((1.0 + n) / (idf - 1.0).exp() - 1.0).round();
+            (df.is_finite() && (0.0..=n).contains(&df)).then_some(df as usize)
+        })
+        .collect()
+}
+
+/// Each feature's number of examples, by featurizing them (articles in parallel).
+fn count_by_feature(
+    featurizer: &Featurizer,
+    examples: &[&Example],
+    groups: &[Vec<usize>],
+) -> Vec<usize> {
     let f = featurizer.n_features();
     let texts =
         |idxs: &[usize]| -> Vec<&str> { idxs.iter().map(|&i| examples[i].text.as_str()).collect() };
-    let counts = groups
+    groups
         .par_iter()
         .fold(
             || vec![0usize; f],
@@ -594,10 +629,24 @@ fn featurize_by_feature(
                 }
                 a
             },
-        );
-    let mut xt = Csr::with_row_counts(&counts, examples.len());
-    drop(counts);
+        )
+}
+
+/// The matrix by feature with room for `counts[j]` examples in row `j`, filled by
+/// featurizing the examples (articles in parallel per batch); `None` unless every row
+/// receives exactly its count.
+fn fill_by_feature(
+    featurizer: &Featurizer,
+    examples: &[&Example],
+    groups: &[Vec<usize>],
+    counts: &[usize],
+) -> Option<Csr> {
+    let f = featurizer.n_features();
+    let texts =
+        |idxs: &[usize]| -> Vec<&str> { idxs.iter().map(|&i| examples[i].text.as_str()).collect() };
+    let mut xt = Csr::with_row_counts(counts, examples.len());
     let mut next = xt.indptr[..f].to_vec();
+    let mut fits = true;
     for batch in groups.chunks(FEATURIZE_BATCH) {
         // Articles of a batch in parallel: each article's rows as entries and row ends.
         let parts: Vec<ArticleRows> = batch
@@ -615,17 +664,21 @@ fn featurize_by_feature(
             let mut start = 0;
             for (&i, &end) in idxs.iter().zip(&ends) {
                 for &(j, v) in &entries[start..end] {
-                    // The same featurizer gives the same rows in both passes.
-                    let stored = xt.fill(&mut next, j, i as u32, v);
-                    debug_assert!(stored, "feature {j} has more rows than counted");
+                    fits &= xt.fill(&mut next, j, i as u32, v);
                 }
                 start = end;
             }
         }
+        if !fits {
+            return None;
+        }
+    }
+    if next.iter().zip(&xt.indptr[1..]).any(|(p, end)| p != end) {
+        return None;
     }
     // Articles came in id order: put each feature's examples back in the examples' order.
     xt.sort_rows();
-    xt
+    Some(xt)
 }
 
 /// Fits linfa-logistic's `MultiLogisticRegression` on a dense copy and returns parameters in

@@ -1154,3 +1154,59 @@ fn a_warm_started_fit_reaches_the_cold_fit_in_fewer_iterations() {
     assert!(m.training().convergence.converged);
     assert_eq!(m.predict_proba("officials denied it")[u], 0.0);
 }
+
+/// The matrix by feature is allocated from the document frequencies read back from the idf:
+/// they are the counted ones (with and without neighbour features and a `min_df`); a count
+/// that is off by one either way is caught; and with a featurizer fitted on other sentences
+/// (so the idf says nothing about these) the counting pass gives the same matrix as the
+/// rows featurized one article at a time.
+#[test]
+fn the_matrix_counts_read_from_the_idf_are_checked_and_exact() {
+    let examples = synthetic(600);
+    let refs: Vec<&Example> = examples.iter().collect();
+    let groups = article_groups(&refs);
+    for (neighbours, min_df) in [(false, 1), (true, 1), (false, 3)] {
+        let mut params = ModelParams::default();
+        params.featurizer.neighbours = neighbours;
+        params.featurizer.min_df = min_df;
+        let (featurizer, xt) = params.design_by_feature(&refs);
+        let counted = count_by_feature(&featurizer, &refs, &groups);
+        assert_eq!(
+            counts_from_idf(&featurizer, refs.len()).as_deref(),
+            Some(&counted[..])
+        );
+        let filled = fill_by_feature(&featurizer, &refs, &groups, &counted).unwrap();
+        assert_eq!(
+            (&filled.indptr, &filled.indices, &filled.values),
+            (&xt.indptr, &xt.indices, &xt.values)
+        );
+        let a = counted.iter().position(|&c| c > 1).unwrap();
+        let b = (a + 1) % counted.len();
+        for (from, to) in [(a, b), (b, a)] {
+            let mut wrong = counted.clone();
+            wrong[from] -= 1;
+            wrong[to] += 1;
+            assert!(fill_by_feature(&featurizer, &refs, &groups, &wrong).is_none());
+        }
+    }
+    // A featurizer fitted on the first 300 sentences, used on all 600.
+    let params = ModelParams::default();
+    let (featurizer, _) = params.design_by_feature(&refs[..300]);
+    assert_ne!(
+        counts_from_idf(&featurizer, refs.len()),
+        Some(count_by_feature(&featurizer, &refs, &groups))
+    );
+    let xt = featurize_by_feature(&featurizer, &refs, &groups);
+    let mut rows = vec![SparseVec::default(); refs.len()];
+    for idxs in &groups {
+        let texts: Vec<&str> = idxs.iter().map(|&i| refs[i].text.as_str()).collect();
+        for (&i, row) in idxs.iter().zip(featurizer.transform_article(&texts)) {
+            rows[i] = row;
+        }
+    }
+    let expected = Csr::from_rows(&rows, featurizer.n_features()).transpose();
+    assert_eq!(
+        (&xt.indptr, &xt.indices, &xt.values),
+        (&expected.indptr, &expected.indices, &expected.values)
+    );
+}
