@@ -45,8 +45,30 @@ Subcommands:
                    vectorizer refitted on the fold's training part, a LogisticRegression with
                    warm_start=True whose coef_/intercept_ are set from the full fit (matched
                    by term, zero for a new term), fit, and predict_proba on the held-out part.
-      Prints the CPU times, iterations, per-pair ratios (claimtrack / scikit-learn) and their
-      median (JSON).
+      With --ct-tolerance T, claimtrack's fits get `--tolerance T` (scikit-learn's --tol is
+      unchanged). Prints the CPU times, iterations, per-pair ratios (claimtrack /
+      scikit-learn) and their median (JSON).
+
+  tolerance-for-objective TRAIN.jsonl MATRIX.svm --claimtrack BIN --C C [--start T] [--bisect K]
+      T*: the largest `--tolerance` at which claimtrack's one fit (`BIN --threads 1 train
+      --no-decode --no-calibrate`) stops at an objective (claimtrack's, as in same-optimum)
+      at or below that of scikit-learn's LogisticRegression fitted on MATRIX.svm (claimtrack's
+      matrix of TRAIN.jsonl, `claimtrack evaluate --dump-features`). The tolerance only moves
+      where the same path stops, so the objective grows with it: the search doubles from
+      --start (default 1e-4, claimtrack's default) until the objective passes scikit-learn's,
+      then bisects K times (log scale). Prints T*, its iterations, gradient norm and
+      objective, and every tolerance tried (JSON).
+
+  matrix-paired TRAIN.jsonl MATRIX.svm --model MODEL.json --claimtrack BIN --C C
+                --ct-tolerance T [--runs N]
+      Equal optimum on the same matrix: scikit-learn's LogisticRegression.fit on MATRIX.svm
+      (loaded before timing; time.process_time()) against claimtrack's fit at --tolerance T.
+      claimtrack cannot fit from the matrix, so its fit is estimated per round as the CPU
+      time of `BIN --threads 1 train --no-decode --no-calibrate --tolerance T` minus that of
+      the same command with `--max-iterations 1` (featurizing, start-up, one iteration and
+      the model's writing), the three runs of a round in turn, the order rotating. MODEL.json
+      (any model of TRAIN.jsonl) gives the number of features. Prints both ratios (the fit
+      estimate, and claimtrack's whole process) per round and their medians (JSON).
 
   cycle SENTENCES.jsonl N OUT.jsonl OUT.txt
       Repeats the lines of `claimtrack sentences` output in order up to N lines: OUT.jsonl
@@ -368,6 +390,8 @@ def train_paired(args):
     labels = [r["label"] for r in train]
     articles = [r["article"] for r in train]
     extra = ["--no-decode", "--no-calibrate"] if args.mode == "one-fit" else []
+    if args.ct_tolerance is not None:
+        extra += ["--tolerance", repr(args.ct_tolerance)]
     tmp = tempfile.mkdtemp(prefix="ct-train-")
     model, timing = os.path.join(tmp, "model.json"), os.path.join(tmp, "time")
     cmd = ["/usr/bin/time", "-f", "%U %S %M", "-o", timing, args.claimtrack, "--threads", "1",
@@ -397,6 +421,7 @@ def train_paired(args):
     ratio = [a / b for a, b in zip(ct, sk)]
     print(json.dumps({
         "mode": args.mode, "sentences": len(train), "runs": args.runs,
+        "claimtrack_tolerance": args.ct_tolerance,
         "claimtrack_cpu_seconds": ct, "sklearn_cpu_seconds": sk,
         "ratio": ratio, "ratio_median": statistics.median(ratio),
         "claimtrack_peak_rss_kb": rss, "claimtrack_final_fit_iterations": ct_iters,
@@ -455,6 +480,180 @@ def same_optimum(args):
         "train_prediction_agreement": agree,
         "sklearn_fit_seconds_on_same_matrix": dt,
         "sklearn_iterations": int(max(clf.n_iter_)),
+    }))
+
+
+def load_matrix(path, n_feat):
+    """claimtrack's dumped design matrix (CSR, n_feat columns) and its labels."""
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.datasets import load_svmlight_file
+
+    x, y = load_svmlight_file(path, zero_based=True)
+    if x.shape[1] < n_feat:
+        x = hstack([x, csr_matrix((x.shape[0], n_feat - x.shape[1]))]).tocsr()
+    return x, y.astype(int)
+
+
+def balanced_weights(y):
+    """class_weight="balanced", per sample: n / (classes * count of the sample's class)."""
+    import numpy as np
+
+    counts = np.bincount(y, minlength=4)
+    return len(y) / (len(set(y)) * counts[y])
+
+
+def sklearn_objective(x, y, sw, c, tol, max_iter):
+    """scikit-learn's fit on the matrix: claimtrack's objective at its optimum, and iterations."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=c, class_weight="balanced", tol=tol, max_iter=max_iter).fit(x, y)
+    w = np.zeros((x.shape[1], 4))
+    b = np.zeros(4)
+    for col, k in enumerate(clf.classes_):
+        w[:, k] = clf.coef_[col]
+        b[k] = clf.intercept_[col]
+    return ct_objective(x, y, sw, w, b, 1.0 / c), int(max(clf.n_iter_))
+
+
+def ct_fit(binary, train, out, tolerance):
+    """One `claimtrack --threads 1 train --no-decode --no-calibrate` fit; its model's content."""
+    import subprocess
+
+    cmd = [binary, "--threads", "1", "train", "--data", train, "--out", out,
+           "--no-decode", "--no-calibrate"]
+    if tolerance is not None:
+        cmd += ["--tolerance", repr(tolerance)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(out, encoding="utf-8") as f:
+        return json.load(f)["content"]
+
+
+def tolerance_for_objective(args):
+    import math
+    import os
+    import tempfile
+
+    import numpy as np
+
+    tmp = tempfile.mkdtemp(prefix="ct-tol-")
+    out = os.path.join(tmp, "model.json")
+    first = ct_fit(args.claimtrack, args.train, out, args.start)
+    n_feat = len(first["vocabulary"])
+    x, y = load_matrix(args.matrix, n_feat)
+    sw = balanced_weights(y)
+    alpha = 1.0 / args.C
+    target, sk_iters = sklearn_objective(x, y, sw, args.C, args.tol, args.max_iter)
+    tried = {}
+
+    def run(t, content=None):
+        content = content or ct_fit(args.claimtrack, args.train, out, t)
+        if len(content["vocabulary"]) != n_feat:
+            sys.exit(f"{args.train}: the fit with --tolerance {t} has another vocabulary")
+        conv = content["training"]["convergence"]
+        loss = ct_objective(x, y, sw, np.array(content["weights"]),
+                            np.array(content["intercepts"]), alpha)
+        tried[t] = {"tolerance": t, "iterations": conv["iterations"],
+                    "gradient_norm": conv["gradient_norm"], "objective": loss,
+                    "at_or_below_sklearn": loss <= target}
+        return loss <= target
+
+    # The path does not depend on the tolerance (only where it stops), so the objective at the
+    # stop grows with the tolerance: bracket T* by doubling from the start, then bisect in log.
+    ok, bad = None, None
+    t = args.start
+    if run(t, first):
+        ok = t
+        while bad is None and t < 1.0:
+            t *= 2.0
+            if run(t):
+                ok = t
+            else:
+                bad = t
+    else:
+        bad = t
+        while ok is None and t > 1e-12:
+            t /= 2.0
+            if run(t):
+                ok = t
+            else:
+                bad = t
+    if ok is None or bad is None:
+        sys.exit(f"no bracket for the tolerance from {args.start}")
+    for _ in range(args.bisect):
+        mid = math.sqrt(ok * bad)
+        if run(mid):
+            ok = mid
+        else:
+            bad = mid
+    rows = [tried[k] for k in sorted(tried)]
+    print(json.dumps({
+        "sentences": int(x.shape[0]), "features": n_feat,
+        "sklearn_objective": target, "sklearn_iterations": sk_iters,
+        "tolerance_star": ok, "first_failing_tolerance": bad,
+        "at_tolerance_star": tried[ok], "tried": rows,
+    }))
+
+
+def matrix_paired(args):
+    """Equal optimum on the same matrix: claimtrack's fit against scikit-learn's fit."""
+    import os
+    import statistics
+    import subprocess
+    import tempfile
+
+    with open(args.model, encoding="utf-8") as f:
+        n_feat = len(json.load(f)["content"]["vocabulary"])
+    x, y = load_matrix(args.matrix, n_feat)
+    sw = balanced_weights(y)
+    tmp = tempfile.mkdtemp(prefix="ct-matrix-")
+    model, timing = os.path.join(tmp, "model.json"), os.path.join(tmp, "time")
+
+    def claimtrack_cpu(extra):
+        cmd = ["/usr/bin/time", "-f", "%U %S", "-o", timing, args.claimtrack, "--threads", "1",
+               "train", "--data", args.train, "--out", model, "--no-decode", "--no-calibrate",
+               *extra]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(timing) as f:
+            u, s = f.read().split()[-2:]
+        with open(model, encoding="utf-8") as f:
+            iters = json.load(f)["content"]["training"]["convergence"]["iterations"]
+        return float(u) + float(s), iters
+
+    def sklearn_cpu():
+        from sklearn.linear_model import LogisticRegression
+
+        start = time.process_time()
+        clf = LogisticRegression(C=args.C, class_weight="balanced", tol=args.tol,
+                                 max_iter=args.max_iter).fit(x, y)
+        return time.process_time() - start, int(max(clf.n_iter_))
+
+    full_args = ["--tolerance", repr(args.ct_tolerance)]
+    one_args = ["--max-iterations", "1"]
+    full, one, sk, fit, ct_iters, sk_iters = [], [], [], [], [], []
+    for i in range(args.runs):
+        # The three in turn, the order rotating, so a neighbour's burst hits each alike.
+        jobs = [("full", lambda: claimtrack_cpu(full_args)), ("one", lambda: claimtrack_cpu(one_args)),
+                ("sk", sklearn_cpu)]
+        jobs = jobs[i % 3:] + jobs[:i % 3]
+        got = {name: job() for name, job in jobs}
+        full.append(got["full"][0])
+        one.append(got["one"][0])
+        ct_iters.append(got["full"][1])
+        sk.append(got["sk"][0])
+        sk_iters.append(got["sk"][1])
+        fit.append(got["full"][0] - got["one"][0])
+    ratio_fit = [a / b for a, b in zip(fit, sk)]
+    ratio_whole = [a / b for a, b in zip(full, sk)]
+    print(json.dumps({
+        "sentences": int(x.shape[0]), "features": n_feat, "runs": args.runs,
+        "claimtrack_tolerance": args.ct_tolerance,
+        "claimtrack_cpu_seconds": full, "claimtrack_max_iterations_1_cpu_seconds": one,
+        "claimtrack_fit_estimate_cpu_seconds": fit, "claimtrack_iterations": ct_iters,
+        "sklearn_fit_on_matrix_cpu_seconds": sk, "sklearn_iterations": sk_iters,
+        "ratio_fit_estimate": ratio_fit, "ratio_fit_estimate_median": statistics.median(ratio_fit),
+        "ratio_whole_process": ratio_whole,
+        "ratio_whole_process_median": statistics.median(ratio_whole),
     }))
 
 
@@ -582,7 +781,29 @@ def main():
     tp.add_argument("--tol", type=float, default=1e-4)
     tp.add_argument("--max-iter", type=int, default=1000)
     tp.add_argument("--runs", type=int, default=3)
+    tp.add_argument("--ct-tolerance", type=float, default=None)
     tp.set_defaults(func=train_paired)
+    tf = sub.add_parser("tolerance-for-objective")
+    tf.add_argument("train")
+    tf.add_argument("matrix")
+    tf.add_argument("--claimtrack", required=True)
+    tf.add_argument("--C", type=float, required=True)
+    tf.add_argument("--tol", type=float, default=1e-4)
+    tf.add_argument("--max-iter", type=int, default=1000)
+    tf.add_argument("--start", type=float, default=1e-4)
+    tf.add_argument("--bisect", type=int, default=5)
+    tf.set_defaults(func=tolerance_for_objective)
+    mp = sub.add_parser("matrix-paired")
+    mp.add_argument("train")
+    mp.add_argument("matrix")
+    mp.add_argument("--model", required=True)
+    mp.add_argument("--claimtrack", required=True)
+    mp.add_argument("--C", type=float, required=True)
+    mp.add_argument("--tol", type=float, default=1e-4)
+    mp.add_argument("--max-iter", type=int, default=1000)
+    mp.add_argument("--ct-tolerance", type=float, required=True)
+    mp.add_argument("--runs", type=int, default=5)
+    mp.set_defaults(func=matrix_paired)
     s = sub.add_parser("same-optimum")
     s.add_argument("matrix")
     s.add_argument("model")

@@ -2,7 +2,8 @@
 # claimtrack vs scikit-learn, side by side on the same files, in one run (ratios, not absolute
 # times, are what to compare: shared machines are noisy). See BENCHMARKS.md for results.
 #
-#   scripts/bench_vs_sklearn.sh [all|real|classify|train|one-fit|same-work|stream|plot]   (default: all)
+#   scripts/bench_vs_sklearn.sh [all|real|classify|train|one-fit|same-work|tolerance|same-matrix|stream|plot]
+#                                                                                (default: all)
 #
 # `one-fit` and `same-work` compare training like for like at BENCH_TRAIN sentences (default
 # 100,000, generated from the gold), paired interleaved CPU times, BENCH_TRAIN_RUNS pairs
@@ -14,7 +15,23 @@
 #              final model) against scikit-learn's fit on all the sentences plus 5 GroupKFold
 #              folds by article, each with its vectorizer refitted, warm-started from the full
 #              fit (warm_start=True, coef_ set by term), giving out-of-fold probabilities.
-# Neither is part of `all` (each takes minutes at 100,000 sentences).
+# Neither is part of `all` (each takes minutes at 100,000 sentences). With BENCH_TOLERANCE=T,
+# claimtrack's fits in both get `--tolerance T` (default: claimtrack's own default, 1e-4).
+#
+# The same comparison AT THE SAME OPTIMUM (the default tolerance is stricter than scikit-learn's
+# max-abs rule at 100,000 sentences, so the default fits do not solve to the same precision):
+#   tolerance    finds T*, the largest `--tolerance` at which claimtrack's one fit stops at an
+#                objective (claimtrack's, on claimtrack's matrix from `evaluate
+#                --dump-features`) at or below scikit-learn's fitted on that matrix; prints
+#                every tolerance tried with its iterations and objective
+#                (`bench_vs_sklearn.py tolerance-for-objective`). Then run `one-fit` with
+#                BENCH_TOLERANCE=T*.
+#   same-matrix  at BENCH_TOLERANCE (required; T* from `tolerance`): claimtrack's fit against
+#                scikit-learn's LogisticRegression.fit on claimtrack's dumped matrix (no
+#                vectorizing on its side). claimtrack cannot fit from the matrix, so its fit is
+#                estimated as the CPU time of the process at T* minus that of the same process
+#                with `--max-iterations 1` (featurizing, start-up, one iteration, the model
+#                written), the three runs interleaved (`bench_vs_sklearn.py matrix-paired`).
 #
 # `real` is the headline comparison: real corpus sentences (`claimtrack sentences` over the
 # seeds and the corpora, cycled to BENCH_REAL_LINES lines), as plain text and as JSONL, both
@@ -49,6 +66,7 @@ REAL_LINES=${BENCH_REAL_LINES:-300000}
 RUNS=${BENCH_RUNS:-5}
 TRAIN_N=${BENCH_TRAIN:-100000}
 TRAIN_RUNS=${BENCH_TRAIN_RUNS:-3}
+TOLERANCE=${BENCH_TOLERANCE:-}
 what=${1:-all}
 mkdir -p "$OUT"
 
@@ -242,21 +260,44 @@ print(json.dumps({'examples':20000,'claimtrack_seconds_1t':$st,'claimtrack_secon
   put machine_train "$(machine_json "$l0")"
 fi
 
-if [ "$what" = one-fit ] || [ "$what" = same-work ]; then
-  echo "== $what: train on $TRAIN_N sentences, paired CPU time, $TRAIN_RUNS pairs, one core each" >&2
+case "$what" in one-fit | same-work | tolerance | same-matrix)
+  echo "== $what: train on $TRAIN_N sentences, one core each" >&2
   l0=$(load)
   tdir="$OUT/train_$TRAIN_N"
   if [ ! -s "$tdir/train.jsonl" ]; then
     "$PY" "$HELPER" gen "$gold" "$tdir" --sizes 1 --train "$TRAIN_N" --test 100 --gb 0
   fi
   cat "$tdir/train.jsonl" "$BIN" > /dev/null # into the page cache (see classify)
-  row=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-    "$PY" "$HELPER" train-paired "$tdir/train.jsonl" --claimtrack "$BIN" --mode "$what" \
-    --C "$C" --runs "$TRAIN_RUNS")
+  tol=()
+  [ -n "$TOLERANCE" ] && tol=(--ct-tolerance "$TOLERANCE")
+  if [ "$what" = tolerance ] || [ "$what" = same-matrix ]; then
+    [ -s "$tdir/train.svm" ] || "$BIN" evaluate --data "$tdir/train.jsonl" --dump-features "$tdir/train.svm" > /dev/null
+  fi
+  if [ "$what" = tolerance ]; then
+    row=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+      "$PY" "$HELPER" tolerance-for-objective "$tdir/train.jsonl" "$tdir/train.svm" \
+      --claimtrack "$BIN" --C "$C")
+  elif [ "$what" = same-matrix ]; then
+    [ -n "$TOLERANCE" ] || { echo "error: same-matrix needs BENCH_TOLERANCE (T* from the tolerance mode)" >&2; exit 1; }
+    "$BIN" --threads 1 train --data "$tdir/train.jsonl" --out "$tdir/model_default.json" \
+      --no-decode --no-calibrate 2> /dev/null
+    row=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+      "$PY" "$HELPER" matrix-paired "$tdir/train.jsonl" "$tdir/train.svm" \
+      --model "$tdir/model_default.json" --claimtrack "$BIN" --C "$C" --runs "$TRAIN_RUNS" ${tol[@]+"${tol[@]}"})
+  else
+    row=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+      "$PY" "$HELPER" train-paired "$tdir/train.jsonl" --claimtrack "$BIN" --mode "$what" \
+      --C "$C" --runs "$TRAIN_RUNS" ${tol[@]+"${tol[@]}"})
+  fi
   echo "$row" >&2
-  put "train_$what" "$row"
-  put "machine_train_$what" "$(machine_json "$l0")"
-fi
+  # Keys: train_MODE, with _N for another size than 100,000 and _tol_T for a tolerance.
+  key="train_$what"
+  [ "$TRAIN_N" = 100000 ] || key="${key}_$TRAIN_N"
+  [ -z "$TOLERANCE" ] || key="${key}_tol_$TOLERANCE"
+  put "$key" "$row"
+  put "machine_$key" "$(machine_json "$l0")"
+  ;;
+esac
 
 if [ "$what" = all ] || [ "$what" = stream ]; then
   a="$OUT/articles.jsonl"
