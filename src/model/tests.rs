@@ -1154,3 +1154,31 @@ fn a_warm_started_fit_reaches_the_cold_fit_in_fewer_iterations() {
     assert!(m.training().convergence.converged);
     assert_eq!(m.predict_proba("officials denied it")[u], 0.0);
 }
+
+#[test]
+fn a_model_with_character_ngrams_carries_them_and_loads_back_exactly() {
+    let mut params = ModelParams::default();
+    params.featurizer.char_weight = 0.5;
+    params.featurizer.char_min_df = 1;
+    let model = params.fit(&synthetic(200)).unwrap();
+    let json = model.to_json_string().unwrap();
+    assert!(
+        json.contains("\"char_weight\": 0.5") || json.contains("\"char_weight\":0.5"),
+        "the setting is recorded"
+    );
+    assert!(model
+        .featurizer()
+        .vocabulary()
+        .iter()
+        .any(|t| crate::features::is_char_term(t)));
+    let loaded = Model::from_json_str(&json).unwrap();
+    assert_same_model(&loaded, &model);
+    for e in synthetic(20) {
+        let a = loaded.predict_proba(&e.text);
+        let b = model.predict_proba(&e.text);
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+    // Without them, the file has no trace of the option (older readers' bytes).
+    let plain = ModelParams::default().fit(&synthetic(200)).unwrap();
+    assert!(!plain.to_json_string().unwrap().contains("char_"));
+}
