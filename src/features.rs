@@ -30,6 +30,15 @@
 //!   article, so they come from [`Featurizer::transform_article`]; a sentence given alone
 //!   to [`Featurizer::transform`] has none.
 //!
+//! Character n-grams (`char_weight` above 0) are the exception to the shared footing: the
+//! 3- to 5-grams of each token before stemming, padded with a space at each end
+//! ([`char_grams`]), as terms `chr:<gram>`. They share the vocabulary and idf table but are
+//! normalized as a block of their own, to L2 norm `char_weight`, while the other groups keep
+//! unit norm together, so the block's weight against the words is a setting rather than a
+//! matter of how many grams a sentence has (a word gives about a dozen). They are taken
+//! before stemming because the stems are already word terms: the grams add what stemming
+//! removes or keeps apart (`sceptical` and `skeptics` share `eptic`; suffixes such as `-ly`).
+//!
 //! Each group has its own setting that is off when absent from a saved model
 //! (`#[serde(default)]`), so older models keep producing exactly the features they were
 //! trained with.
