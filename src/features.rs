@@ -30,6 +30,15 @@
 //!   article, so they come from [`Featurizer::transform_article`]; a sentence given alone
 //!   to [`Featurizer::transform`] has none.
 //!
+//! Character n-grams (`char_weight` above 0) are the exception to the shared footing: the
+//! 3- to 5-grams of each token before stemming, padded with a space at each end
+//! ([`char_grams`]), as terms `chr:<gram>`. They share the vocabulary and idf table but are
+//! normalized as a block of their own, to L2 norm `char_weight`, while the other groups keep
+//! unit norm together, so the block's weight against the words is a setting rather than a
+//! matter of how many grams a sentence has (a word gives about a dozen). They are taken
+//! before stemming because the stems are already word terms: the grams add what stemming
+//! removes or keeps apart (`sceptical` and `skeptics` share `eptic`; suffixes such as `-ly`).
+//!
 //! Each group has its own setting that is off when absent from a saved model
 //! (`#[serde(default)]`), so older models keep producing exactly the features they were
 //! trained with.
@@ -110,6 +119,29 @@ pub struct FeaturizerParams {
     /// (1 = weighed like a word).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub cue_weight: f64,
+    /// L2 norm of the character n-gram block (0 = no character n-grams). When above 0, each
+    /// token (lowercased and normalised like the word terms, but not stemmed) padded with a
+    /// space at each end gives its character 3- to 5-grams as the terms `chr:<gram>` (see
+    /// [`char_grams`]); they have their own TF-IDF block, scaled to unit L2 norm and then
+    /// multiplied by this weight, beside the word and cue block (which keeps unit norm).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub char_weight: f64,
+    /// Keep only character n-grams that occur in at least this many training texts
+    /// (`min_df` and `max_features` apply to the other terms).
+    #[serde(default = "two", skip_serializing_if = "is_two")]
+    pub char_min_df: usize,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+fn two() -> usize {
+    2
+}
+
+fn is_two(x: &usize) -> bool {
+    *x == 2
 }
 
 fn one() -> f64 {
@@ -137,6 +169,69 @@ impl Default for FeaturizerParams {
             cues: cues::builtin(),
             neighbours: false,
             cue_weight: 1.0,
+            char_weight: 0.0,
+            char_min_df: 2,
+        }
+    }
+}
+
+/// Prefix of the character n-gram terms (no token holds a `:`).
+pub const CHAR_PREFIX: &str = "chr:";
+
+/// Shortest character n-gram (in characters, the padding spaces included).
+pub const CHAR_NGRAM_MIN: usize = 3;
+
+/// Longest character n-gram.
+pub const CHAR_NGRAM_MAX: usize = 5;
+
+/// Largest `char_weight` accepted: far beyond any useful value (0.35 to 1 were tried).
+pub const MAX_CHAR_WEIGHT: f64 = 100.0;
+
+/// True for the terms of the character n-gram block (`chr:<gram>`).
+pub fn is_char_term(term: &str) -> bool {
+    term.starts_with(CHAR_PREFIX)
+}
+
+/// Calls `f` with every character n-gram of one token, with repeats: the token padded with
+/// a space at each end, then every run of [`CHAR_NGRAM_MIN`] to [`CHAR_NGRAM_MAX`]
+/// characters of it, shortest first, left to right (`"said"` -> `" sa"`, `"sai"`, `"aid"`,
+/// `"id "`, `" sai"`, ...). A padded token shorter than `n` gives no `n`-gram. The
+/// padding marks the start and end of a word, so `" un"` (a prefix) differs from `"un "`.
+/// `buf` is scratch space.
+pub fn char_grams(token: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+    buf.clear();
+    buf.push(' ');
+    buf.push_str(token);
+    buf.push(' ');
+    // Byte offsets of the character boundaries (the end included).
+    let mut bounds = [0usize; 64];
+    let mut n_bounds = 0;
+    for (k, _) in buf.char_indices() {
+        if n_bounds == bounds.len() {
+            break;
+        }
+        bounds[n_bounds] = k;
+        n_bounds += 1;
+    }
+    if n_bounds == bounds.len() {
+        // A very long token: the general (allocating) way.
+        let all: Vec<usize> = buf
+            .char_indices()
+            .map(|(k, _)| k)
+            .chain([buf.len()])
+            .collect();
+        for n in CHAR_NGRAM_MIN..=CHAR_NGRAM_MAX {
+            for w in all.windows(n + 1) {
+                f(&buf[w[0]..w[n]]);
+            }
+        }
+        return;
+    }
+    bounds[n_bounds] = buf.len();
+    let all = &bounds[..=n_bounds];
+    for n in CHAR_NGRAM_MIN..=CHAR_NGRAM_MAX {
+        for w in all.windows(n + 1) {
+            f(&buf[w[0]..w[n]]);
         }
     }
 }
@@ -188,6 +283,17 @@ impl FeaturizerParams {
                 "cue_weight must be a number from {MIN_CUE_WEIGHT:e} to {MAX_CUE_WEIGHT:e} (got {:e})",
                 self.cue_weight
             )));
+        }
+        if !(0.0..=MAX_CHAR_WEIGHT).contains(&self.char_weight) {
+            return Err(FeatureError::InvalidParams(format!(
+                "char_weight must be a number from 0 to {MAX_CHAR_WEIGHT} (got {:e})",
+                self.char_weight
+            )));
+        }
+        if self.char_min_df == 0 {
+            return Err(FeatureError::InvalidParams(
+                "char_min_df must be at least 1".to_string(),
+            ));
         }
         for e in &self.cues {
             cues::check_entry(e).map_err(FeatureError::InvalidParams)?;
@@ -257,6 +363,11 @@ pub struct Featurizer {
     /// Feature ids of the cue terms (`cue:<class>` per class, then `cue:quote`,
     /// `cue:quote_open`), and of their `prev:` and `next:` forms.
     cue_ids: [Vec<Option<usize>>; 3],
+    /// The feature ids of the character n-gram terms: one run, since they share a prefix
+    /// and the vocabulary is sorted (empty without them).
+    char_range: std::ops::Range<usize>,
+    /// Character n-gram (without the prefix) -> feature id (the fast path).
+    char_index: fxhash::FxHashMap<Box<str>, u32>,
 }
 
 /// Wrapper so `Featurizer` can derive `Debug` and `Clone` around the stemmer.
@@ -287,6 +398,8 @@ struct Rest {
     cues: Option<CueMatcher>,
     scaled: Vec<u64>,
     cue_ids: [Vec<Option<usize>>; 3],
+    char_range: std::ops::Range<usize>,
+    char_index: fxhash::FxHashMap<Box<str>, u32>,
 }
 
 impl Rest {
@@ -310,7 +423,19 @@ impl Rest {
         if params.cue_weight != 1.0 {
             scaled = vec![0u64; vocabulary.len().div_ceil(64)];
         }
+        let mut char_range = 0..0;
+        let mut char_index = fxhash::FxHashMap::default();
         for (j, term) in vocabulary.iter().enumerate() {
+            if let Some(gram) = term.strip_prefix(CHAR_PREFIX) {
+                if char_range.is_empty() {
+                    char_range = j..j;
+                }
+                char_range.end = j + 1;
+                if let Ok(id) = u32::try_from(j) {
+                    char_index.insert(gram.into(), id);
+                }
+                continue;
+            }
             if !is_cue_term(term) {
                 continue;
             }
@@ -328,13 +453,15 @@ impl Rest {
             cues,
             scaled,
             cue_ids,
+            char_range,
+            char_index,
         }
     }
 }
 
-/// Word terms are the terms outside the cue and neighbour groups.
+/// Word terms are the terms outside the cue, neighbour and character n-gram groups.
 fn is_word(term: &str) -> bool {
-    !is_cue_term(term)
+    !is_cue_term(term) && !is_char_term(term)
 }
 
 impl Featurizer {
@@ -377,6 +504,8 @@ impl Featurizer {
             cues: rest.cues,
             ngram,
             cue_ids: rest.cue_ids,
+            char_range: rest.char_range,
+            char_index: rest.char_index,
         }
     }
 
@@ -482,6 +611,12 @@ impl Featurizer {
         assert_eq!(self.ngram.ngrams, other.ngram.ngrams);
         assert_eq!(self.ngram.usable, other.ngram.usable);
         assert_eq!(self.cue_ids, other.cue_ids);
+        assert_eq!(self.char_range, other.char_range);
+        assert_eq!(self.char_index, other.char_index);
+        assert_eq!(
+            self.params.char_weight.to_bits(),
+            other.params.char_weight.to_bits()
+        );
     }
 
     /// The settings this featurizer was fitted with.
@@ -652,6 +787,12 @@ impl Featurizer {
                     }
                 }
             }
+            if !self.char_index.is_empty() {
+                for &t in &bufs.tokens {
+                    let r = scratch.char_ids(self.ngram.generation, &self.char_index, t);
+                    bufs.feats.extend_from_slice(&scratch.char_pool[r]);
+                }
+            }
             if let Some(m) = cues {
                 m.count_ids_at(&bufs.cue_words, &bufs.cue_starts, &mut bufs.class_counts);
                 for (class, &c) in bufs.class_counts.iter().enumerate() {
@@ -705,7 +846,11 @@ impl Featurizer {
             }
             entries.push(self.entry(i as usize, c));
         }
-        normalize(entries);
+        if self.char_range.is_empty() {
+            normalize(entries);
+        } else {
+            normalize_blocks(entries, &self.char_range, self.params.char_weight);
+        }
     }
 
     /// [`Featurizer::weigh`] with the ids counted in `marks` (which ends empty) instead of
@@ -716,6 +861,14 @@ impl Featurizer {
         // in a plain loop: the idf loads miss the cache, and in a loop without unpredictable
         // branches they are all under way at once instead of one after the other.
         marks.drain(|i, c| entries.push((i, self.tf(c as usize))));
+        if !self.char_range.is_empty() {
+            // Two blocks: the values as in `weigh`, then its normalization.
+            for e in entries.iter_mut() {
+                e.1 = self.tf_idf(e.0, e.1);
+            }
+            normalize_blocks(entries, &self.char_range, self.params.char_weight);
+            return;
+        }
         // The squares are summed as they come, in index order: the sum of `normalize`
         // (whose -0.0 or 0.0 start makes no difference: every square is >= +0.0).
         let mut sum = -0.0f64;
@@ -786,6 +939,33 @@ fn normalize(entries: &mut [(usize, f64)]) {
     }
 }
 
+/// Scales the entries (sorted by index) outside `chars` to unit L2 norm, and those inside
+/// to L2 norm `weight` (each block summing its squares in index order; an empty block stays
+/// empty).
+fn normalize_blocks(entries: &mut [(usize, f64)], chars: &std::ops::Range<usize>, weight: f64) {
+    let a = entries.partition_point(|e| e.0 < chars.start);
+    let b = entries.partition_point(|e| e.0 < chars.end);
+    let words = entries[..a]
+        .iter()
+        .chain(&entries[b..])
+        .map(|(_, v)| v * v)
+        .sum::<f64>()
+        .sqrt();
+    let (head, rest) = entries.split_at_mut(a);
+    let (grams, tail) = rest.split_at_mut(b - a);
+    if words > 0.0 {
+        for e in head.iter_mut().chain(tail.iter_mut()) {
+            e.1 /= words;
+        }
+    }
+    let norm = grams.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        for e in grams.iter_mut() {
+            e.1 = e.1 / norm * weight;
+        }
+    }
+}
+
 /// Compiles the settings' cue lexicon with the featurizer's own tokenizer (None when empty).
 fn compile_cues(params: &FeaturizerParams, stemmer: Option<&Stemmer>) -> Option<CueMatcher> {
     if params.cues.is_empty() {
@@ -810,6 +990,15 @@ fn article_terms_with(
     for text in texts {
         let tokens = tokens_with(params, stemmer, text);
         let mut terms = ngrams(&tokens, params.ngram_max);
+        if params.char_weight > 0.0 {
+            // On the tokens before stemming (see `FeaturizerParams::char_weight`).
+            let mut buf = String::new();
+            for token in tokens_with(params, None, text) {
+                char_grams(&token, &mut buf, |g| {
+                    terms.push(format!("{CHAR_PREFIX}{g}"))
+                });
+            }
+        }
         let mut distinct = Vec::new();
         if let Some(m) = matcher {
             for (class, &c) in m.classes().iter().zip(&m.count(&tokens)) {
@@ -1291,6 +1480,131 @@ mod tests {
     }
 
     #[test]
+    fn char_grams_of_known_words() {
+        let grams = |w: &str| {
+            let mut out = Vec::new();
+            char_grams(w, &mut String::new(), |g| out.push(g.to_string()));
+            out
+        };
+        assert_eq!(
+            grams("said"),
+            vec![" sa", "sai", "aid", "id ", " sai", "said", "aid ", " said", "said "]
+        );
+        // A one-letter word gives one 3-gram; repeats are kept.
+        assert_eq!(grams("a"), vec![" a "]);
+        assert_eq!(grams("aaaa")[1..3], ["aaa", "aaa"]);
+        // Characters, not bytes.
+        assert_eq!(
+            grams("\u{00E9}t\u{00E9}")[..2],
+            [" \u{00E9}t", "\u{00E9}t\u{00E9}"]
+        );
+        // A long word (past the fixed buffer of boundaries) gives every window too.
+        let long = "x".repeat(70);
+        assert_eq!(grams(&long).len(), (72 - 2) + (72 - 3) + (72 - 4));
+        // Terms: on the tokens before stemming, after the word n-grams.
+        let p = FeaturizerParams {
+            char_weight: 0.5,
+            cues: Vec::new(),
+            ngram_max: 1,
+            ..FeaturizerParams::default()
+        };
+        let terms = p.terms("Running");
+        assert_eq!(terms[0], "run");
+        assert!(terms.iter().any(|t| t == "chr:ing "), "{terms:?}");
+        assert!(terms.iter().any(|t| t == "chr: runn"), "{terms:?}");
+        assert_eq!(terms.len(), 1 + 7 + 6 + 5);
+    }
+
+    /// Weight 0 adds no term and changes no value; a weight above 0 leaves every word and
+    /// cue value as it was, bit for bit, and adds a block of L2 norm `char_weight`.
+    #[test]
+    fn char_block_beside_unchanged_word_values() {
+        let train = [
+            "Skeptics doubt the sceptical claims, experts said.",
+            "Scientists found no evidence of an attack.",
+            "Officials denied the attack; \"we doubt it,\" one said.",
+        ];
+        let probe = ["Sceptics doubted the scientists' claims.", "qqq.", ""];
+        let old = FeaturizerParams::default();
+        let off = FeaturizerParams {
+            char_min_df: 1,
+            ..FeaturizerParams::default()
+        };
+        let base = old.fit(&train);
+        let zero = off.fit(&train);
+        assert_eq!(base.vocabulary(), zero.vocabulary());
+        assert!(!zero.vocabulary().iter().any(|t| is_char_term(t)));
+        assert_eq!(
+            base.transform_article(&probe),
+            zero.transform_article(&probe)
+        );
+        // Settings without character n-grams serialize as before.
+        let json = serde_json::to_string(&old).unwrap();
+        assert!(!json.contains("char_"), "{json}");
+        for weight in [0.35, 0.5, 2.0] {
+            let p = FeaturizerParams {
+                char_weight: weight,
+                char_min_df: 1,
+                ..FeaturizerParams::default()
+            };
+            let f = p.fit(&train);
+            assert!(f.vocabulary().iter().any(|t| t == "chr:doub"));
+            assert!(f
+                .vocabulary()
+                .iter()
+                .filter(|t| !is_char_term(t))
+                .eq(base.vocabulary()));
+            let rows = f.transform_article(&probe);
+            for (row, want) in rows.iter().zip(base.transform_article(&probe)) {
+                let words: Vec<(&str, u64)> = row
+                    .iter()
+                    .filter(|(j, _)| !is_char_term(&f.vocabulary()[*j]))
+                    .map(|&(j, v)| (f.vocabulary()[j].as_str(), v.to_bits()))
+                    .collect();
+                let base_words: Vec<(&str, u64)> = want
+                    .iter()
+                    .map(|&(j, v)| (base.vocabulary()[j].as_str(), v.to_bits()))
+                    .collect();
+                assert_eq!(words, base_words);
+            }
+            let norm: f64 = rows[0]
+                .iter()
+                .filter(|(j, _)| is_char_term(&f.vocabulary()[*j]))
+                .map(|(_, v)| v * v)
+                .sum::<f64>()
+                .sqrt();
+            assert!((norm - weight).abs() < 1e-12, "{norm} {weight}");
+            // An unknown word with no known character n-gram gives nothing.
+            assert!(rows[1].is_empty() && rows[2].is_empty());
+        }
+        // char_min_df prunes the rare grams only.
+        let two = FeaturizerParams {
+            char_weight: 0.5,
+            ..FeaturizerParams::default()
+        }
+        .fit(&train);
+        assert!(two.vocabulary().iter().any(|t| t == "chr:doub"));
+        assert!(!two.vocabulary().iter().any(|t| t == "chr:evid"));
+        assert!(two.vocabulary().iter().any(|t| t == "evid"));
+        for bad in [
+            FeaturizerParams {
+                char_weight: -1.0,
+                ..FeaturizerParams::default()
+            },
+            FeaturizerParams {
+                char_weight: f64::NAN,
+                ..FeaturizerParams::default()
+            },
+            FeaturizerParams {
+                char_min_df: 0,
+                ..FeaturizerParams::default()
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn settings_saved_before_cue_features_load_without_them() {
         let old = r#"{"lowercase":true,"stem":true,"ngram_max":2,"sublinear_tf":true,"min_df":1,"max_features":null}"#;
         let p: FeaturizerParams = serde_json::from_str(old).unwrap();
@@ -1463,6 +1777,25 @@ mod tests {
                 lowercase: false,
                 ..FeaturizerParams::default()
             },
+            FeaturizerParams {
+                char_weight: 0.5,
+                char_min_df: 1,
+                ..FeaturizerParams::default()
+            },
+            FeaturizerParams {
+                neighbours: true,
+                char_weight: 2.0,
+                cue_weight: 1.5,
+                ..FeaturizerParams::default()
+            },
+            FeaturizerParams {
+                cues: Vec::new(),
+                stem: false,
+                lowercase: false,
+                char_weight: 1.0,
+                char_min_df: 1,
+                ..FeaturizerParams::default()
+            },
         ] {
             let articles = vec![train.to_vec(), probe[..2].to_vec()];
             let f = p.fit_articles(&articles);
@@ -1502,10 +1835,14 @@ mod tests {
         }
 
         #[test]
-        fn fast_path_matches_on_random_text(words in proptest::collection::vec("[a-e]{1,3}|don't|2\\.5|%|\"", 0..14)) {
+        fn fast_path_matches_on_random_text(
+            words in proptest::collection::vec("[a-e]{1,3}|don't|2\\.5|%|\"|\u{00E9}t\u{00E9}|Abc", 0..14),
+            char_weight in proptest::sample::select(vec![0.0, 0.5, 1.0]),
+            char_min_df in 1usize..=2,
+        ) {
             let text = words.join(" ");
-            let f = FeaturizerParams { neighbours: true, ..FeaturizerParams::default() }
-                .fit(&[text.as_str(), "a b c d e", "not a bluff \" dd"]);
+            let f = FeaturizerParams { neighbours: true, char_weight, char_min_df, ..FeaturizerParams::default() }
+                .fit(&[text.as_str(), "a b c d e", "not a bluff \" dd", "abc bcd \u{00E9}t\u{00E9}s"]);
             let texts = [text.as_str(), "a b", text.as_str()];
             proptest::prop_assert_eq!(f.transform_article(&texts), f.transform_article_by_terms(&texts));
         }

@@ -390,3 +390,62 @@ fn output_is_identical_whatever_the_thread_count() {
         .failure()
         .stderr(predicates::str::contains("--threads"));
 }
+
+#[test]
+fn character_ngrams_are_stored_in_the_model_and_bad_weights_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = gold(dir.path());
+    let m = dir.path().join("m.json");
+    claimtrack()
+        .args(["train", "--data"])
+        .arg(&g)
+        .args(["--char-ngrams", "0.5", "--char-min-df", "6", "--out"])
+        .arg(&m)
+        .assert()
+        .success();
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+    let content = &model["content"];
+    assert_eq!(content["featurizer"]["char_weight"], 0.5);
+    assert_eq!(content["featurizer"]["char_min_df"], 6);
+    let vocab: Vec<&str> = content["vocabulary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    // `doubt` is in 8 sentences, each article number (` 7 `) in 5.
+    assert!(vocab.contains(&"chr:doub"), "{vocab:?}");
+    assert!(!vocab.contains(&"chr: 7 "));
+    // The model classifies with them.
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "Analysts doubted the overture\n").unwrap();
+    let out = claimtrack()
+        .args(["--threads", "1", "classify", "--model"])
+        .arg(&m)
+        .arg(&input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let row: serde_json::Value =
+        serde_json::from_str(String::from_utf8(out).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(row["label"], "expert_skepticism", "{row}");
+
+    for bad in ["nan", "101"] {
+        let err = claimtrack()
+            .args(["train", "--data"])
+            .arg(&g)
+            .args(["--char-ngrams", bad, "--out"])
+            .arg(dir.path().join("m2.json"))
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.contains("char_weight"), "{bad}: {err}");
+        assert!(!dir.path().join("m2.json").exists());
+    }
+}

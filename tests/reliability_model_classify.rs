@@ -222,6 +222,14 @@ fn model_with_extreme_weights_is_refused_naming_the_file() {
             }),
             "cue_weight",
         ),
+        (
+            "char-weight.json",
+            Box::new(|c| {
+                c["featurizer"]["char_weight"] = Value::from(1e300);
+                c["training"]["params"]["featurizer"]["char_weight"] = Value::from(1e300);
+            }),
+            "char_weight",
+        ),
     ];
     for (name, edit, needle) in cases {
         let (m, o) = classify_with(d.path(), name, &edited_model(edit));

@@ -172,6 +172,16 @@ pub struct ModelArgs {
     /// Factor on cue and neighbour features against words (1 = same footing).
     #[arg(long, value_name = "F", help_heading = "Model")]
     pub cue_weight: Option<f64>,
+    /// Add character 3- to 5-grams of each word as a block of L2 norm W beside the word and
+    /// cue features (which keep norm 1): 0 = none (the default), 0.5 = half the word
+    /// features' weight. Each word (lowercased, not stemmed) padded with a space at each end
+    /// gives its 3-, 4- and 5-letter pieces (`said`: ` sa`, `sai`, `aid`, `id `, ` sai`, ...),
+    /// so unseen spellings and inflections (`sceptics`, `doubting`) still share features.
+    #[arg(long, value_name = "W", help_heading = "Model")]
+    pub char_ngrams: Option<f64>,
+    /// Keep only character n-grams found in at least N training sentences (default 2).
+    #[arg(long, value_name = "N", help_heading = "Model")]
+    pub char_min_df: Option<usize>,
     /// Most optimizer iterations.
     #[arg(long, value_name = "N", help_heading = "Model")]
     pub max_iterations: Option<u64>,
@@ -210,6 +220,7 @@ impl ModelArgs {
             fd.cues.clone()
         };
         let neighbours = (fd.neighbours || self.neighbours) && !cues.is_empty();
+        let char_weight = self.char_ngrams.unwrap_or(fd.char_weight);
         Ok(ModelParams {
             alpha: self.alpha.unwrap_or(d.alpha),
             class_weight: self.class_weight.map(Into::into).unwrap_or(d.class_weight),
@@ -229,6 +240,13 @@ impl ModelArgs {
                 cues,
                 neighbours,
                 cue_weight: self.cue_weight.unwrap_or(fd.cue_weight),
+                char_weight,
+                // Without character n-grams the setting is moot: the default keeps the
+                // model file's bytes those of a model without the option.
+                char_min_df: match self.char_min_df {
+                    Some(n) if char_weight > 0.0 => n,
+                    _ => fd.char_min_df,
+                },
                 ..fd
             },
             ..d

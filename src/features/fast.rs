@@ -402,6 +402,15 @@ pub(crate) struct Scratch {
     pub(crate) cased_lowercase: bool,
     /// Normalized (stemmed) token of each local id.
     pub(crate) norm: Vec<Box<str>>,
+    /// Raw (lowercased, not stemmed) token of each local id (the character n-grams').
+    pub(crate) raw: Vec<Box<str>>,
+    /// Per local id: the generation of the index its character n-gram ids were looked up
+    /// for (0: never), and where they are in `char_pool` (start, count).
+    chars: Vec<(u64, u32, u32)>,
+    /// The character n-gram feature ids of the tokens, one token after the other.
+    pub(crate) char_pool: Vec<u32>,
+    /// Padded token of [`super::char_grams`] (reused).
+    char_buf: String,
     /// Per local id: the generation of the index the rest was looked up in, then the part id
     /// (`NONE`: in no vocabulary n-gram), the unigram's feature id (`NONE`: not in the
     /// vocabulary), the cue word id (`NONE`: in no cue phrase) and 1 when a cue phrase starts
@@ -512,6 +521,9 @@ impl Marks {
 /// Part id of a token in no vocabulary n-gram.
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// Most character n-gram ids a thread keeps cached before starting afresh.
+const MAX_CHAR_POOL: usize = 1 << 22;
+
 /// Most distinct tokens a thread keeps interned before starting afresh.
 pub(crate) const MAX_INTERNED: usize = 1 << 18;
 
@@ -538,6 +550,9 @@ impl Scratch {
             self.ids.clear();
             self.cased.clear();
             self.norm.clear();
+            self.raw.clear();
+            self.chars.clear();
+            self.char_pool.clear();
             self.part.clear();
             self.stemmed = stemmed;
         }
@@ -556,8 +571,45 @@ impl Scratch {
         let id = self.norm.len() as u32;
         self.norm.push(norm);
         self.part.push((0, [NONE; 4]));
-        self.ids.insert(raw.into(), id);
+        self.chars.push((0, 0, 0));
+        let raw: Box<str> = raw.into();
+        self.raw.push(raw.clone());
+        self.ids.insert(raw, id);
         id
+    }
+
+    /// Where the feature ids of the character n-grams of local token `id` are in
+    /// `char_pool` (a range), looked up in `index` (the grams without their prefix) on the
+    /// first call for `generation`, the unique number of the featurizer that owns `index`.
+    /// The n-grams missing from `index` are left out; repeats are kept.
+    #[inline]
+    pub(crate) fn char_ids(
+        &mut self,
+        generation: u64,
+        index: &FxHashMap<Box<str>, u32>,
+        id: u32,
+    ) -> std::ops::Range<usize> {
+        let (g, start, len) = self.chars[id as usize];
+        if g == generation {
+            return start as usize..(start + len) as usize;
+        }
+        if self.char_pool.len() >= MAX_CHAR_POOL {
+            // Bounded memory: forget every token's ids (they are looked up again).
+            self.char_pool.clear();
+            for c in &mut self.chars {
+                c.0 = 0;
+            }
+        }
+        let start = self.char_pool.len();
+        let pool = &mut self.char_pool;
+        super::char_grams(&self.raw[id as usize], &mut self.char_buf, |g| {
+            if let Some(&j) = index.get(g) {
+                pool.push(j);
+            }
+        });
+        let len = self.char_pool.len() - start;
+        self.chars[id as usize] = (generation, start as u32, len as u32);
+        start..start + len
     }
 
     /// Of local token `id`: its part id in `index` (`NONE` when in no n-gram), the feature

@@ -49,12 +49,22 @@ fn clamped(params: &FeaturizerParams) -> FeaturizerParams {
     params.cue_weight = params
         .cue_weight
         .clamp(super::MIN_CUE_WEIGHT, super::MAX_CUE_WEIGHT);
+    if !params.char_weight.is_finite() || params.char_weight < 0.0 {
+        params.char_weight = 0.0;
+    }
+    params.char_weight = params.char_weight.min(super::MAX_CHAR_WEIGHT);
+    params.char_min_df = params.char_min_df.max(1);
     params
 }
 
 /// Keeps the terms seen in at least `min_df` sentences (the `max_features` most frequent
-/// ones when more; ties by term) and builds the featurizer with their idf.
+/// ones when more; ties by term), and the character n-grams seen in at least `char_min_df`
+/// sentences, and builds the featurizer with their idf.
 fn select(params: FeaturizerParams, stats: TermStats, n_texts: usize) -> Featurizer {
+    let (mut chars, stats): (TermStats, TermStats) = stats
+        .into_iter()
+        .partition(|(t, _, _)| super::is_char_term(t));
+    chars.retain(|(_, df, _)| *df >= params.char_min_df);
     let mut kept: TermStats = stats
         .into_iter()
         .filter(|(_, df, _)| *df >= params.min_df)
@@ -66,6 +76,10 @@ fn select(params: FeaturizerParams, stats: TermStats, n_texts: usize) -> Featuri
             kept.truncate(max);
             kept.sort_by(|a, b| a.0.cmp(&b.0));
         }
+    }
+    if !chars.is_empty() {
+        kept.extend(chars);
+        kept.sort_by(|a, b| a.0.cmp(&b.0));
     }
     let n = n_texts as f64;
     let idf = kept
@@ -195,6 +209,17 @@ struct Counter<'a> {
     cue_slot: Vec<usize>,
     /// Counts of `cue:`, `prev:cue:` and `next:cue:` terms by slot.
     cue_stats: [Vec<Stat>; 3],
+    /// Character n-gram (without prefix) -> slot in `char_stats` (when `char_weight` > 0).
+    char_slots: FxHashMap<Box<str>, u32>,
+    /// Per character n-gram slot: the gram and its counts.
+    char_stats: Vec<(Box<str>, Stat)>,
+    /// Per local token id: where its character n-gram slots are in `char_pool` (start,
+    /// count), filled as the tokens are first seen.
+    token_chars: Vec<(u32, u32)>,
+    /// The character n-gram slots of the tokens, one token after the other.
+    char_pool: Vec<u32>,
+    /// Padded token of `char_grams` (reused).
+    char_buf: String,
     /// Sentences seen so far.
     sentence: usize,
     tokens: Vec<u32>,
@@ -237,6 +262,11 @@ impl<'a> Counter<'a> {
                 vec![Stat::default(); n],
                 vec![Stat::default(); n],
             ],
+            char_slots: FxHashMap::default(),
+            char_stats: Vec::new(),
+            token_chars: Vec::new(),
+            char_pool: Vec::new(),
+            char_buf: String::new(),
             sentence: 0,
             tokens: Vec::new(),
             words: Vec::new(),
@@ -262,6 +292,33 @@ impl<'a> Counter<'a> {
         }
     }
 
+    /// Finds the character n-gram slots of the local ids interned since the last call.
+    fn char_slots_new(&mut self) {
+        while self.token_chars.len() < self.scratch.raw.len() {
+            let raw = &self.scratch.raw[self.token_chars.len()];
+            let start = self.char_pool.len();
+            let (slots, stats, pool) = (
+                &mut self.char_slots,
+                &mut self.char_stats,
+                &mut self.char_pool,
+            );
+            super::char_grams(raw, &mut self.char_buf, |g| {
+                let slot = match slots.get(g) {
+                    Some(&slot) => slot,
+                    None => {
+                        let slot = stats.len() as u32;
+                        slots.insert(g.into(), slot);
+                        stats.push((g.into(), Stat::default()));
+                        slot
+                    }
+                };
+                pool.push(slot);
+            });
+            let len = self.char_pool.len() - start;
+            self.token_chars.push((start as u32, len as u32));
+        }
+    }
+
     /// Counts the terms of one article's sentences.
     fn article(&mut self, texts: &[&str]) {
         let first = self.sentence + 1;
@@ -278,6 +335,15 @@ impl<'a> Counter<'a> {
                 &mut self.tokens,
             );
             self.canonicalize_new();
+            if self.params.char_weight > 0.0 {
+                self.char_slots_new();
+                for &t in &self.tokens {
+                    let (start, len) = self.token_chars[t as usize];
+                    for &slot in &self.char_pool[start as usize..(start + len) as usize] {
+                        self.char_stats[slot as usize].1.bump(s);
+                    }
+                }
+            }
             let n = self.params.ngram_max;
             self.words.clear();
             let mut prev = None::<u32>;
@@ -393,6 +459,9 @@ impl<'a> Counter<'a> {
                 }
             }
         }
+        for (gram, st) in &self.char_stats {
+            out.push((format!("{}{gram}", super::CHAR_PREFIX), st.df, st.tot));
+        }
         out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         out
     }
@@ -475,8 +544,16 @@ mod tests {
                     (cues::builtin(), true),
                     (lexicon(), true),
                 ] {
-                    for (min_df, max_features) in [(1, None), (2, None), (1, Some(7))] {
+                    for (min_df, max_features, char_weight, char_min_df) in [
+                        (1, None, 0.0, 2),
+                        (2, None, 0.0, 2),
+                        (1, Some(7), 0.0, 2),
+                        (1, None, 0.5, 1),
+                        (2, Some(7), 1.0, 2),
+                    ] {
                         all.push(FeaturizerParams {
+                            char_weight,
+                            char_min_df,
                             lowercase: !(stem && ngram_max == 2),
                             stem,
                             ngram_max,
@@ -525,6 +602,8 @@ mod tests {
         let p = FeaturizerParams {
             ngram_max: 3,
             neighbours: true,
+            char_weight: 0.5,
+            char_min_df: 1,
             ..FeaturizerParams::default()
         };
         let want = fit_by_terms(&p, &articles);
@@ -583,6 +662,8 @@ mod tests {
             neighbours in proptest::bool::ANY,
             min_df in 1usize..=3,
             max_features in proptest::option::of(1usize..20),
+            char_weight in proptest::sample::select(vec![0.0, 0.5]),
+            char_min_df in 1usize..=3,
         ) {
             let texts: Vec<Vec<String>> = articles
                 .iter()
@@ -605,6 +686,8 @@ mod tests {
                 max_features,
                 neighbours: neighbours && !cues.is_empty(),
                 cues,
+                char_weight,
+                char_min_df,
                 ..FeaturizerParams::default()
             };
             let fast = fit(&p, &articles);

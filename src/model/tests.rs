@@ -1156,7 +1156,8 @@ fn a_warm_started_fit_reaches_the_cold_fit_in_fewer_iterations() {
 }
 
 /// The matrix by feature is allocated from the document frequencies read back from the idf:
-/// they are the counted ones (with and without neighbour features and a `min_df`); a count
+/// they are the counted ones (with and without neighbour features, a `min_df` and character
+/// n-grams); a count
 /// that is off by one either way is caught; and with a featurizer fitted on other sentences
 /// (so the idf says nothing about these) the counting pass gives the same matrix as the
 /// rows featurized one article at a time.
@@ -1165,10 +1166,16 @@ fn the_matrix_counts_read_from_the_idf_are_checked_and_exact() {
     let examples = synthetic(600);
     let refs: Vec<&Example> = examples.iter().collect();
     let groups = article_groups(&refs);
-    for (neighbours, min_df) in [(false, 1), (true, 1), (false, 3)] {
+    for (neighbours, min_df, char_weight) in [
+        (false, 1, 0.0),
+        (true, 1, 0.0),
+        (false, 3, 0.0),
+        (false, 1, 0.5),
+    ] {
         let mut params = ModelParams::default();
         params.featurizer.neighbours = neighbours;
         params.featurizer.min_df = min_df;
+        params.featurizer.char_weight = char_weight;
         let (featurizer, xt) = params.design_by_feature(&refs);
         let counted = count_by_feature(&featurizer, &refs, &groups);
         assert_eq!(
@@ -1209,4 +1216,32 @@ fn the_matrix_counts_read_from_the_idf_are_checked_and_exact() {
         (&xt.indptr, &xt.indices, &xt.values),
         (&expected.indptr, &expected.indices, &expected.values)
     );
+}
+
+#[test]
+fn a_model_with_character_ngrams_carries_them_and_loads_back_exactly() {
+    let mut params = ModelParams::default();
+    params.featurizer.char_weight = 0.5;
+    params.featurizer.char_min_df = 1;
+    let model = params.fit(&synthetic(200)).unwrap();
+    let json = model.to_json_string().unwrap();
+    assert!(
+        json.contains("\"char_weight\": 0.5") || json.contains("\"char_weight\":0.5"),
+        "the setting is recorded"
+    );
+    assert!(model
+        .featurizer()
+        .vocabulary()
+        .iter()
+        .any(|t| crate::features::is_char_term(t)));
+    let loaded = Model::from_json_str(&json).unwrap();
+    assert_same_model(&loaded, &model);
+    for e in synthetic(20) {
+        let a = loaded.predict_proba(&e.text);
+        let b = model.predict_proba(&e.text);
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+    // Without them, the file has no trace of the option (older readers' bytes).
+    let plain = ModelParams::default().fit(&synthetic(200)).unwrap();
+    assert!(!plain.to_json_string().unwrap().contains("char_"));
 }
