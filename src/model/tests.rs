@@ -1157,10 +1157,9 @@ fn a_warm_started_fit_reaches_the_cold_fit_in_fewer_iterations() {
 
 /// The matrix by feature is allocated from the document frequencies read back from the idf:
 /// they are the counted ones (with and without neighbour features, a `min_df` and character
-/// n-grams); a count
-/// that is off by one either way is caught; and with a featurizer fitted on other sentences
-/// (so the idf says nothing about these) the counting pass gives the same matrix as the
-/// rows featurized one article at a time.
+/// n-grams); a count that is off by one either way is caught; and with a featurizer fitted on
+/// other sentences (so the idf says nothing about these) the counting pass gives the same
+/// matrix as the rows featurized one article at a time.
 #[test]
 fn the_matrix_counts_read_from_the_idf_are_checked_and_exact() {
     let examples = synthetic(600);
