@@ -56,6 +56,21 @@ fn json_of(args: &[&str], file: &Path) -> serde_json::Value {
     serde_json::from_slice(&out).unwrap()
 }
 
+/// A model file as JSON.
+fn model_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The terms of a model file's `content`.
+fn vocabulary(content: &serde_json::Value) -> Vec<&str> {
+    content["vocabulary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect()
+}
+
 fn train(dir: &Path, out: &str) -> PathBuf {
     let g = gold(dir);
     let m = dir.join(out);
@@ -263,16 +278,10 @@ fn a_custom_cue_lexicon_is_stored_in_the_model_and_bad_lines_are_named() {
         .arg(&m)
         .assert()
         .success();
-    let model: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+    let model = model_json(&m);
     let content = &model["content"];
     assert_eq!(content["featurizer"]["cues"][1]["phrase"], "sincere");
-    let vocab: Vec<&str> = content["vocabulary"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_str().unwrap())
-        .collect();
+    let vocab = vocabulary(content);
     assert!(vocab.contains(&"cue:mycue"));
     assert!(
         !vocab.contains(&"cue:denial"),
@@ -403,17 +412,11 @@ fn character_ngrams_are_stored_in_the_model_and_bad_weights_refused() {
         .arg(&m)
         .assert()
         .success();
-    let model: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+    let model = model_json(&m);
     let content = &model["content"];
     assert_eq!(content["featurizer"]["char_weight"], 0.5);
     assert_eq!(content["featurizer"]["char_min_df"], 6);
-    let vocab: Vec<&str> = content["vocabulary"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_str().unwrap())
-        .collect();
+    let vocab = vocabulary(content);
     // `doubt` is in 8 sentences, each article number (` 7 `) in 5.
     assert!(vocab.contains(&"chr:doub"), "{vocab:?}");
     assert!(!vocab.contains(&"chr: 7 "));
