@@ -37,8 +37,8 @@
 # seeds and the corpora, cycled to BENCH_REAL_LINES lines), as plain text and as JSONL, both
 # tools trained on the same gold, paired interleaved CPU-time ratios (median of BENCH_RUNS).
 #
-# Needs: cargo, python3 (a venv with scikit-learn==$SKLEARN is made in .venv-bench/ on first
-# use; pip must reach PyPI or a local wheel directory given in PIP_FIND_LINKS), GNU time at
+# Needs: cargo, python3 (a venv with scikit-learn==$SKLEARN, numpy==$NUMPY and scipy==$SCIPY
+# is made in .venv-bench/ on first use; pip must reach PyPI or a local wheel directory given in PIP_FIND_LINKS), GNU time at
 # /usr/bin/time (peak RSS). The shared material beside the repo (../shared/corpus and
 # ../shared/corpus2, or the folders of $CLAIMTRACK_CORPUS separated by `:`) gives the full
 # gold (seeds + both corpora, 3,316 sentences); without it
@@ -56,6 +56,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SKLEARN=1.6.1
+NUMPY=2.4.6
+SCIPY=1.17.1
 MATPLOTLIB=3.9.2
 OUT=bench-data
 SIZES=${BENCH_SIZES:-"1000 10000 100000 300000 1000000"}
@@ -71,10 +73,12 @@ what=${1:-all}
 mkdir -p "$OUT"
 
 venv=.venv-bench
-if ! "$venv/bin/python" -c "import sklearn; assert sklearn.__version__ == '$SKLEARN'" 2>/dev/null; then
-  echo "== creating $venv with scikit-learn $SKLEARN" >&2
+if ! "$venv/bin/python" -c "import numpy, scipy, sklearn
+assert (numpy.__version__, scipy.__version__, sklearn.__version__) == ('$NUMPY', '$SCIPY', '$SKLEARN')" \
+    2>/dev/null; then
+  echo "== creating $venv with scikit-learn $SKLEARN, NumPy $NUMPY, SciPy $SCIPY" >&2
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "scikit-learn==$SKLEARN"
+  "$venv/bin/pip" install --quiet "numpy==$NUMPY" "scipy==$SCIPY" "scikit-learn==$SKLEARN"
   "$venv/bin/pip" install --quiet "matplotlib==$MATPLOTLIB" \
     || echo "note: matplotlib not installed; the plot will be written as plain SVG" >&2
 fi
