@@ -613,7 +613,30 @@ fn into_parts(batches: Vec<Vec<Item>>, decode: bool) -> Vec<Part> {
 
 /// Classifies one part of a batch and renders its output lines into `out` (emptied first;
 /// a buffer of an earlier round, so that its pages are not faulted in again).
+#[cfg(test)]
 fn render_part(model: &Model, part: Part, mut out: Vec<u8>) -> Result<Vec<u8>, ClassifyError> {
+    out.clear();
+    render_part_into(model, part, &mut out)?;
+    Ok(out)
+}
+
+/// Classifies consecutive parts and renders their output lines into `out` (emptied first,
+/// as for [`render_part`]): one buffer for many parts, large enough to be written without
+/// a copy into the output's buffer.
+fn render_parts(
+    model: &Model,
+    parts: Vec<Part>,
+    mut out: Vec<u8>,
+) -> Result<Vec<u8>, ClassifyError> {
+    out.clear();
+    for part in parts {
+        render_part_into(model, part, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Classifies one part of a batch and appends its output lines to `out`.
+fn render_part_into(model: &Model, part: Part, out: &mut Vec<u8>) -> Result<(), ClassifyError> {
     let mut texts: Vec<&str> = Vec::with_capacity(part.items.len() + 2);
     texts.extend(part.before.as_deref());
     texts.extend(part.items.iter().map(Item::text));
@@ -624,12 +647,11 @@ fn render_part(model: &Model, part: Part, mut out: Vec<u8>) -> Result<Vec<u8>, C
     // Each line is its text (escaped: usually as long) and at most about 200 bytes more
     // (keys, label, four floats), so the buffer is rarely grown (and copied).
     let text_bytes: usize = batch.iter().map(|i| i.text().len()).sum();
-    out.clear();
     out.reserve(text_bytes + batch.len() * 256);
     for (item, p) in batch.into_iter().zip(&predicted) {
-        render_item(&mut out, item, p)?;
+        render_item(out, item, p)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Appends the output line of `item` with its prediction `p`.
@@ -704,20 +726,23 @@ fn flush(
     reader: Option<&mut BlockReader<'_>>,
 ) -> Result<Option<Block>, ClassifyError> {
     let parts = into_parts(std::mem::take(ready), model.decoder().is_some());
+    // Consecutive parts are rendered into one buffer, a few groups per thread (enough to
+    // share the work; an article is often a part of a dozen lines).
+    let groups = group_parts(parts, rayon::current_num_threads() * GROUPS_PER_THREAD);
     let previous = std::mem::take(&mut output.pending);
-    let keep = output.spare.len().saturating_sub(parts.len());
+    let keep = output.spare.len().saturating_sub(groups.len());
     let buffers = output.spare.split_off(keep);
     let mut returned = Vec::with_capacity(previous.len());
     let out = &mut *output.out;
     let (rendered, (written, block)) = rayon::join(
         || {
             let buffers = buffers.into_iter().chain(std::iter::repeat_with(Vec::new));
-            parts
+            groups
                 .into_iter()
                 .zip(buffers)
                 .collect::<Vec<_>>()
                 .into_par_iter()
-                .map(|(p, buf)| render_part(model, p, buf))
+                .map(|(g, buf)| render_parts(model, g, buf))
                 .collect::<Vec<Result<Vec<u8>, ClassifyError>>>()
         },
         || {
@@ -729,6 +754,30 @@ fn flush(
     output.spare.append(&mut returned);
     output.pending = rendered;
     Ok(block)
+}
+
+/// Groups of consecutive parts rendered into one buffer, per worker thread of a round.
+const GROUPS_PER_THREAD: usize = 4;
+
+/// Cuts `parts` into at most `n` runs of consecutive parts with about as many lines each.
+fn group_parts(parts: Vec<Part>, n: usize) -> Vec<Vec<Part>> {
+    let lines: usize = parts.iter().map(|p| p.items.len()).sum();
+    let per_group = lines.div_ceil(n.max(1)).max(1);
+    let mut groups = Vec::with_capacity(n);
+    let mut current = Vec::new();
+    let mut in_current = 0;
+    for part in parts {
+        in_current += part.items.len();
+        current.push(part);
+        if in_current >= per_group {
+            groups.push(std::mem::take(&mut current));
+            in_current = 0;
+        }
+    }
+    if !current.is_empty() {
+        groups.push(current);
+    }
+    groups
 }
 
 /// Groups items into batches exactly as a line-by-line reader would: a batch ends when the
@@ -1124,6 +1173,45 @@ mod tests {
                 let line = render_part(&model, alone, Vec::new()).unwrap();
                 let second = whole.split(|&b| b == b'\n').nth(1).unwrap();
                 assert_ne!(&line[..line.len() - 1], second);
+            }
+        }
+    }
+
+    #[test]
+    fn groups_keep_every_part_in_order_and_share_the_lines() {
+        let part = |n: usize, first: usize| Part {
+            items: (first..first + n)
+                .map(|i| Item::plain(i.to_string()))
+                .collect(),
+            before: None,
+            after: None,
+            decode: false,
+        };
+        for sizes in [
+            vec![],
+            vec![5],
+            vec![1; 40],
+            vec![16, 3, 250, 7, 7, 7, 90, 1, 1],
+        ] {
+            for n in [1, 2, 4, 8, 100] {
+                let mut first = 0;
+                let parts: Vec<Part> = sizes
+                    .iter()
+                    .map(|&k| {
+                        first += k;
+                        part(k, first - k)
+                    })
+                    .collect();
+                let groups = group_parts(parts, n);
+                assert!(groups.len() <= n.max(1), "{sizes:?} {n}");
+                assert!(groups.iter().all(|g| !g.is_empty()));
+                let texts: Vec<String> = groups
+                    .iter()
+                    .flatten()
+                    .flat_map(|p| p.items.iter().map(|i| i.text().to_string()))
+                    .collect();
+                let want: Vec<String> = (0..first).map(|i| i.to_string()).collect();
+                assert_eq!(texts, want);
             }
         }
     }
