@@ -431,15 +431,8 @@ fn skip_ws(b: &[u8], mut i: usize, spaced: &mut bool) -> usize {
     i
 }
 
-/// Whether any byte is a control character (below U+0020): one pass without an early exit,
-/// which the compiler turns into vector instructions.
-fn has_control(b: &[u8]) -> bool {
-    b.iter().fold(false, |found, &c| found | (c < 0x20))
-}
-
 /// The position of the first `"`, `\` or control character (below U+0020) in `b`, eight
 /// bytes at a time.
-#[allow(dead_code)]
 fn find_special(b: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -481,7 +474,7 @@ fn simple_string(b: &[u8], i: &mut usize) -> Option<(usize, usize, bool)> {
     let mut j = start;
     let mut escaped = false;
     loop {
-        j += memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        j += find_special(b.get(j..)?)?;
         match b[j] {
             b'"' => break,
             b'\\'
@@ -495,9 +488,6 @@ fn simple_string(b: &[u8], i: &mut usize) -> Option<(usize, usize, bool)> {
             }
             _ => return None,
         }
-    }
-    if has_control(&b[start..j]) {
-        return None;
     }
     *i = j + 1;
     Some((start, j, escaped))
