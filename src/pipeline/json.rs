@@ -208,6 +208,11 @@ mod tests {
         prop_oneof![
             0.0f64..=1.0,
             any::<f64>(),
+            // Probabilities that went through `f32`, and tiny and near-one ones.
+            any::<f32>().prop_map(f64::from),
+            (0.0f32..=1.0).prop_map(f64::from),
+            (-300i32..0).prop_map(|e| 10f64.powi(e)),
+            (1u32..1000).prop_map(|k| 1.0 - f64::EPSILON * f64::from(k)),
             Just(-0.0),
             Just(f64::MIN_POSITIVE / 3.0),
             Just(1e300),

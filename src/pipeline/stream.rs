@@ -795,7 +795,11 @@ impl Batcher {
         if !self.current.is_empty() {
             self.ready_items += self.current.len();
             self.classified += self.current.len();
-            self.ready.push(std::mem::take(&mut self.current));
+            // The next batch starts with room for as many lines as this one (articles are
+            // alike in length), so it is not grown line by line.
+            let room = self.current.len().clamp(16, MAX_BATCH);
+            let batch = std::mem::replace(&mut self.current, Vec::with_capacity(room));
+            self.ready.push(batch);
         }
     }
 }
