@@ -18,6 +18,7 @@ use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::io::{Read, Write};
+use std::sync::Arc;
 
 /// Lines read and parsed together, in parallel; also about how many lines are classified
 /// in one parallel round (bounds memory whatever the input size).
@@ -36,6 +37,10 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Most output buffers kept for reuse (a round has a few dozen parts).
 const MAX_SPARE: usize = 256;
+
+/// Most input blocks kept for reuse (a block is lent to its items until they are written:
+/// a round is written while the next is classified and the one after is read).
+const MAX_SPARE_BLOCKS: usize = 4;
 
 /// Why a line cannot be classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +141,7 @@ pub struct ClassifySummary {
 /// bytes with the text and article read in place), so parsing a line allocates once.
 enum Item {
     /// A plain-text sentence: its output `{"text": ...}` is written without building a map.
-    Plain(String),
+    Plain(Text),
     /// A JSON record read by serde_json, and its text; its output is the record after
     /// [`Prediction::annotate`](super::Prediction::annotate), serialised by serde_json.
     Map(Box<(Map<String, Value>, String)>),
@@ -148,13 +153,46 @@ enum Item {
 /// without the closing brace) followed by the prediction. The text and the article are read
 /// in `head`, where they are written as serde_json writes them.
 struct Simple {
-    head: String,
+    head: Text,
     /// The text string's content in `head` (between its quotes, escapes included).
     text: (u32, u32),
     /// The text with its escapes decoded, when it has any.
     unescaped: Option<String>,
     /// The `article` value's bytes in `head`.
     article: Option<(u32, u32)>,
+}
+
+/// Text read from the input: a range of a block of input lines (shared by the items read
+/// from it, so that reading a line copies nothing), or a string of its own.
+enum Text {
+    /// `block[start..end]`.
+    Shared(Arc<String>, u32, u32),
+    /// A string of its own.
+    Own(String),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Shared(block, start, end) => {
+                block.get(*start as usize..*end as usize).unwrap_or("")
+            }
+            Text::Own(text) => text,
+        }
+    }
+
+    /// `line` (a line of `block` at `offset`, when given) as a text.
+    fn of(line: &str, block: Option<(&Arc<String>, usize)>) -> Text {
+        let range = block.and_then(|(block, offset)| {
+            let start = u32::try_from(offset).ok()?;
+            let end = u32::try_from(offset + line.len()).ok()?;
+            Some((block, start, end))
+        });
+        match range {
+            Some((block, start, end)) => Text::Shared(Arc::clone(block), start, end),
+            None => Text::Own(line.to_string()),
+        }
+    }
 }
 
 /// An item's `article` field: the bytes of a simple record's value (written as serde_json
@@ -197,18 +235,19 @@ impl Item {
     /// A plain-text sentence.
     #[cfg(test)]
     fn plain(text: String) -> Item {
-        Item::Plain(text)
+        Item::Plain(Text::Own(text))
     }
 
     /// The text to classify.
     fn text(&self) -> &str {
         match self {
-            Item::Plain(text) => text,
+            Item::Plain(text) => text.as_str(),
             Item::Map(m) => &m.1,
             Item::Simple(s) => match &s.unescaped {
                 Some(text) => text,
                 None => s
                     .head
+                    .as_str()
                     .get(s.text.0 as usize..s.text.1 as usize)
                     .unwrap_or(""),
             },
@@ -219,9 +258,15 @@ impl Item {
         match self {
             Item::Plain(_) => None,
             Item::Map(m) => m.0.get("article").map(Article::Value),
-            Item::Simple(s) => s
-                .article
-                .map(|(a, b)| Article::Raw(&s.head.as_bytes()[a as usize..b as usize])),
+            Item::Simple(s) => s.article.map(|(a, b)| {
+                Article::Raw(
+                    s.head
+                        .as_str()
+                        .as_bytes()
+                        .get(a as usize..b as usize)
+                        .unwrap_or(b"null"),
+                )
+            }),
         }
     }
 }
@@ -284,11 +329,18 @@ fn kind(v: &Value) -> &'static str {
 /// Parses one non-blank, trimmed input line into its record and the text to classify: a
 /// simple record by [`parse_simple`], any other by serde_json ([`parse_record`]), with the
 /// same output bytes and the same errors either way.
+#[cfg(test)]
 fn parse_line(trimmed: &str) -> Result<Item, LineProblem> {
+    parse_line_in(trimmed, None)
+}
+
+/// [`parse_line`] of a line of `block` at `offset`, when given: the item's text is then read
+/// in the block instead of copied, where it can be.
+fn parse_line_in(trimmed: &str, block: Option<(&Arc<String>, usize)>) -> Result<Item, LineProblem> {
     if !trimmed.starts_with('{') {
-        return Ok(Item::Plain(trimmed.to_string()));
+        return Ok(Item::Plain(Text::of(trimmed, block)));
     }
-    match parse_simple(trimmed) {
+    match parse_simple_in(trimmed, block) {
         Some(item) => Ok(item),
         None => parse_record(trimmed),
     }
@@ -325,7 +377,13 @@ const SIMPLE_KEYS: usize = 16;
 /// fractions, exponents, arrays or objects). Whitespace between tokens is dropped, as
 /// serde_json's output drops it. Any other line (`None`) goes through [`parse_record`],
 /// which also gives the errors.
+#[cfg(test)]
 fn parse_simple(line: &str) -> Option<Item> {
+    parse_simple_in(line, None)
+}
+
+/// [`parse_simple`] of a line of `block` at `offset`, when given.
+fn parse_simple_in(line: &str, block: Option<(&Arc<String>, usize)>) -> Option<Item> {
     let b = line.as_bytes();
     // The key and value ranges of each field, in `line`.
     let mut fields = [((0usize, 0usize), (0usize, 0usize)); SIMPLE_KEYS];
@@ -391,20 +449,20 @@ fn parse_simple(line: &str) -> Option<Item> {
             head.push_str(&line[vs..ve]);
             at[k] = (start, head.len());
         }
-        (head, at)
+        (Text::Own(head), at)
     } else {
         let mut at = [(0usize, 0usize); SIMPLE_KEYS];
         for (k, &(_, v)) in fields.iter().enumerate() {
             at[k] = v;
         }
-        (line[..line.len() - 1].to_string(), at)
+        (Text::of(&line[..line.len() - 1], block), at)
     };
     // Lines are at most MAX_LINE (64 MiB) long, so positions fit in u32.
     let range = |(s, e): (usize, usize)| Some((u32::try_from(s).ok()?, u32::try_from(e).ok()?));
     let (ts, te) = at[text];
     let text_range = range((ts + 1, te - 1))?;
     let unescaped = if escaped {
-        Some(unescape(&head[ts + 1..te - 1])?)
+        Some(unescape(head.as_str().get(ts + 1..te - 1)?)?)
     } else {
         None
     };
@@ -655,10 +713,10 @@ fn render_item(out: &mut Vec<u8>, item: Item, p: &Prediction) -> Result<(), Clas
             out.push(b'\n');
         }
         Item::Simple(s) => {
-            out.extend_from_slice(s.head.as_bytes());
+            out.extend_from_slice(s.head.as_str().as_bytes());
             write_prediction_tail(out, p);
         }
-        Item::Plain(text) => write_text_line(out, &text, p),
+        Item::Plain(text) => write_text_line(out, text.as_str(), p),
     }
     Ok(())
 }
@@ -821,8 +879,9 @@ struct BlockReader<'r> {
     eof: bool,
     /// Whether anything was read yet (a byte order mark is skipped only at the start).
     started: bool,
-    /// A block given back once parsed, to be filled again (its pages are already mapped).
-    spare: Vec<u8>,
+    /// Blocks given back once their lines are written, to be filled again (their pages are
+    /// already mapped).
+    spare: Vec<Vec<u8>>,
 }
 
 impl<'r> BlockReader<'r> {
@@ -842,7 +901,7 @@ impl<'r> BlockReader<'r> {
     /// lines are within the last reads), so only it is checked against [`MAX_LINE`]. Each
     /// byte is searched for a line end once, so a long line costs linear time.
     fn next_block(&mut self) -> Result<Option<Vec<u8>>, BlockError> {
-        let mut buf = std::mem::take(&mut self.spare);
+        let mut buf = self.spare.pop().unwrap_or_default();
         buf.clear();
         buf.extend_from_slice(&self.carry);
         self.carry.clear();
@@ -906,7 +965,9 @@ impl<'r> BlockReader<'r> {
 
     /// Gives a parsed block back for reuse.
     fn recycle(&mut self, block: Vec<u8>) {
-        self.spare = block;
+        if self.spare.len() < MAX_SPARE_BLOCKS {
+            self.spare.push(block);
+        }
     }
 }
 
@@ -937,7 +998,9 @@ fn lines_of(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Parses the lines of one piece; stops at the first line that is not UTF-8 or does not
 /// parse (the caller reports it with its line number).
-fn parse_piece(bytes: &[u8]) -> Piece {
+/// [`parse_piece`] of the piece of `block` at `offset`, when given (a block of valid UTF-8):
+/// the items' texts are then read in the block.
+fn parse_piece_in(bytes: &[u8], block: Option<(&Arc<String>, usize)>) -> Piece {
     let mut piece = Piece {
         // News sentences as JSON lines are 200-300 bytes long: few pieces grow this.
         items: Vec::with_capacity(bytes.len() / 128 + 1),
@@ -946,15 +1009,28 @@ fn parse_piece(bytes: &[u8]) -> Piece {
     };
     for (i, raw) in lines_of(bytes).enumerate() {
         piece.lines = i + 1;
-        let Ok(line) = std::str::from_utf8(raw) else {
+        // Where the line is in the block (`raw` is a part of `bytes`, itself of the block).
+        let at = block.map(|(b, offset)| {
+            (
+                b,
+                offset + (raw.as_ptr() as usize - bytes.as_ptr() as usize),
+            )
+        });
+        let line = match at {
+            Some((b, start)) => b.get(start..start + raw.len()),
+            None => std::str::from_utf8(raw).ok(),
+        };
+        let Some(line) = line else {
             piece.bad = Some((i, None));
             return piece;
         };
-        let trimmed = line.trim();
+        let trimmed = line.trim_start();
+        let lead = line.len() - trimmed.len();
+        let trimmed = trimmed.trim_end();
         if trimmed.is_empty() {
             continue;
         }
-        match parse_line(trimmed) {
+        match parse_line_in(trimmed, at.map(|(b, start)| (b, start + lead))) {
             Ok(item) => piece.items.push(item),
             Err(problem) => {
                 piece.bad = Some((i, Some(problem)));
@@ -1008,6 +1084,16 @@ fn split_block(block: &[u8], n: usize) -> Vec<&[u8]> {
     pieces
 }
 
+/// Gives the lent blocks whose items are all written (dropped) back to the reader.
+fn reclaim(lent: &mut Vec<Arc<String>>, blocks: &mut BlockReader<'_>) {
+    for block in std::mem::take(lent) {
+        match Arc::try_unwrap(block) {
+            Ok(text) => blocks.recycle(text.into_bytes()),
+            Err(block) => lent.push(block),
+        }
+    }
+}
+
 /// Classifies every line of `reader` into `out` (see
 /// [`Pipeline::classify_stream`](super::Pipeline::classify_stream)); `input` names the input
 /// in errors, already escaped.
@@ -1029,6 +1115,8 @@ pub(super) fn classify_stream(
         classified: 0,
     };
     let mut blocks = BlockReader::new(reader);
+    // Blocks whose lines are not all written yet.
+    let mut lent: Vec<Arc<String>> = Vec::new();
     let n_pieces = rayon::current_num_threads() * 4;
     // Lines before the current block.
     let mut lines_before = 0usize;
@@ -1063,10 +1151,20 @@ pub(super) fn classify_stream(
         let Some(block) = block else {
             break;
         };
+        // A block of UTF-8 (the usual case) is shared by the items read from it; another is
+        // read line by line (the first line that is not UTF-8 is an error).
+        let (shared, owned) = match String::from_utf8(block) {
+            Ok(text) => (Some(Arc::new(text)), Vec::new()),
+            Err(e) => (None, e.into_bytes()),
+        };
+        let bytes = shared.as_ref().map_or(&owned[..], |b| b.as_bytes());
         // Split into lines and parse them in parallel, piece by piece.
-        let pieces: Vec<Piece> = split_block(&block, n_pieces)
+        let pieces: Vec<Piece> = split_block(bytes, n_pieces)
             .into_par_iter()
-            .map(parse_piece)
+            .map(|piece| {
+                let offset = piece.as_ptr() as usize - bytes.as_ptr() as usize;
+                parse_piece_in(piece, shared.as_ref().map(|b| (b, offset)))
+            })
             .collect();
         for piece in pieces {
             for item in piece.items {
@@ -1082,8 +1180,12 @@ pub(super) fn classify_stream(
             }
             lines_before += piece.lines;
         }
-        blocks.recycle(block);
+        match shared {
+            Some(block) => lent.push(block),
+            None => blocks.recycle(owned),
+        }
         if batcher.ready_items >= CHUNK {
+            reclaim(&mut lent, &mut blocks);
             read_ahead = flush(model, &mut batcher.ready, &mut out, Some(&mut blocks))?;
             batcher.ready_items = 0;
         }
@@ -1361,6 +1463,46 @@ mod tests {
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 0);
     }
 
+    #[test]
+    fn blocks_of_utf8_and_a_block_with_a_bad_line_give_the_same_lines() {
+        let model = crate::model::Model::default_model().unwrap();
+        // Over two blocks of input; the articles change every ten lines.
+        let lines: Vec<String> = (0..12_000)
+            .map(|i| {
+                format!(
+                    "{{\"article\":\"a{}\",\"index\":{i},\"text\":\"Officials \\\"denied\\\" talks \
+                     on line {i}, said the spokesman of the ministry in a statement on Tuesday, \
+                     adding that no envoy had been sent and that the reports were false.\"}}",
+                    i / 10
+                )
+            })
+            .collect();
+        let good = lines[..11_000].join("\n") + "\n";
+        assert!(good.len() > 2 * READ);
+        let mut want = Vec::new();
+        classify_stream(&model, Box::new(good.as_bytes()), "in", &mut want).unwrap();
+        assert_eq!(want.iter().filter(|&&b| b == b'\n').count(), 11_000);
+        // The same lines, then one that is not UTF-8: the block holding it is read line by
+        // line, and the finished batches before it are written as when all was UTF-8.
+        let mut bad = good.into_bytes();
+        bad.extend_from_slice(b"{\"article\":\"a1100\",\"text\":\"\xff\"}\n");
+        bad.extend_from_slice((lines[11_001..].join("\n") + "\n").as_bytes());
+        let mut out = Vec::new();
+        let e = classify_stream(&model, Box::new(&bad[..]), "in", &mut out).unwrap_err();
+        assert!(
+            matches!(e, ClassifyError::Read { line: 11_001, .. }),
+            "{e:?}"
+        );
+        // The batch the bad line interrupts (article a1099, the ten lines before it) is not
+        // written.
+        let kept: usize = want
+            .split_inclusive(|&b| b == b'\n')
+            .take(10_990)
+            .map(<[u8]>::len)
+            .sum();
+        assert!(out == want[..kept], "the outputs differ");
+    }
+
     /// A writer whose reader has gone away.
     struct Closed;
 
@@ -1588,6 +1730,47 @@ mod tests {
                 let trimmed = raw.trim();
                 prop_assume!(trimmed.starts_with('{'));
                 prop_assert_eq!(output(parse_line, trimmed, &p), output(parse_record, trimmed, &p));
+            }
+
+            /// Lines read in place in a shared block give the items (output bytes, text,
+            /// article) and errors of lines read into strings of their own.
+            #[test]
+            fn lines_read_in_a_shared_block_are_the_lines_read_alone(
+                lines in prop::collection::vec(
+                    prop_oneof![
+                        3 => line(),
+                        1 => Just("plain text  ".to_string()),
+                        1 => Just(" ".to_string()),
+                        1 => Just(r#"{"text":"a \"b\"","article":"x"}"#.to_string()),
+                    ],
+                    1..12,
+                ),
+                n in 1usize..4,
+                p in prediction(),
+            ) {
+                let text = lines.join("\n") + "\n";
+                let block = Arc::new(text.clone());
+                let bytes = block.as_bytes();
+                let render = |piece: Piece| {
+                    let items: Vec<_> = piece
+                        .items
+                        .into_iter()
+                        .map(|item| {
+                            let text = item.text().to_string();
+                            let article = item.article().map(Article::to_value);
+                            let mut out = Vec::new();
+                            render_item(&mut out, item, &p).unwrap();
+                            (out, text, article)
+                        })
+                        .collect();
+                    (items, piece.lines, piece.bad)
+                };
+                for piece in split_block(bytes, n) {
+                    let offset = piece.as_ptr() as usize - bytes.as_ptr() as usize;
+                    let shared = render(parse_piece_in(piece, Some((&block, offset))));
+                    let alone = render(parse_piece_in(piece, None));
+                    prop_assert_eq!(shared, alone);
+                }
             }
 
             /// Lines of ordinary keys and scalar values, in any order and spacing, take the
