@@ -489,35 +489,44 @@ fn skip_ws(b: &[u8], mut i: usize, spaced: &mut bool) -> usize {
     i
 }
 
-/// The position of the first `"`, `\` or control character (below U+0020) in `b`, eight
+/// The position of the first `"`, `\`, or control character (below U+0020) in `b`, sixteen
 /// bytes at a time.
 fn find_special(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = b.chunks_exact(8);
+    let mut chunks = b.chunks_exact(16);
     let mut at = 0;
     for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let v = u64::from_le_bytes(w);
-        let q = v ^ (ONES * u64::from(b'"'));
-        let s = v ^ (ONES * u64::from(b'\\'));
-        // Per byte: zero after the xor (a quote, a backslash), or below 0x20. The lowest
-        // flagged byte is exact (a borrow only flags bytes above a true one).
-        let m = ((q.wrapping_sub(ONES) & !q)
-            | (s.wrapping_sub(ONES) & !s)
-            | (v.wrapping_sub(ONES * 0x20) & !v))
-            & HIGH;
-        if m != 0 {
-            return Some(at + (m.trailing_zeros() / 8) as usize);
+        let (mut lo, mut hi) = ([0u8; 8], [0u8; 8]);
+        lo.copy_from_slice(&c[..8]);
+        hi.copy_from_slice(&c[8..]);
+        let (lo, hi) = (special_bytes(lo), special_bytes(hi));
+        if lo | hi != 0 {
+            let byte = if lo != 0 {
+                lo.trailing_zeros() / 8
+            } else {
+                8 + hi.trailing_zeros() / 8
+            };
+            return Some(at + byte as usize);
         }
-        at += 8;
+        at += 16;
     }
     chunks
         .remainder()
         .iter()
         .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
         .map(|p| at + p)
+}
+
+/// The high bit of each of the eight bytes that is `"`, `\` or below 0x20, and maybe of
+/// bytes after the first such byte: the lowest set bit is exact (a borrow only flags bytes
+/// above a true one), which is all [`find_special`] reads.
+fn special_bytes(word: [u8; 8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let v = u64::from_le_bytes(word);
+    let q = v ^ (ONES * u64::from(b'"'));
+    let s = v ^ (ONES * u64::from(b'\\'));
+    ((q.wrapping_sub(ONES) & !q) | (s.wrapping_sub(ONES) & !s) | (v.wrapping_sub(ONES * 0x20) & !v))
+        & HIGH
 }
 
 /// A string starting at `b[*i]` without a control character whose only escapes are those
@@ -1859,7 +1868,7 @@ mod tests {
     #[test]
     fn special_bytes_are_found_at_every_position() {
         for b in 0u8..=255 {
-            for len in 0..20 {
+            for len in 0..40 {
                 for pos in 0..len {
                     let mut s = vec![b'x'; len];
                     s[pos] = b;
