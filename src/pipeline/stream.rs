@@ -145,7 +145,7 @@ enum Item {
     /// A JSON record read by serde_json, and its text; its output is the record after
     /// [`Prediction::annotate`](super::Prediction::annotate), serialised by serde_json.
     Map(Box<(Map<String, Value>, String)>),
-    /// A simple JSON record ([`parse_simple`]).
+    /// A simple JSON record ([`parse_simple_in`]).
     Simple(Simple),
 }
 
@@ -326,16 +326,17 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// Parses one non-blank, trimmed input line into its record and the text to classify: a
-/// simple record by [`parse_simple`], any other by serde_json ([`parse_record`]), with the
-/// same output bytes and the same errors either way.
+/// [`parse_line_in`] of a line read alone.
 #[cfg(test)]
 fn parse_line(trimmed: &str) -> Result<Item, LineProblem> {
     parse_line_in(trimmed, None)
 }
 
-/// [`parse_line`] of a line of `block` at `offset`, when given: the item's text is then read
-/// in the block instead of copied, where it can be.
+/// Parses one non-blank, trimmed input line into its record and the text to classify: a
+/// simple record by [`parse_simple_in`], any other by serde_json ([`parse_record`]), with the
+/// same output bytes and the same errors either way. With `block`, the line is the part of
+/// the block at the offset given, and the item's text is read there instead of copied, where
+/// it can be.
 fn parse_line_in(trimmed: &str, block: Option<(&Arc<String>, usize)>) -> Result<Item, LineProblem> {
     if !trimmed.starts_with('{') {
         return Ok(Item::Plain(Text::of(trimmed, block)));
@@ -368,6 +369,12 @@ fn parse_record(trimmed: &str) -> Result<Item, LineProblem> {
 /// Most keys of a simple record (more go through serde_json).
 const SIMPLE_KEYS: usize = 16;
 
+/// [`parse_simple_in`] of a line read alone.
+#[cfg(test)]
+fn parse_simple(line: &str) -> Option<Item> {
+    parse_simple_in(line, None)
+}
+
 /// Reads a JSON object line without a generic parse when it is *simple*: at most
 /// [`SIMPLE_KEYS`] distinct keys, none of them `label`, `argmax` or `probs` (which the
 /// prediction replaces or removes), a string `text`, and every key and value written as
@@ -376,13 +383,8 @@ const SIMPLE_KEYS: usize = 16;
 /// `\t`; `true`, `false`, `null`, and integers of at most 18 digits other than `-0` (no
 /// fractions, exponents, arrays or objects). Whitespace between tokens is dropped, as
 /// serde_json's output drops it. Any other line (`None`) goes through [`parse_record`],
-/// which also gives the errors.
-#[cfg(test)]
-fn parse_simple(line: &str) -> Option<Item> {
-    parse_simple_in(line, None)
-}
-
-/// [`parse_simple`] of a line of `block` at `offset`, when given.
+/// which also gives the errors. With `block`, the line is the part of the block at the
+/// offset given, and the record's bytes are read there instead of copied, where they can be.
 fn parse_simple_in(line: &str, block: Option<(&Arc<String>, usize)>) -> Option<Item> {
     let b = line.as_bytes();
     // The key and value ranges of each field, in `line`.
@@ -582,7 +584,7 @@ fn unescape(raw: &str) -> Option<String> {
     Some(text)
 }
 
-/// A simple value starting at `b[*i]` (see [`parse_simple`]); `*i` moves past it. For a
+/// A simple value starting at `b[*i]` (see [`parse_simple_in`]); `*i` moves past it. For a
 /// string, `Some(escaped)`: whether it has an escape.
 fn simple_value(b: &[u8], i: &mut usize) -> Option<Option<bool>> {
     let rest = &b[*i..];
@@ -677,8 +679,8 @@ fn render_part(model: &Model, part: Part, mut out: Vec<u8>) -> Result<Vec<u8>, C
     Ok(out)
 }
 
-/// Classifies consecutive parts and renders their output lines into `out` (emptied first,
-/// as for [`render_part`]): one buffer for many parts, large enough to be written without
+/// Classifies consecutive parts and renders their output lines into `out` (emptied first;
+/// a buffer of an earlier round, so that its pages are not faulted in again): one buffer for many parts, large enough to be written without
 /// a copy into the output's buffer.
 fn render_parts(
     model: &Model,
@@ -1006,9 +1008,9 @@ fn lines_of(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Parses the lines of one piece; stops at the first line that is not UTF-8 or does not
-/// parse (the caller reports it with its line number).
-/// [`parse_piece`] of the piece of `block` at `offset`, when given (a block of valid UTF-8):
-/// the items' texts are then read in the block.
+/// parse (the caller reports it with its line number). With `block` (a block of valid UTF-8),
+/// the piece is the part of the block at the offset given, and the items' texts are read in
+/// the block.
 fn parse_piece_in(bytes: &[u8], block: Option<(&Arc<String>, usize)>) -> Piece {
     let mut piece = Piece {
         // News sentences as JSON lines are 200-300 bytes long: few pieces grow this.
@@ -1050,7 +1052,7 @@ fn parse_piece_in(bytes: &[u8], block: Option<(&Arc<String>, usize)>) -> Piece {
     piece
 }
 
-/// The error of a bad line found by [`parse_piece`], named by input and line number.
+/// The error of a bad line found by [`parse_piece_in`], named by input and line number.
 fn bad_line_error(input: &str, line: usize, problem: Option<LineProblem>) -> ClassifyError {
     match problem {
         None => ClassifyError::Read {
