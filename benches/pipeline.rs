@@ -1,10 +1,11 @@
 //! Benchmarks of the library engine with the shipped model: `Pipeline::classify_stream` (the
 //! `classify` command without process start-up) on 8,000 JSONL lines of 200 articles and on
 //! the same sentences as plain text (JSONL lines of plain strings and integers take the fast
-//! path; `stream_jsonl_generic` gives every line an escaped character, so all of them go
-//! through serde_json, for comparison), `classify_batch` on them, and `score_article` on one
-//! article of 40 sentences. The sentences are generated from a few templates (the corpora's
-//! text is not in the repository); their words are news vocabulary the model knows.
+//! path; `stream_jsonl_generic` gives every line a `\u` escape, which serde_json does not
+//! write, so all of them go through serde_json, for comparison), `classify_batch` on them,
+//! and `score_article` on one article of 40 sentences. The sentences are generated from a
+//! few templates (the corpora's text is not in the repository); their words are news
+//! vocabulary the model knows.
 
 use claimtrack::article::Article;
 use claimtrack::model::Model;

@@ -84,11 +84,32 @@ pub(super) struct Content {
     pub(super) names: Option<LabelNames>,
 }
 
+/// The checksum of a model file's content: the SHA-256 of its compact JSON, which is hashed
+/// as it is written (through a small buffer, not a copy of the whole text).
 pub(super) fn checksum_of(content: &Content) -> Result<String, ModelError> {
-    let bytes = serde_json::to_vec(content).map_err(parse_error)?;
-    let digest = Sha256::digest(&bytes);
+    let mut hashing = std::io::BufWriter::with_capacity(1 << 16, HashWriter(Sha256::new()));
+    serde_json::to_writer(&mut hashing, content).map_err(parse_error)?;
+    let digest = hashing
+        .into_inner()
+        .map_err(|e| parse_error(e.error()))?
+        .0
+        .finalize();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     Ok(format!("sha256:{hex}"))
+}
+
+/// A writer that feeds a SHA-256 hash.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Model {

@@ -63,24 +63,44 @@ pub(crate) fn write_text_line(out: &mut Vec<u8>, text: &str, p: &Prediction) {
 /// written as serde_json writes them, then this, are the bytes of the record after
 /// [`Prediction::annotate`] when it had no `label`, `argmax` or `probs`.
 pub(crate) fn write_prediction_tail(out: &mut Vec<u8>, p: &Prediction) {
-    out.extend_from_slice(b",\"label\":\"");
-    out.extend_from_slice(p.label.as_str().as_bytes());
+    // The longest tail: about 120 bytes of keys and labels, four floats of at most 24 bytes.
+    out.reserve(256);
+    out.extend_from_slice(LABEL_KEYS[p.label.index()]);
     if let (true, Some(argmax)) = (p.decoded, p.argmax) {
-        out.extend_from_slice(b"\",\"argmax\":\"");
-        out.extend_from_slice(argmax.as_str().as_bytes());
+        out.extend_from_slice(ARGMAX_KEYS[argmax.index()]);
     }
-    out.extend_from_slice(b"\",\"probs\":{");
-    for (n, l) in Label::ALL.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        out.push(b'"');
-        out.extend_from_slice(l.as_str().as_bytes());
-        out.extend_from_slice(b"\":");
-        write_json_f64(out, p.probs[l.index()]);
+    for (key, &prob) in PROB_KEYS.iter().zip(&p.probs) {
+        out.extend_from_slice(key);
+        write_json_f64(out, prob);
     }
     out.extend_from_slice(b"}}\n");
 }
+
+/// `,"label":"` and each label's name, by [`Label::index`] (tested against
+/// [`Label::as_str`]).
+const LABEL_KEYS: [&[u8]; 4] = [
+    b",\"label\":\"russian_claim",
+    b",\"label\":\"us_denial",
+    b",\"label\":\"expert_skepticism",
+    b",\"label\":\"context",
+];
+
+/// The end of the label, `,"argmax":"` and each label's name, by [`Label::index`].
+const ARGMAX_KEYS: [&[u8]; 4] = [
+    b"\",\"argmax\":\"russian_claim",
+    b"\",\"argmax\":\"us_denial",
+    b"\",\"argmax\":\"expert_skepticism",
+    b"\",\"argmax\":\"context",
+];
+
+/// What comes before each probability, in [`Label::ALL`] order (the end of the label, then
+/// the `"probs"` object's keys).
+const PROB_KEYS: [&[u8]; 4] = [
+    b"\",\"probs\":{\"russian_claim\":",
+    b",\"us_denial\":",
+    b",\"expert_skepticism\":",
+    b",\"context\":",
+];
 
 /// Writes `s` as a JSON string: the bytes of `serde_json::to_writer(out, s)`, copied in one
 /// go when nothing needs escaping (serde_json escapes only `"`, `\` and control characters
@@ -188,6 +208,11 @@ mod tests {
         prop_oneof![
             0.0f64..=1.0,
             any::<f64>(),
+            // Probabilities that went through `f32`, and tiny and near-one ones.
+            any::<f32>().prop_map(f64::from),
+            (0.0f32..=1.0).prop_map(f64::from),
+            (-300i32..0).prop_map(|e| 10f64.powi(e)),
+            (1u32..1000).prop_map(|k| 1.0 - f64::EPSILON * f64::from(k)),
             Just(-0.0),
             Just(f64::MIN_POSITIVE / 3.0),
             Just(1e300),
@@ -264,6 +289,18 @@ mod tests {
             let mut ours = Vec::new();
             write_json_str(&mut ours, t);
             assert_eq!(ours, serde_json::to_vec(t).unwrap(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn the_key_tables_follow_the_labels() {
+        for (n, l) in Label::ALL.iter().enumerate() {
+            assert_eq!(l.index(), n);
+            let name = l.as_str();
+            assert_eq!(LABEL_KEYS[n], format!(",\"label\":\"{name}").as_bytes());
+            assert_eq!(ARGMAX_KEYS[n], format!("\",\"argmax\":\"{name}").as_bytes());
+            let lead = if n == 0 { "\",\"probs\":{" } else { "," };
+            assert_eq!(PROB_KEYS[n], format!("{lead}\"{name}\":").as_bytes());
         }
     }
 

@@ -18,6 +18,7 @@ use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::io::{Read, Write};
+use std::sync::Arc;
 
 /// Lines read and parsed together, in parallel; also about how many lines are classified
 /// in one parallel round (bounds memory whatever the input size).
@@ -36,6 +37,10 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Most output buffers kept for reuse (a round has a few dozen parts).
 const MAX_SPARE: usize = 256;
+
+/// Most input blocks kept for reuse (a block is lent to its items until they are written:
+/// a round is written while the next is classified and the one after is read).
+const MAX_SPARE_BLOCKS: usize = 4;
 
 /// Why a line cannot be classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,33 +136,137 @@ pub struct ClassifySummary {
     pub classified: usize,
 }
 
-/// One input line: a JSON record whose fields pass through, or a plain-text sentence.
-struct Item {
-    fields: Fields,
-    text: String,
+/// One input line: a JSON record whose fields pass through, or a plain-text sentence. An
+/// item owns one buffer in the usual cases (the sentence, or a simple record's output
+/// bytes with the text and article read in place), so parsing a line allocates once.
+enum Item {
+    /// A plain-text sentence: its output `{"text": ...}` is written without building a map.
+    Plain(Text),
+    /// A JSON record read by serde_json, and its text; its output is the record after
+    /// [`Prediction::annotate`](super::Prediction::annotate), serialised by serde_json.
+    Map(Box<(Map<String, Value>, String)>),
+    /// A simple JSON record ([`parse_simple_in`]).
+    Simple(Simple),
 }
 
-/// The fields of an input line besides the text to classify.
-enum Fields {
-    /// A plain-text sentence: its output `{"text": ...}` is written without building a map.
-    Plain,
-    /// A JSON record read by serde_json; its output is the record after
-    /// [`Prediction::annotate`](super::Prediction::annotate), serialised by serde_json.
-    Map(Map<String, Value>),
-    /// A simple JSON record ([`parse_simple`]): its output is `head` (the bytes serde_json
-    /// writes for the record, without the closing brace) followed by the prediction.
-    Simple {
-        head: Vec<u8>,
-        article: Option<Value>,
-    },
+/// A simple JSON record: its output is `head` (the bytes serde_json writes for the record,
+/// without the closing brace) followed by the prediction. The text and the article are read
+/// in `head`, where they are written as serde_json writes them.
+struct Simple {
+    head: Text,
+    /// The text string's content in `head` (between its quotes, escapes included).
+    text: (u32, u32),
+    /// The text with its escapes decoded, when it has any.
+    unescaped: Option<String>,
+    /// The `article` value's bytes in `head`.
+    article: Option<(u32, u32)>,
+}
+
+/// Text read from the input: a range of a block of input lines (shared by the items read
+/// from it, so that reading a line copies nothing), or a string of its own.
+enum Text {
+    /// `block[start..end]`.
+    Shared(Arc<String>, u32, u32),
+    /// A string of its own.
+    Own(String),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Shared(block, start, end) => {
+                block.get(*start as usize..*end as usize).unwrap_or("")
+            }
+            Text::Own(text) => text,
+        }
+    }
+
+    /// `line` (a line of `block` at `offset`, when given) as a text.
+    fn of(line: &str, block: Option<(&Arc<String>, usize)>) -> Text {
+        let range = block.and_then(|(block, offset)| {
+            let start = u32::try_from(offset).ok()?;
+            let end = u32::try_from(offset + line.len()).ok()?;
+            Some((block, start, end))
+        });
+        match range {
+            Some((block, start, end)) => Text::Shared(Arc::clone(block), start, end),
+            None => Text::Own(line.to_string()),
+        }
+    }
+}
+
+/// An item's `article` field: the bytes of a simple record's value (written as serde_json
+/// writes it, so two values are equal when their bytes are), or a parsed value.
+#[derive(Debug, Clone, Copy)]
+enum Article<'a> {
+    Raw(&'a [u8]),
+    Value(&'a Value),
+}
+
+impl Article<'_> {
+    fn is_null(self) -> bool {
+        match self {
+            Article::Raw(b) => b == b"null",
+            Article::Value(v) => v.is_null(),
+        }
+    }
+
+    /// The value (a simple record's bytes parsed by serde_json).
+    fn to_value(self) -> Value {
+        match self {
+            Article::Raw(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
+            Article::Value(v) => v.clone(),
+        }
+    }
+}
+
+/// Whether two items' articles are the same JSON value (or both absent).
+fn same_article(a: Option<Article<'_>>, b: Option<Article<'_>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(Article::Raw(x)), Some(Article::Raw(y))) => x == y,
+        (Some(Article::Value(x)), Some(Article::Value(y))) => x == y,
+        (Some(x), Some(y)) => x.to_value() == y.to_value(),
+        _ => false,
+    }
 }
 
 impl Item {
-    fn article(&self) -> Option<&Value> {
-        match &self.fields {
-            Fields::Plain => None,
-            Fields::Map(record) => record.get("article"),
-            Fields::Simple { article, .. } => article.as_ref(),
+    /// A plain-text sentence.
+    #[cfg(test)]
+    fn plain(text: String) -> Item {
+        Item::Plain(Text::Own(text))
+    }
+
+    /// The text to classify.
+    fn text(&self) -> &str {
+        match self {
+            Item::Plain(text) => text.as_str(),
+            Item::Map(m) => &m.1,
+            Item::Simple(s) => match &s.unescaped {
+                Some(text) => text,
+                None => s
+                    .head
+                    .as_str()
+                    .get(s.text.0 as usize..s.text.1 as usize)
+                    .unwrap_or(""),
+            },
+        }
+    }
+
+    fn article(&self) -> Option<Article<'_>> {
+        match self {
+            Item::Plain(_) => None,
+            Item::Map(m) => m.0.get("article").map(Article::Value),
+            Item::Simple(s) => s.article.map(|(a, b)| {
+                Article::Raw(
+                    s.head
+                        .as_str()
+                        .as_bytes()
+                        .get(a as usize..b as usize)
+                        .unwrap_or(b"null"),
+                )
+            }),
         }
     }
 }
@@ -217,17 +326,22 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// Parses one non-blank, trimmed input line into its record and the text to classify: a
-/// simple record by [`parse_simple`], any other by serde_json ([`parse_record`]), with the
-/// same output bytes and the same errors either way.
+/// [`parse_line_in`] of a line read alone.
+#[cfg(test)]
 fn parse_line(trimmed: &str) -> Result<Item, LineProblem> {
+    parse_line_in(trimmed, None)
+}
+
+/// Parses one non-blank, trimmed input line into its record and the text to classify: a
+/// simple record by [`parse_simple_in`], any other by serde_json ([`parse_record`]), with the
+/// same output bytes and the same errors either way. With `block`, the line is the part of
+/// the block at the offset given, and the item's text is read there instead of copied, where
+/// it can be.
+fn parse_line_in(trimmed: &str, block: Option<(&Arc<String>, usize)>) -> Result<Item, LineProblem> {
     if !trimmed.starts_with('{') {
-        return Ok(Item {
-            fields: Fields::Plain,
-            text: trimmed.to_string(),
-        });
+        return Ok(Item::Plain(Text::of(trimmed, block)));
     }
-    match parse_simple(trimmed) {
+    match parse_simple_in(trimmed, block) {
         Some(item) => Ok(item),
         None => parse_record(trimmed),
     }
@@ -249,111 +363,239 @@ fn parse_record(trimmed: &str) -> Result<Item, LineProblem> {
         Some(v) => return Err(LineProblem::TextNotString(kind(v))),
         None => return Err(LineProblem::NoText),
     };
-    Ok(Item {
-        fields: Fields::Map(record),
-        text,
-    })
+    Ok(Item::Map(Box::new((record, text))))
 }
 
 /// Most keys of a simple record (more go through serde_json).
 const SIMPLE_KEYS: usize = 16;
 
+/// [`parse_simple_in`] of a line read alone.
+#[cfg(test)]
+fn parse_simple(line: &str) -> Option<Item> {
+    parse_simple_in(line, None)
+}
+
 /// Reads a JSON object line without a generic parse when it is *simple*: at most
 /// [`SIMPLE_KEYS`] distinct keys, none of them `label`, `argmax` or `probs` (which the
 /// prediction replaces or removes), a string `text`, and every key and value written as
-/// serde_json writes it: strings without a backslash or a control character, `true`, `false`,
-/// `null`, and integers of at most 18 digits other than `-0` (no fractions, exponents, arrays or
-/// objects). Whitespace between tokens is dropped, as serde_json's output drops it. Any other
-/// line (`None`) goes through [`parse_record`], which also gives the errors.
-fn parse_simple(line: &str) -> Option<Item> {
+/// serde_json writes it: keys without a backslash or a control character; string values
+/// without a control character whose only escapes are `\"`, `\\`, `\b`, `\f`, `\n`, `\r` and
+/// `\t`; `true`, `false`, `null`, and integers of at most 18 digits other than `-0` (no
+/// fractions, exponents, arrays or objects). Whitespace between tokens is dropped, as
+/// serde_json's output drops it. Any other line (`None`) goes through [`parse_record`],
+/// which also gives the errors. With `block`, the line is the part of the block at the
+/// offset given, and the record's bytes are read there instead of copied, where they can be.
+fn parse_simple_in(line: &str, block: Option<(&Arc<String>, usize)>) -> Option<Item> {
     let b = line.as_bytes();
-    let mut head = Vec::with_capacity(b.len() + 2);
-    head.push(b'{');
-    let mut keys = [(0usize, 0usize); SIMPLE_KEYS];
+    // The key and value ranges of each field, in `line`.
+    let mut fields = [((0usize, 0usize), (0usize, 0usize)); SIMPLE_KEYS];
     let mut n = 0;
     let (mut text, mut article) = (None, None);
-    let mut i = skip_ws(b, 1);
+    let mut escaped = false;
+    let mut spaced = false;
+    let mut i = skip_ws(b, 1, &mut spaced);
     loop {
-        let (ks, ke) = simple_string(b, &mut i)?;
+        let (ks, ke, key_escaped) = simple_string(b, &mut i)?;
         let key = &b[ks..ke];
-        if matches!(key, b"label" | b"argmax" | b"probs")
+        if key_escaped
+            || matches!(key, b"label" | b"argmax" | b"probs")
             || n == SIMPLE_KEYS
-            || keys[..n].iter().any(|&(s, e)| &b[s..e] == key)
+            || fields[..n]
+                .iter()
+                .any(|&((s, e), _)| &b[s + 1..e - 1] == key)
         {
             return None;
         }
-        keys[n] = (ks, ke);
-        n += 1;
-        i = skip_ws(b, i);
+        i = skip_ws(b, i, &mut spaced);
         if b.get(i) != Some(&b':') {
             return None;
         }
-        i = skip_ws(b, i + 1);
+        i = skip_ws(b, i + 1, &mut spaced);
         let vs = i;
-        let is_string = simple_value(b, &mut i)?;
-        if n > 1 {
-            head.push(b',');
-        }
-        head.extend_from_slice(&b[ks - 1..=ke]);
-        head.push(b':');
-        head.extend_from_slice(&b[vs..i]);
+        let string = simple_value(b, &mut i)?;
+        fields[n] = ((ks - 1, ke + 1), (vs, i));
         match key {
-            b"text" if is_string => text = Some(&line[vs + 1..i - 1]),
-            b"text" => return None,
-            b"article" => article = Some(serde_json::from_str::<Value>(&line[vs..i]).ok()?),
+            b"text" => match string {
+                Some(e) => {
+                    text = Some(n);
+                    escaped = e;
+                }
+                None => return None,
+            },
+            b"article" => article = Some(n),
             _ => {}
         }
-        i = skip_ws(b, i);
+        n += 1;
+        i = skip_ws(b, i, &mut spaced);
         match b.get(i) {
-            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b',') => i = skip_ws(b, i + 1, &mut spaced),
             Some(b'}') if i + 1 == b.len() => break,
             _ => return None,
         }
     }
-    Some(Item {
-        text: text?.to_string(),
-        fields: Fields::Simple { head, article },
-    })
+    let text = text?;
+    let fields = &fields[..n];
+    // The output bytes: the line itself without its closing brace when it has no
+    // whitespace between tokens, else the fields joined as serde_json joins them.
+    let (head, at) = if spaced {
+        let mut head = String::with_capacity(line.len());
+        let mut at = [(0usize, 0usize); SIMPLE_KEYS];
+        head.push('{');
+        for (k, &((ks, ke), (vs, ve))) in fields.iter().enumerate() {
+            if k > 0 {
+                head.push(',');
+            }
+            head.push_str(&line[ks..ke]);
+            head.push(':');
+            let start = head.len();
+            head.push_str(&line[vs..ve]);
+            at[k] = (start, head.len());
+        }
+        (Text::Own(head), at)
+    } else {
+        let mut at = [(0usize, 0usize); SIMPLE_KEYS];
+        for (k, &(_, v)) in fields.iter().enumerate() {
+            at[k] = v;
+        }
+        (Text::of(&line[..line.len() - 1], block), at)
+    };
+    // Lines are at most MAX_LINE (64 MiB) long, so positions fit in u32.
+    let range = |(s, e): (usize, usize)| Some((u32::try_from(s).ok()?, u32::try_from(e).ok()?));
+    let (ts, te) = at[text];
+    let text_range = range((ts + 1, te - 1))?;
+    let unescaped = if escaped {
+        Some(unescape(head.as_str().get(ts + 1..te - 1)?)?)
+    } else {
+        None
+    };
+    let article = match article {
+        Some(a) => Some(range(at[a])?),
+        None => None,
+    };
+    Some(Item::Simple(Simple {
+        head,
+        text: text_range,
+        unescaped,
+        article,
+    }))
 }
 
-/// The index of the first byte at or after `i` that is not JSON whitespace.
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+/// The index of the first byte at or after `i` that is not JSON whitespace; sets `spaced`
+/// when it skipped any.
+fn skip_ws(b: &[u8], mut i: usize, spaced: &mut bool) -> usize {
+    let start = i;
     while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         i += 1;
     }
+    *spaced |= i != start;
     i
 }
 
-/// A string starting at `b[*i]` with neither a backslash nor a control character: the range
-/// of its content; `*i` moves past its closing quote.
-fn simple_string(b: &[u8], i: &mut usize) -> Option<(usize, usize)> {
+/// The position of the first `"`, `\`, or control character (below U+0020) in `b`, sixteen
+/// bytes at a time.
+fn find_special(b: &[u8]) -> Option<usize> {
+    let mut chunks = b.chunks_exact(16);
+    let mut at = 0;
+    for c in &mut chunks {
+        let (mut lo, mut hi) = ([0u8; 8], [0u8; 8]);
+        lo.copy_from_slice(&c[..8]);
+        hi.copy_from_slice(&c[8..]);
+        let (lo, hi) = (special_bytes(lo), special_bytes(hi));
+        if lo | hi != 0 {
+            let byte = if lo != 0 {
+                lo.trailing_zeros() / 8
+            } else {
+                8 + hi.trailing_zeros() / 8
+            };
+            return Some(at + byte as usize);
+        }
+        at += 16;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|p| at + p)
+}
+
+/// The high bit of each of the eight bytes that is `"`, `\` or below 0x20, and maybe of
+/// bytes after the first such byte: the lowest set bit is exact (a borrow only flags bytes
+/// above a true one), which is all [`find_special`] reads.
+fn special_bytes(word: [u8; 8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let v = u64::from_le_bytes(word);
+    let q = v ^ (ONES * u64::from(b'"'));
+    let s = v ^ (ONES * u64::from(b'\\'));
+    ((q.wrapping_sub(ONES) & !q) | (s.wrapping_sub(ONES) & !s) | (v.wrapping_sub(ONES * 0x20) & !v))
+        & HIGH
+}
+
+/// A string starting at `b[*i]` without a control character whose only escapes are those
+/// serde_json writes for characters other than controls (`\"`, `\\`) or as short escapes
+/// (`\b`, `\f`, `\n`, `\r`, `\t`): the range of its content and whether it has an escape;
+/// `*i` moves past its closing quote.
+fn simple_string(b: &[u8], i: &mut usize) -> Option<(usize, usize, bool)> {
     if b.get(*i) != Some(&b'"') {
         return None;
     }
     let start = *i + 1;
-    let len = b[start..]
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-    let end = start + len;
-    if b[end] != b'"' {
-        return None;
+    let mut j = start;
+    let mut escaped = false;
+    loop {
+        j += find_special(b.get(j..)?)?;
+        match b[j] {
+            b'"' => break,
+            b'\\'
+                if matches!(
+                    b.get(j + 1),
+                    Some(b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't')
+                ) =>
+            {
+                escaped = true;
+                j += 2;
+            }
+            _ => return None,
+        }
     }
-    *i = end + 1;
-    Some((start, end))
+    *i = j + 1;
+    Some((start, j, escaped))
 }
 
-/// A simple value starting at `b[*i]` (see [`parse_simple`]); `*i` moves past it. `Some(true)`
-/// for a string.
-fn simple_value(b: &[u8], i: &mut usize) -> Option<bool> {
+/// The content of a string accepted by [`simple_string`] with its escapes decoded.
+fn unescape(raw: &str) -> Option<String> {
+    let mut text = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(k) = memchr::memchr(b'\\', rest.as_bytes()) {
+        text.push_str(&rest[..k]);
+        text.push(match rest.as_bytes().get(k + 1)? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            _ => return None,
+        });
+        rest = &rest[k + 2..];
+    }
+    text.push_str(rest);
+    Some(text)
+}
+
+/// A simple value starting at `b[*i]` (see [`parse_simple_in`]); `*i` moves past it. For a
+/// string, `Some(escaped)`: whether it has an escape.
+fn simple_value(b: &[u8], i: &mut usize) -> Option<Option<bool>> {
     let rest = &b[*i..];
     for word in [&b"true"[..], b"false", b"null"] {
         if rest.starts_with(word) {
             *i += word.len();
-            return Some(false);
+            return Some(None);
         }
     }
     match rest.first()? {
-        b'"' => simple_string(b, i).map(|_| true),
+        b'"' => simple_string(b, i).map(|(_, _, escaped)| Some(escaped)),
         b'-' | b'0'..=b'9' => {
             let sign = usize::from(rest[0] == b'-');
             let digits = rest[sign..]
@@ -370,7 +612,7 @@ fn simple_value(b: &[u8], i: &mut usize) -> Option<bool> {
                 return None;
             }
             *i += sign + digits;
-            Some(false)
+            Some(None)
         }
         _ => None,
     }
@@ -409,7 +651,7 @@ fn into_parts(batches: Vec<Vec<Item>>, decode: bool) -> Vec<Part> {
         while start < n {
             let items: Vec<Item> = rest.by_ref().take(PART).collect();
             start += items.len();
-            let last = items.last().map(|i| i.text.clone());
+            let last = items.last().map(|i| i.text().to_string());
             parts.push(Part {
                 items,
                 before: before.take(),
@@ -421,7 +663,7 @@ fn into_parts(batches: Vec<Vec<Item>>, decode: bool) -> Vec<Part> {
         // The text after each part is the first text of the next part of the same batch.
         let first = parts.len() - n.div_ceil(PART);
         for k in first..parts.len().saturating_sub(1) {
-            let next = parts[k + 1].items[0].text.clone();
+            let next = parts[k + 1].items[0].text().to_string();
             parts[k].after = Some(next);
         }
     }
@@ -430,39 +672,62 @@ fn into_parts(batches: Vec<Vec<Item>>, decode: bool) -> Vec<Part> {
 
 /// Classifies one part of a batch and renders its output lines into `out` (emptied first;
 /// a buffer of an earlier round, so that its pages are not faulted in again).
+#[cfg(test)]
 fn render_part(model: &Model, part: Part, mut out: Vec<u8>) -> Result<Vec<u8>, ClassifyError> {
+    out.clear();
+    render_part_into(model, part, &mut out)?;
+    Ok(out)
+}
+
+/// Classifies consecutive parts and renders their output lines into `out` (emptied first;
+/// a buffer of an earlier round, so that its pages are not faulted in again): one buffer for many parts, large enough to be written without
+/// a copy into the output's buffer.
+fn render_parts(
+    model: &Model,
+    parts: Vec<Part>,
+    mut out: Vec<u8>,
+) -> Result<Vec<u8>, ClassifyError> {
+    out.clear();
+    for part in parts {
+        render_part_into(model, part, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Classifies one part of a batch and appends its output lines to `out`.
+fn render_part_into(model: &Model, part: Part, out: &mut Vec<u8>) -> Result<(), ClassifyError> {
     let mut texts: Vec<&str> = Vec::with_capacity(part.items.len() + 2);
     texts.extend(part.before.as_deref());
-    texts.extend(part.items.iter().map(|i| i.text.as_str()));
+    texts.extend(part.items.iter().map(Item::text));
     texts.extend(part.after.as_deref());
     let probs = part_probs(model, &texts, part.before.is_some(), part.after.is_some());
     let predicted = predictions(model, probs, part.decode);
     let batch = part.items;
     // Each line is its text (escaped: usually as long) and at most about 200 bytes more
     // (keys, label, four floats), so the buffer is rarely grown (and copied).
-    let text_bytes: usize = batch.iter().map(|i| i.text.len()).sum();
-    out.clear();
+    let text_bytes: usize = batch.iter().map(|i| i.text().len()).sum();
     out.reserve(text_bytes + batch.len() * 256);
     for (item, p) in batch.into_iter().zip(&predicted) {
-        render_item(&mut out, item, p)?;
+        render_item(out, item, p)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Appends the output line of `item` with its prediction `p`.
 fn render_item(out: &mut Vec<u8>, item: Item, p: &Prediction) -> Result<(), ClassifyError> {
-    match item.fields {
-        Fields::Map(mut record) => {
+    match item {
+        Item::Map(m) => {
+            let (mut record, _) = *m;
             p.annotate(&mut record);
             serde_json::to_writer(&mut *out, &record)
                 .map_err(|e| ClassifyError::Write(e.into()))?;
             out.push(b'\n');
         }
-        Fields::Simple { head, .. } => {
-            out.extend_from_slice(&head);
+        Item::Simple(s) => {
+            out.extend_from_slice(s.head.as_str().as_bytes());
             write_prediction_tail(out, p);
         }
-        Fields::Plain => write_text_line(out, &item.text, p),
+        Item::Plain(text) => write_text_line(out, text.as_str(), p),
     }
     Ok(())
 }
@@ -520,20 +785,23 @@ fn flush(
     reader: Option<&mut BlockReader<'_>>,
 ) -> Result<Option<Block>, ClassifyError> {
     let parts = into_parts(std::mem::take(ready), model.decoder().is_some());
+    // Consecutive parts are rendered into one buffer, a few groups per thread (enough to
+    // share the work; an article is often a part of a dozen lines).
+    let groups = group_parts(parts, rayon::current_num_threads() * GROUPS_PER_THREAD);
     let previous = std::mem::take(&mut output.pending);
-    let keep = output.spare.len().saturating_sub(parts.len());
+    let keep = output.spare.len().saturating_sub(groups.len());
     let buffers = output.spare.split_off(keep);
     let mut returned = Vec::with_capacity(previous.len());
     let out = &mut *output.out;
     let (rendered, (written, block)) = rayon::join(
         || {
             let buffers = buffers.into_iter().chain(std::iter::repeat_with(Vec::new));
-            parts
+            groups
                 .into_iter()
                 .zip(buffers)
                 .collect::<Vec<_>>()
                 .into_par_iter()
-                .map(|(p, buf)| render_part(model, p, buf))
+                .map(|(g, buf)| render_parts(model, g, buf))
                 .collect::<Vec<Result<Vec<u8>, ClassifyError>>>()
         },
         || {
@@ -547,12 +815,35 @@ fn flush(
     Ok(block)
 }
 
+/// Groups of consecutive parts rendered into one buffer, per worker thread of a round.
+const GROUPS_PER_THREAD: usize = 4;
+
+/// Cuts `parts` into at most `n` runs of consecutive parts with about as many lines each.
+fn group_parts(parts: Vec<Part>, n: usize) -> Vec<Vec<Part>> {
+    let lines: usize = parts.iter().map(|p| p.items.len()).sum();
+    let per_group = lines.div_ceil(n.max(1)).max(1);
+    let mut groups = Vec::with_capacity(n);
+    let mut current = Vec::new();
+    let mut in_current = 0;
+    for part in parts {
+        in_current += part.items.len();
+        current.push(part);
+        if in_current >= per_group {
+            groups.push(std::mem::take(&mut current));
+            in_current = 0;
+        }
+    }
+    if !current.is_empty() {
+        groups.push(current);
+    }
+    groups
+}
+
 /// Groups items into batches exactly as a line-by-line reader would: a batch ends when the
 /// "article" field changes or it holds [`MAX_BATCH`] lines. The batches, not the thread
 /// count, decide the features (neighbours), so the output is the same on any machine.
 struct Batcher {
     current: Vec<Item>,
-    article: Option<Value>,
     ready: Vec<Vec<Item>>,
     ready_items: usize,
     classified: usize,
@@ -560,14 +851,11 @@ struct Batcher {
 
 impl Batcher {
     fn push(&mut self, item: Item) {
-        let article = item.article();
-        if !self.current.is_empty()
-            && (article != self.article.as_ref() || self.current.len() >= MAX_BATCH)
-        {
-            self.finish_current();
-        }
-        if article != self.article.as_ref() {
-            self.article = article.cloned();
+        // A batch holds lines of one article: the last line's is the batch's.
+        if let Some(last) = self.current.last() {
+            if self.current.len() >= MAX_BATCH || !same_article(last.article(), item.article()) {
+                self.finish_current();
+            }
         }
         self.current.push(item);
     }
@@ -576,7 +864,11 @@ impl Batcher {
         if !self.current.is_empty() {
             self.ready_items += self.current.len();
             self.classified += self.current.len();
-            self.ready.push(std::mem::take(&mut self.current));
+            // The next batch starts with room for as many lines as this one (articles are
+            // alike in length), so it is not grown line by line.
+            let room = self.current.len().clamp(16, MAX_BATCH);
+            let batch = std::mem::replace(&mut self.current, Vec::with_capacity(room));
+            self.ready.push(batch);
         }
     }
 }
@@ -598,8 +890,9 @@ struct BlockReader<'r> {
     eof: bool,
     /// Whether anything was read yet (a byte order mark is skipped only at the start).
     started: bool,
-    /// A block given back once parsed, to be filled again (its pages are already mapped).
-    spare: Vec<u8>,
+    /// Blocks given back once their lines are written, to be filled again (their pages are
+    /// already mapped).
+    spare: Vec<Vec<u8>>,
 }
 
 impl<'r> BlockReader<'r> {
@@ -619,7 +912,7 @@ impl<'r> BlockReader<'r> {
     /// lines are within the last reads), so only it is checked against [`MAX_LINE`]. Each
     /// byte is searched for a line end once, so a long line costs linear time.
     fn next_block(&mut self) -> Result<Option<Vec<u8>>, BlockError> {
-        let mut buf = std::mem::take(&mut self.spare);
+        let mut buf = self.spare.pop().unwrap_or_default();
         buf.clear();
         buf.extend_from_slice(&self.carry);
         self.carry.clear();
@@ -683,7 +976,9 @@ impl<'r> BlockReader<'r> {
 
     /// Gives a parsed block back for reuse.
     fn recycle(&mut self, block: Vec<u8>) {
-        self.spare = block;
+        if self.spare.len() < MAX_SPARE_BLOCKS {
+            self.spare.push(block);
+        }
     }
 }
 
@@ -713,24 +1008,40 @@ fn lines_of(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Parses the lines of one piece; stops at the first line that is not UTF-8 or does not
-/// parse (the caller reports it with its line number).
-fn parse_piece(bytes: &[u8]) -> Piece {
+/// parse (the caller reports it with its line number). With `block` (a block of valid UTF-8),
+/// the piece is the part of the block at the offset given, and the items' texts are read in
+/// the block.
+fn parse_piece_in(bytes: &[u8], block: Option<(&Arc<String>, usize)>) -> Piece {
     let mut piece = Piece {
-        items: Vec::new(),
+        // News sentences as JSON lines are 200-300 bytes long: few pieces grow this.
+        items: Vec::with_capacity(bytes.len() / 128 + 1),
         lines: 0,
         bad: None,
     };
     for (i, raw) in lines_of(bytes).enumerate() {
         piece.lines = i + 1;
-        let Ok(line) = std::str::from_utf8(raw) else {
+        // Where the line is in the block (`raw` is a part of `bytes`, itself of the block).
+        let at = block.map(|(b, offset)| {
+            (
+                b,
+                offset + (raw.as_ptr() as usize - bytes.as_ptr() as usize),
+            )
+        });
+        let line = match at {
+            Some((b, start)) => b.get(start..start + raw.len()),
+            None => std::str::from_utf8(raw).ok(),
+        };
+        let Some(line) = line else {
             piece.bad = Some((i, None));
             return piece;
         };
-        let trimmed = line.trim();
+        let trimmed = line.trim_start();
+        let lead = line.len() - trimmed.len();
+        let trimmed = trimmed.trim_end();
         if trimmed.is_empty() {
             continue;
         }
-        match parse_line(trimmed) {
+        match parse_line_in(trimmed, at.map(|(b, start)| (b, start + lead))) {
             Ok(item) => piece.items.push(item),
             Err(problem) => {
                 piece.bad = Some((i, Some(problem)));
@@ -741,7 +1052,7 @@ fn parse_piece(bytes: &[u8]) -> Piece {
     piece
 }
 
-/// The error of a bad line found by [`parse_piece`], named by input and line number.
+/// The error of a bad line found by [`parse_piece_in`], named by input and line number.
 fn bad_line_error(input: &str, line: usize, problem: Option<LineProblem>) -> ClassifyError {
     match problem {
         None => ClassifyError::Read {
@@ -784,6 +1095,16 @@ fn split_block(block: &[u8], n: usize) -> Vec<&[u8]> {
     pieces
 }
 
+/// Gives the lent blocks whose items are all written (dropped) back to the reader.
+fn reclaim(lent: &mut Vec<Arc<String>>, blocks: &mut BlockReader<'_>) {
+    for block in std::mem::take(lent) {
+        match Arc::try_unwrap(block) {
+            Ok(text) => blocks.recycle(text.into_bytes()),
+            Err(block) => lent.push(block),
+        }
+    }
+}
+
 /// Classifies every line of `reader` into `out` (see
 /// [`Pipeline::classify_stream`](super::Pipeline::classify_stream)); `input` names the input
 /// in errors, already escaped.
@@ -800,12 +1121,13 @@ pub(super) fn classify_stream(
     };
     let mut batcher = Batcher {
         current: Vec::new(),
-        article: None,
         ready: Vec::new(),
         ready_items: 0,
         classified: 0,
     };
     let mut blocks = BlockReader::new(reader);
+    // Blocks whose lines are not all written yet.
+    let mut lent: Vec<Arc<String>> = Vec::new();
     let n_pieces = rayon::current_num_threads() * 4;
     // Lines before the current block.
     let mut lines_before = 0usize;
@@ -840,10 +1162,20 @@ pub(super) fn classify_stream(
         let Some(block) = block else {
             break;
         };
+        // A block of UTF-8 (the usual case) is shared by the items read from it; another is
+        // read line by line (the first line that is not UTF-8 is an error).
+        let (shared, owned) = match String::from_utf8(block) {
+            Ok(text) => (Some(Arc::new(text)), Vec::new()),
+            Err(e) => (None, e.into_bytes()),
+        };
+        let bytes = shared.as_ref().map_or(&owned[..], |b| b.as_bytes());
         // Split into lines and parse them in parallel, piece by piece.
-        let pieces: Vec<Piece> = split_block(&block, n_pieces)
+        let pieces: Vec<Piece> = split_block(bytes, n_pieces)
             .into_par_iter()
-            .map(parse_piece)
+            .map(|piece| {
+                let offset = piece.as_ptr() as usize - bytes.as_ptr() as usize;
+                parse_piece_in(piece, shared.as_ref().map(|b| (b, offset)))
+            })
             .collect();
         for piece in pieces {
             for item in piece.items {
@@ -859,8 +1191,12 @@ pub(super) fn classify_stream(
             }
             lines_before += piece.lines;
         }
-        blocks.recycle(block);
+        match shared {
+            Some(block) => lent.push(block),
+            None => blocks.recycle(owned),
+        }
         if batcher.ready_items >= CHUNK {
+            reclaim(&mut lent, &mut blocks);
             read_ahead = flush(model, &mut batcher.ready, &mut out, Some(&mut blocks))?;
             batcher.ready_items = 0;
         }
@@ -916,10 +1252,7 @@ mod tests {
         for n in [1, 2, PART - 1, PART, PART + 1, 2 * PART + 3] {
             let items = || -> Vec<Item> {
                 (0..n)
-                    .map(|i| Item {
-                        fields: Fields::Plain,
-                        text: format!("{} {i}", texts[(i * 7 + i / 3) % 4].0),
-                    })
+                    .map(|i| Item::plain(format!("{} {i}", texts[(i * 7 + i / 3) % 4].0)))
                     .collect()
             };
             let whole = Part {
@@ -947,6 +1280,45 @@ mod tests {
                 let line = render_part(&model, alone, Vec::new()).unwrap();
                 let second = whole.split(|&b| b == b'\n').nth(1).unwrap();
                 assert_ne!(&line[..line.len() - 1], second);
+            }
+        }
+    }
+
+    #[test]
+    fn groups_keep_every_part_in_order_and_share_the_lines() {
+        let part = |n: usize, first: usize| Part {
+            items: (first..first + n)
+                .map(|i| Item::plain(i.to_string()))
+                .collect(),
+            before: None,
+            after: None,
+            decode: false,
+        };
+        for sizes in [
+            vec![],
+            vec![5],
+            vec![1; 40],
+            vec![16, 3, 250, 7, 7, 7, 90, 1, 1],
+        ] {
+            for n in [1, 2, 4, 8, 100] {
+                let mut first = 0;
+                let parts: Vec<Part> = sizes
+                    .iter()
+                    .map(|&k| {
+                        first += k;
+                        part(k, first - k)
+                    })
+                    .collect();
+                let groups = group_parts(parts, n);
+                assert!(groups.len() <= n.max(1), "{sizes:?} {n}");
+                assert!(groups.iter().all(|g| !g.is_empty()));
+                let texts: Vec<String> = groups
+                    .iter()
+                    .flatten()
+                    .flat_map(|p| p.items.iter().map(|i| i.text().to_string()))
+                    .collect();
+                let want: Vec<String> = (0..first).map(|i| i.to_string()).collect();
+                assert_eq!(texts, want);
             }
         }
     }
@@ -1065,9 +1437,10 @@ mod tests {
         ] {
             let item = parse_record(line).unwrap();
             let want: Map<String, Value> = serde_json::from_str(line).unwrap();
-            let Fields::Map(got) = item.fields else {
+            let Item::Map(got) = item else {
                 panic!("a record")
             };
+            let got = got.0;
             assert_eq!(
                 serde_json::to_string(&got).unwrap(),
                 serde_json::to_string(&want).unwrap()
@@ -1099,6 +1472,46 @@ mod tests {
         let e = classify_stream(&model, Box::new(&b"ok\n\xff\n"[..]), "t", &mut out).unwrap_err();
         assert!(matches!(e, ClassifyError::Read { line: 2, .. }), "{e:?}");
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 0);
+    }
+
+    #[test]
+    fn blocks_of_utf8_and_a_block_with_a_bad_line_give_the_same_lines() {
+        let model = crate::model::Model::default_model().unwrap();
+        // Over two blocks of input; the articles change every ten lines.
+        let lines: Vec<String> = (0..12_000)
+            .map(|i| {
+                format!(
+                    "{{\"article\":\"a{}\",\"index\":{i},\"text\":\"Officials \\\"denied\\\" talks \
+                     on line {i}, said the spokesman of the ministry in a statement on Tuesday, \
+                     adding that no envoy had been sent and that the reports were false.\"}}",
+                    i / 10
+                )
+            })
+            .collect();
+        let good = lines[..11_000].join("\n") + "\n";
+        assert!(good.len() > 2 * READ);
+        let mut want = Vec::new();
+        classify_stream(&model, Box::new(good.as_bytes()), "in", &mut want).unwrap();
+        assert_eq!(want.iter().filter(|&&b| b == b'\n').count(), 11_000);
+        // The same lines, then one that is not UTF-8: the block holding it is read line by
+        // line, and the finished batches before it are written as when all was UTF-8.
+        let mut bad = good.into_bytes();
+        bad.extend_from_slice(b"{\"article\":\"a1100\",\"text\":\"\xff\"}\n");
+        bad.extend_from_slice((lines[11_001..].join("\n") + "\n").as_bytes());
+        let mut out = Vec::new();
+        let e = classify_stream(&model, Box::new(&bad[..]), "in", &mut out).unwrap_err();
+        assert!(
+            matches!(e, ClassifyError::Read { line: 11_001, .. }),
+            "{e:?}"
+        );
+        // The batch the bad line interrupts (article a1099, the ten lines before it) is not
+        // written.
+        let kept: usize = want
+            .split_inclusive(|&b| b == b'\n')
+            .take(10_990)
+            .map(<[u8]>::len)
+            .sum();
+        assert!(out == want[..kept], "the outputs differ");
     }
 
     /// A writer whose reader has gone away.
@@ -1141,7 +1554,10 @@ mod tests {
         p: &Prediction,
     ) -> Result<(Vec<u8>, String, Option<Value>), LineProblem> {
         let item = parse(line)?;
-        let (text, article) = (item.text.clone(), item.article().cloned());
+        let (text, article) = (
+            item.text().to_string(),
+            item.article().map(Article::to_value),
+        );
         let mut out = Vec::new();
         render_item(&mut out, item, p).unwrap();
         Ok((out, text, article))
@@ -1152,12 +1568,14 @@ mod tests {
         for line in [
             r#"{"text":"Putin is open to talks.","id":"a1","article":"nyt-1"}"#,
             "{ \"id\" : 17 , \"article\" : null,\t\"text\" : \"free \u{2028} \u{2029} é 🙂\", \"ok\": true }",
+            r#"{"text":"a \"quote\" \\ \n","outlet":"\"O\""}"#,
             r#"{"article":-42,"text":"","n":0,"f":false,"big":123456789012345678}"#,
         ] {
             assert!(parse_simple(line).is_some(), "{line}");
         }
         for line in [
-            r#"{"text":"a \"quote\""}"#,
+            r#"{"text":"a \u0022quote\u0022"}"#,
+            r#"{"text":"a\/b"}"#,
             r#"{"text":"a","n":1.5}"#,
             r#"{"text":"a","n":1e3}"#,
             r#"{"text":"a","n":-0}"#,
@@ -1227,7 +1645,8 @@ mod tests {
                 .prop_map(String::from),
                 1 => prop::sample::select(vec![
                     r"\n", r#"\""#, r"\\", r"\/", r"\u00e9", r"\u2028", r"\u2029", r"\ud83d\ude42",
-                    r"\u0000", r"\t", r"\ud800", r"\x",
+                    r"\u0000", r"\t", r"\ud800", r"\x", r"\b", r"\f", r"\r", r"\u001f", r"\u0022",
+                    r"\u005c", r"\U0041", r"\",
                 ])
                 .prop_map(String::from),
             ]
@@ -1324,21 +1743,65 @@ mod tests {
                 prop_assert_eq!(output(parse_line, trimmed, &p), output(parse_record, trimmed, &p));
             }
 
+            /// Lines read in place in a shared block give the items (output bytes, text,
+            /// article) and errors of lines read into strings of their own.
+            #[test]
+            fn lines_read_in_a_shared_block_are_the_lines_read_alone(
+                lines in prop::collection::vec(
+                    prop_oneof![
+                        3 => line(),
+                        1 => Just("plain text  ".to_string()),
+                        1 => Just(" ".to_string()),
+                        1 => Just(r#"{"text":"a \"b\"","article":"x"}"#.to_string()),
+                    ],
+                    1..12,
+                ),
+                n in 1usize..4,
+                p in prediction(),
+            ) {
+                let text = lines.join("\n") + "\n";
+                let block = Arc::new(text.clone());
+                let bytes = block.as_bytes();
+                let render = |piece: Piece| {
+                    let items: Vec<_> = piece
+                        .items
+                        .into_iter()
+                        .map(|item| {
+                            let text = item.text().to_string();
+                            let article = item.article().map(Article::to_value);
+                            let mut out = Vec::new();
+                            render_item(&mut out, item, &p).unwrap();
+                            (out, text, article)
+                        })
+                        .collect();
+                    (items, piece.lines, piece.bad)
+                };
+                for piece in split_block(bytes, n) {
+                    let offset = piece.as_ptr() as usize - bytes.as_ptr() as usize;
+                    let shared = render(parse_piece_in(piece, Some((&block, offset))));
+                    let alone = render(parse_piece_in(piece, None));
+                    prop_assert_eq!(shared, alone);
+                }
+            }
+
             /// Lines of ordinary keys and scalar values, in any order and spacing, take the
             /// fast path, and give the generic path's bytes.
             #[test]
             fn ordinary_lines_take_the_fast_path(
                 text in prop::collection::vec(prop_oneof![
-                    8 => prop::char::range('a', 'z'),
-                    1 => Just('\u{2028}'),
-                    1 => Just('é'),
+                    16 => prop::char::range('a', 'z').prop_map(String::from),
+                    2 => Just("\u{2028}".to_string()),
+                    2 => Just("é".to_string()),
+                    1 => prop::sample::select(vec![
+                        r#"\""#, r"\\", r"\n", r"\t", r"\r", r"\b", r"\f",
+                    ]).prop_map(String::from),
                 ], 0..30),
                 id in -999_999_999_999_999_999i64..=999_999_999_999_999_999,
                 order in 0usize..3,
                 sp in prop::sample::select(vec!["", " ", "\t", "  ", "\r"]),
                 p in prediction(),
             ) {
-                let text: String = text.into_iter().collect();
+                let text: String = text.concat();
                 let mut fields = [
                     format!("\"text\":{sp}\"{text}\""),
                     format!("\"id\"{sp}:{id}"),
@@ -1350,6 +1813,97 @@ mod tests {
                 prop_assert!(parse_simple(line).is_some(), "{}", line);
                 prop_assert_eq!(output(parse_line, line, &p), output(parse_record, line, &p));
             }
+
+            /// Lines are cut into the batches that comparing the articles as serde_json
+            /// values gives, whichever path read each line and however its article is
+            /// written.
+            #[test]
+            fn batches_follow_the_articles_as_json_values(
+                lines in prop::collection::vec((
+                    prop::sample::select(vec![
+                        "\"a\"", "\"a\"", "\"b\"", r#""a\"b""#, r#""a\u0022b""#, r#""\u0061""#,
+                        "1", "1.0", "-0.0", "0.0", "0", "null", "true", "[1]", "[1.0]",
+                    ]),
+                    any::<bool>(),
+                    any::<bool>(),
+                ), 0..40),
+            ) {
+                let lines: Vec<String> = lines
+                    .into_iter()
+                    .map(|(article, generic, present)| {
+                        let extra = if generic { ",\"m\":{}" } else { "" };
+                        if present {
+                            format!("{{\"text\":\"t\",\"article\":{article}{extra}}}")
+                        } else {
+                            format!("{{\"text\":\"t\"{extra}}}")
+                        }
+                    })
+                    .collect();
+                let mut batcher = Batcher {
+                    current: Vec::new(),
+                    ready: Vec::new(),
+                    ready_items: 0,
+                    classified: 0,
+                };
+                for line in &lines {
+                    batcher.push(parse_line(line).unwrap());
+                }
+                batcher.finish_current();
+                let sizes: Vec<usize> = batcher.ready.iter().map(Vec::len).collect();
+                // The definition: a batch ends where the article, as a value, changes.
+                let articles: Vec<Option<Value>> = lines
+                    .iter()
+                    .map(|l| serde_json::from_str::<Value>(l).unwrap().get("article").cloned())
+                    .collect();
+                let mut want = Vec::new();
+                for (n, a) in articles.iter().enumerate() {
+                    if n == 0 || *a != articles[n - 1] {
+                        want.push(0);
+                    }
+                    *want.last_mut().unwrap() += 1;
+                }
+                prop_assert_eq!(sizes, want);
+            }
+        }
+    }
+
+    #[test]
+    fn special_bytes_are_found_at_every_position() {
+        for b in 0u8..=255 {
+            for len in 0..40 {
+                for pos in 0..len {
+                    let mut s = vec![b'x'; len];
+                    s[pos] = b;
+                    // A second special byte later must not hide the first.
+                    if pos + 2 < len {
+                        s[pos + 2] = b'"';
+                    }
+                    let want = s.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+                    assert_eq!(find_special(&s), want, "{b} at {pos} of {len}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn escaped_strings_take_the_fast_path_and_are_decoded() {
+        let line = r#"{"article":"a\"b","text":"say \"yes\" \\ no\n\ttab\r\b\f end"}"#;
+        let Some(Item::Simple(s)) = parse_simple(line) else {
+            panic!("simple")
+        };
+        let item = Item::Simple(s);
+        assert_eq!(item.text(), "say \"yes\" \\ no\n\ttab\r\u{8}\u{c} end");
+        assert_eq!(
+            item.article().map(Article::to_value),
+            Some(Value::from("a\"b"))
+        );
+        // Escapes serde_json does not write (`\/`, `\u....`) take the generic path.
+        for line in [
+            r#"{"text":"a\/b"}"#,
+            r#"{"text":"\u0041"}"#,
+            r#"{"te\"xt":"a"}"#,
+        ] {
+            assert!(parse_simple(line).is_none(), "{line}");
         }
     }
 }
