@@ -670,18 +670,9 @@ fn into_parts(batches: Vec<Vec<Item>>, decode: bool) -> Vec<Part> {
     parts
 }
 
-/// Classifies one part of a batch and renders its output lines into `out` (emptied first;
-/// a buffer of an earlier round, so that its pages are not faulted in again).
-#[cfg(test)]
-fn render_part(model: &Model, part: Part, mut out: Vec<u8>) -> Result<Vec<u8>, ClassifyError> {
-    out.clear();
-    render_part_into(model, part, &mut out)?;
-    Ok(out)
-}
-
 /// Classifies consecutive parts and renders their output lines into `out` (emptied first;
-/// a buffer of an earlier round, so that its pages are not faulted in again): one buffer for many parts, large enough to be written without
-/// a copy into the output's buffer.
+/// a buffer of an earlier round, so that its pages are not faulted in again): one buffer for
+/// many parts, large enough to be written without a copy into the output's buffer.
 fn render_parts(
     model: &Model,
     parts: Vec<Part>,
@@ -1261,12 +1252,12 @@ mod tests {
                 after: None,
                 decode: false,
             };
-            let whole = render_part(&model, whole, Vec::new()).unwrap();
+            let whole = render_parts(&model, vec![whole], Vec::new()).unwrap();
             let parts = into_parts(vec![items()], true);
             assert_eq!(parts.len(), n.div_ceil(PART));
             let mut out = Vec::new();
             for part in parts {
-                out.extend(render_part(&model, part, b"stale".to_vec()).unwrap());
+                out.extend(render_parts(&model, vec![part], b"stale".to_vec()).unwrap());
             }
             assert_eq!(out, whole, "{n} lines");
             // And the neighbours matter in this test: a sentence alone is classified otherwise.
@@ -1277,7 +1268,7 @@ mod tests {
                 decode: false,
             };
             if n > 2 {
-                let line = render_part(&model, alone, Vec::new()).unwrap();
+                let line = render_parts(&model, vec![alone], Vec::new()).unwrap();
                 let second = whole.split(|&b| b == b'\n').nth(1).unwrap();
                 assert_ne!(&line[..line.len() - 1], second);
             }
