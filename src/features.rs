@@ -857,25 +857,29 @@ impl Featurizer {
     /// sorted: the same entries, in the same order, so the same values bit for bit.
     fn weigh_marked(&self, marks: &mut fast::Marks, entries: &mut Vec<(usize, f64)>) {
         entries.clear();
-        // First the ids and their term frequencies (no table is read), then the idf of each
-        // in a plain loop: the idf loads miss the cache, and in a loop without unpredictable
-        // branches they are all under way at once instead of one after the other.
-        marks.drain(|i, c| entries.push((i, self.tf(c as usize))));
         if !self.char_range.is_empty() {
             // Two blocks: the values as in `weigh`, then its normalization.
-            for e in entries.iter_mut() {
-                e.1 = self.tf_idf(e.0, e.1);
-            }
+            marks.drain(|i, c| entries.push(self.entry(i, c as usize)));
             normalize_blocks(entries, &self.char_range, self.params.char_weight);
             return;
         }
-        // The squares are summed as they come, in index order: the sum of `normalize`
-        // (whose -0.0 or 0.0 start makes no difference: every square is >= +0.0).
+        // One pass: each id's value, and its square summed as it comes, in index order (the
+        // sum of `normalize`, whose -0.0 or 0.0 start makes no difference: every square is
+        // >= +0.0). A count of one has a term frequency factor of exactly 1 in both
+        // weightings, and `1.0 * idf` is `idf` bit for bit, so without `scaled` terms such a
+        // value is the idf alone.
+        let idf = &self.idf[..];
+        let unscaled = self.scaled.is_empty();
         let mut sum = -0.0f64;
-        for e in entries.iter_mut() {
-            e.1 = self.tf_idf(e.0, e.1);
-            sum += e.1 * e.1;
-        }
+        marks.drain(|i, c| {
+            let v = if c == 1 && unscaled {
+                idf[i]
+            } else {
+                self.tf_idf(i, self.tf(c as usize))
+            };
+            sum += v * v;
+            entries.push((i, v));
+        });
         let norm = sum.sqrt();
         if norm > 0.0 {
             for e in entries.iter_mut() {

@@ -22,10 +22,10 @@ use std::sync::Arc;
 
 /// Lines read and parsed together, in parallel; also about how many lines are classified
 /// in one parallel round (bounds memory whatever the input size).
-const CHUNK: usize = 16384;
+const CHUNK: usize = 4096;
 
 /// Bytes read from the input at a time.
-const READ: usize = 1 << 20;
+const READ: usize = 1 << 18;
 
 /// Longest input line, in bytes (64 MiB): far beyond any sentence or JSON record, while a
 /// stream without line breaks (`/dev/zero`, a binary file) stops with an error instead of
