@@ -1792,6 +1792,17 @@ mod tests {
                 cue_weight: 1.5,
                 ..FeaturizerParams::default()
             },
+            // Cue terms scaled without character n-grams, and raw counts: the weighting's
+            // other branches (a repeated term is in the probe).
+            FeaturizerParams {
+                neighbours: true,
+                cue_weight: 2.0,
+                ..FeaturizerParams::default()
+            },
+            FeaturizerParams {
+                sublinear_tf: false,
+                ..FeaturizerParams::default()
+            },
             FeaturizerParams {
                 cues: Vec::new(),
                 stem: false,
