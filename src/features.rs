@@ -875,7 +875,7 @@ impl Featurizer {
             let v = if c == 1 && unscaled {
                 idf[i]
             } else {
-                self.tf_idf(i, self.tf(c as usize))
+                self.entry(i, c as usize).1
             };
             sum += v * v;
             entries.push((i, v));
