@@ -86,19 +86,6 @@ def triples(examples, y, rows):
     return np.log(m / m.sum(2, keepdims=True)) - prior[None, None, :]
 
 
-def viterbi(logp, start, trans_at, w):
-    """First-order Viterbi; `trans_at(t)` is the table between sentences t-1 and t."""
-    score, back = logp[0] + w * start, []
-    for t in range(1, len(logp)):
-        cand = score[:, None] + w * trans_at(t)
-        back.append(cand.argmax(0))
-        score = cand.max(0) + logp[t]
-    path = [int(score.argmax())]
-    for b in reversed(back):
-        path.append(int(b[path[-1]]))
-    return path[::-1]
-
-
 def viterbi2(logp, start, trans, tri, w):
     """Second-order Viterbi over pairs of labels."""
     if len(logp) == 1:
@@ -164,7 +151,7 @@ def main():
                     if prior is not None:
                         lp = lp + w * np.array([prior[roles[r]] for r in rs])
                     fallback = next(iter(trans.values()))
-                    decoded[rs] = viterbi(
+                    decoded[rs] = probe.viterbi(
                         lp,
                         start,
                         lambda t: trans.get(boundary(rs[t - 1], rs[t]), fallback),

@@ -142,9 +142,12 @@ def transitions(examples, y, rows):
 
 
 def viterbi(logp, start, trans, w):
+    """First-order Viterbi; `trans` is one table, or a function of t giving the table
+    between sentences t-1 and t."""
+    table = trans if callable(trans) else (lambda t: trans)
     score, back = logp[0] + w * start, []
     for t in range(1, len(logp)):
-        cand = score[:, None] + w * trans
+        cand = score[:, None] + w * table(t)
         back.append(cand.argmax(0))
         score = cand.max(0) + logp[t]
     path = [int(score.argmax())]
