@@ -33,11 +33,19 @@ Variants (each on top of the shipped features, alpha 0.1, balanced class weights
   renormalized together;
 - stacked: a second logistic model on the log-probabilities of the sentence and of its
   previous and next sentences (out-of-fold inside each training part, 5 folds by article),
-  reported as its per-sentence argmax.
+  reported as its per-sentence argmax;
+- neg-scope: every word after a negation (`not`, `no`, `never`, `nothing`, `neither`,
+  `nor`, `none`, `without`, `cannot`, any `n't`) up to the next punctuation mark or `but`
+  also gives the term `neg:<stem>`, so the claim's words under a negation ("no sign Putin
+  is ready to negotiate") are apart from the same words stated;
+- scope: the same, opened also by the one-word `denial` and `doubt` cues of
+  `data/cues.tsv` (denied, rejected, doubt, skeptical, ploy, whether, ...), so the claim's
+  words governed by a denial or doubt are marked too.
 
 New terms get tf 1 (sublinear), a smooth idf over the examples and share the row's L2
 norm with the existing terms, as a claimtrack feature group does. Needs numpy, scipy and
-scikit-learn. The inputs hold corpus text: keep them out of the repository.
+scikit-learn (and snowballstemmer for the scope variants). The inputs hold corpus text: keep
+them out of the repository.
 """
 
 import json
@@ -217,6 +225,46 @@ def evaluate(name, examples, y, x, power=1.0, stacked=False):
     print(line, flush=True)
 
 
+NEGATIONS = {"not", "no", "never", "nothing", "neither", "nor", "none", "without", "cannot"}
+SCOPE_ENDS = set(",.;:!?()[]\"") | {"but", "however", "although", "though"}
+
+
+def scope_terms(text, openers):
+    """`neg:<stem>` for each word inside the scope of an opener word (to the next
+    punctuation mark or contrast), words and stems approximately as claimtrack's."""
+    import re
+
+    import snowballstemmer
+
+    stem = snowballstemmer.stemmer("english").stemWord
+    text = text.lower().translate(str.maketrans("\u2018\u2019\u201c\u201d", "''\"\""))
+    terms, inside = [], False
+    for token in re.findall(r"[a-z0-9]+(?:'[a-z]+)*|[^\sa-z0-9]", text):
+        if token in SCOPE_ENDS:
+            inside = False
+            continue
+        word = stem(token)
+        if token in openers or word in openers or token.endswith("n't"):
+            inside = True
+            continue
+        if inside and token[0].isalnum():
+            terms.append("neg:" + word)
+    return terms
+
+
+def one_word_cues(path, classes):
+    """The stems of the one-word cues of the given classes in a cue lexicon."""
+    import snowballstemmer
+
+    stem = snowballstemmer.stemmer("english").stemWord
+    out = set()
+    for line in open(path, encoding="utf-8"):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) == 2 and parts[0] in classes and " " not in parts[1]:
+            out.add(stem(parts[1].lower()))
+    return out
+
+
 def main():
     if len(sys.argv) < 5:
         sys.exit(__doc__)
@@ -269,6 +317,12 @@ def main():
             weight = float(value) if value else 1.0
             x = normalize(sp.hstack([with_terms(), weight * chars]).tocsr())
             evaluate(variant, examples, y, x)
+        elif name in ("neg-scope", "scope"):
+            openers = set(NEGATIONS)
+            if name == "scope":
+                openers |= one_word_cues("data/cues.tsv", {"denial", "doubt"})
+            terms = [scope_terms(e["text"], openers) for e in examples]
+            evaluate(variant, examples, y, with_terms(terms))
         elif name == "stacked":
             evaluate(variant, examples, y, with_terms(), stacked=True)
         else:
