@@ -40,7 +40,12 @@ Variants (each on top of the shipped features, alpha 0.1, balanced class weights
   is ready to negotiate") are apart from the same words stated;
 - scope: the same, opened also by the one-word `denial` and `doubt` cues of
   `data/cues.tsv` (denied, rejected, doubt, skeptical, ploy, whether, ...), so the claim's
-  words governed by a denial or doubt are marked too.
+  words governed by a denial or doubt are marked too;
+- article-cues: the cue classes found in the article's other sentences, as terms
+  `art:<class>` (tf the number of those sentences holding it), so a sentence in an article
+  full of doubt leans that way;
+- headline-cues: the cue classes of the article's headline (first sentence), as terms
+  `head:<class>`, on every other sentence of the article.
 
 New terms get tf 1 (sublinear), a smooth idf over the examples and share the row's L2
 norm with the existing terms, as a claimtrack feature group does. Needs numpy, scipy and
@@ -322,6 +327,19 @@ def main():
             if name == "scope":
                 openers |= one_word_cues("data/cues.tsv", {"denial", "doubt"})
             terms = [scope_terms(e["text"], openers) for e in examples]
+            evaluate(variant, examples, y, with_terms(terms))
+        elif name in ("article-cues", "headline-cues"):
+            terms = [[] for _ in range(n)]
+            for rs in article_orders(examples, range(n)):
+                if name == "headline-cues":
+                    for r in rs[1:]:
+                        terms[r] = ["head:" + c for c in sentence_cues(rs[0])]
+                    continue
+                counts = Counter(c for r in rs for c in set(sentence_cues(r)))
+                for r in rs:
+                    own = Counter(set(sentence_cues(r)))
+                    for c, k in (counts - own).items():
+                        terms[r] += ["art:" + c] * k
             evaluate(variant, examples, y, with_terms(terms))
         elif name == "stacked":
             evaluate(variant, examples, y, with_terms(), stacked=True)
