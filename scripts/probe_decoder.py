@@ -45,28 +45,8 @@ ROLES = ["headline", "lede", "heading", "body"]
 TEMPERATURE = 0.85
 
 
-def log_prior(y, rows):
-    counts = np.ones(K)
-    for r in rows:
-        counts[y[r]] += 1
-    return np.log(counts / counts.sum())
-
-
-def tables(examples, y, rows, boundary):
-    """Start scores and one transition table per boundary kind, from the rows' articles."""
-    prior = log_prior(y, rows)
-    start, pairs = np.ones(K), {}
-    for rs in probe.article_orders(examples, rows):
-        start[y[rs[0]]] += 1
-        for a, b in zip(rs, rs[1:]):
-            m = pairs.setdefault(boundary(a, b), np.ones((K, K)))
-            m[y[a], y[b]] += 1
-    trans = {k: np.log(m / m.sum(1, keepdims=True)) - prior[None, :] for k, m in pairs.items()}
-    return np.log(start / start.sum()) - prior, trans
-
-
 def role_prior(examples, y, rows):
-    prior = log_prior(y, rows)
+    prior = probe.log_prior(y, rows)
     out = {}
     for role in ROLES:
         counts = np.ones(K)
@@ -78,7 +58,7 @@ def role_prior(examples, y, rows):
 
 
 def triples(examples, y, rows):
-    prior = log_prior(y, rows)
+    prior = probe.log_prior(y, rows)
     m = np.ones((K, K, K))
     for rs in probe.article_orders(examples, rows):
         for a, b, c in zip(rs, rs[1:], rs[2:]):
@@ -116,18 +96,15 @@ def main():
     for train, test in folds:
         probs[test] = probe.fit_predict(x, y, train, test)
 
-    def boundary_of(kind):
-        if kind == "quote":
-            return lambda a, b: bool(quote_open[a])
-        if kind == "role-pair":
+    def role_pair(a, b):
+        if roles[a] in ("headline", "lede"):
+            return roles[a]
+        return "heading" if "heading" in (roles[a], roles[b]) else "body"
 
-            def pair(a, b):
-                if roles[a] in ("headline", "lede"):
-                    return roles[a]
-                return "heading" if "heading" in (roles[a], roles[b]) else "body"
-
-            return pair
-        return lambda a, b: 0
+    boundaries = {  # the kinds of boundary with a table of their own, and which one (a, b) is
+        "quote": ([False, True], lambda a, b: bool(quote_open[a])),
+        "role-pair": (ROLES, role_pair),
+    }
 
     head = np.isin(roles, ["headline", "lede"])
     macro, skept = probe.scores(y, probs.argmax(1))
@@ -135,9 +112,9 @@ def main():
     for kind in ["first-order", "quote", "role-pair", "role-prior", "second-order"]:
         for w in [0.25, 0.5, 0.75]:
             decoded = np.zeros(len(y), dtype=int)
+            kinds, boundary = boundaries.get(kind, ([0], lambda a, b: 0))
             for train, test in folds:
-                boundary = boundary_of(kind)
-                start, trans = tables(examples, y, train, boundary)
+                start, trans = probe.transition_tables(examples, y, train, kinds, boundary)
                 prior = role_prior(examples, y, train) if kind == "role-prior" else None
                 tri = triples(examples, y, train) if kind == "second-order" else None
                 logp = np.log(probs[test]) / TEMPERATURE
@@ -150,12 +127,8 @@ def main():
                         continue
                     if prior is not None:
                         lp = lp + w * np.array([prior[roles[r]] for r in rs])
-                    fallback = next(iter(trans.values()))
                     decoded[rs] = probe.viterbi(
-                        lp,
-                        start,
-                        lambda t: trans.get(boundary(rs[t - 1], rs[t]), fallback),
-                        w,
+                        lp, start, lambda t: trans[boundary(rs[t - 1], rs[t])], w
                     )
             macro, skept = probe.scores(y, decoded)
             hl = f1_score(y[head], decoded[head], labels=range(K), average="macro")

@@ -54,6 +54,7 @@ them out of the repository.
 """
 
 import json
+import re
 import sys
 from collections import Counter
 
@@ -138,20 +139,32 @@ def article_orders(examples, rows):
     return [sorted(rs, key=lambda r: examples[r]["index"]) for rs in by_article.values()]
 
 
-def transitions(examples, y, rows):
-    """The decoder's start and transition scores (add-one smoothing, minus log P(label))."""
-    pairs, start, total = np.ones((K, K)), np.ones(K), np.ones(K)
+def log_prior(y, rows):
+    """log P(label) over the rows, with add-one smoothing."""
+    counts = np.ones(K)
+    for r in rows:
+        counts[y[r]] += 1
+    return np.log(counts / counts.sum())
+
+
+def transition_tables(examples, y, rows, kinds, boundary):
+    """Start scores and one transition table per kind of boundary (`boundary(a, b)` names
+    the kind between rows a and b, one of `kinds`), add-one smoothing, minus log P(label)."""
+    prior = log_prior(y, rows)
+    start, pairs = np.ones(K), {kind: np.ones((K, K)) for kind in kinds}
     for rs in article_orders(examples, rows):
         start[y[rs[0]]] += 1
         for a, b in zip(rs, rs[1:]):
-            pairs[y[a], y[b]] += 1
-        for r in rs:
-            total[y[r]] += 1
-    prior = np.log(total / total.sum())
-    return (
-        np.log(start / start.sum()) - prior,
-        np.log(pairs / pairs.sum(1, keepdims=True)) - prior[None, :],
-    )
+            pairs[boundary(a, b)][y[a], y[b]] += 1
+    return np.log(start / start.sum()) - prior, {
+        kind: np.log(m / m.sum(1, keepdims=True)) - prior[None, :] for kind, m in pairs.items()
+    }
+
+
+def transitions(examples, y, rows):
+    """The decoder's start and transition scores (one table for every boundary)."""
+    start, tables = transition_tables(examples, y, rows, [0], lambda a, b: 0)
+    return start, tables[0]
 
 
 def viterbi(logp, start, trans, w):
@@ -237,8 +250,6 @@ SCOPE_ENDS = set(",.;:!?()[]\"") | {"but", "however", "although", "though"}
 def scope_terms(text, openers):
     """`neg:<stem>` for each word inside the scope of an opener word (to the next
     punctuation mark or contrast), words and stems approximately as claimtrack's."""
-    import re
-
     import snowballstemmer
 
     stem = snowballstemmer.stemmer("english").stemWord
